@@ -1,0 +1,43 @@
+import { MEMBERSHIP_ROLES, type Membership, type MembershipRole } from '../ports/entities';
+import type { Io } from '../ports/io';
+import type { Caller, CallerUser } from './context';
+
+/**
+ * Permission checks shared by the services (SPEC §6). Services call these and answer FORBIDDEN or
+ * NOT_FOUND themselves; handlers never decide who may do what.
+ */
+
+/** Sysadmin users and system clients may do everything. */
+export function isSystemCaller(caller: Caller): boolean {
+  return Boolean(caller.user?.roles.includes('sysadmin') || caller.client?.roles.includes('system'));
+}
+
+/** Employees (and system callers) may read everything. */
+export function canReadEverything(caller: Caller): boolean {
+  return isSystemCaller(caller) || Boolean(caller.user?.roles.includes('employee'));
+}
+
+/** True when the caller is this user. */
+export function isSelf(caller: Caller, userId: string): caller is Caller & { user: CallerUser } {
+  return caller.user?.id === userId;
+}
+
+/** Whether `role` is at least `minimum` in member < admin < owner. */
+export function roleAtLeast(role: MembershipRole, minimum: MembershipRole): boolean {
+  return MEMBERSHIP_ROLES.indexOf(role) >= MEMBERSHIP_ROLES.indexOf(minimum);
+}
+
+/**
+ * The caller's role in an organization: their membership's role, `owner` for system callers (they
+ * may do everything), or null when the caller is not a member.
+ */
+export async function roleInOrganization(
+  io: Io,
+  caller: Caller,
+  organizationId: string,
+): Promise<MembershipRole | null> {
+  if (isSystemCaller(caller)) return 'owner';
+  if (!caller.user) return null;
+  const membership: Membership | null = await io.findMembership(organizationId, caller.user.id);
+  return membership?.role ?? null;
+}

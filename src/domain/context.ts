@@ -1,0 +1,90 @@
+import { Err, type Result } from 'ts-results';
+import type { ClientRole, UserRole } from '../ports/entities';
+import type { AccountsEvent } from '../ports/events';
+import type { Io } from '../ports/io';
+import type { Lib } from '../ports/lib';
+import type { RateLimitStore } from '../ports/rate-limits';
+import type { AccountsError } from './errors';
+
+/** What every domain service is built from. */
+export interface Deps {
+  io: Io;
+  lib: Lib;
+  rateLimits: RateLimitStore;
+}
+
+/**
+ * Who is asking: an authenticated user (from a strictly validated access token), an authenticated
+ * client (from an API key), both, or neither. Services check permissions against it (SPEC §6).
+ */
+export interface Caller {
+  user?: CallerUser;
+  client?: CallerClient;
+}
+
+export interface CallerUser {
+  id: string;
+  roles: UserRole[];
+  /** The session the access token belongs to. */
+  sessionId: string | null;
+}
+
+export interface CallerClient {
+  id: string;
+  organizationId: string;
+  roles: ClientRole[];
+}
+
+/** A caller with no credentials. */
+export const ANONYMOUS: Caller = Object.freeze({});
+
+/** Where a request came from, for sessions, limits and events. */
+export interface RequestInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export const NO_REQUEST_INFO: RequestInfo = Object.freeze({ ip: null, userAgent: null });
+
+class Rollback {
+  constructor(readonly error: AccountsError) {}
+}
+
+/**
+ * Runs `work` in one transaction; an `Err` result rolls everything back (nothing half-written) and is
+ * returned as is. Exceptions roll back and propagate.
+ */
+export async function inTransaction<T>(
+  io: Io,
+  work: (tx: Io) => Promise<Result<T, AccountsError>>,
+): Promise<Result<T, AccountsError>> {
+  try {
+    return await io.transaction(async (tx) => {
+      const result = await work(tx);
+      if (result.err) throw new Rollback(result.val);
+      return result;
+    });
+  } catch (error) {
+    if (error instanceof Rollback) return Err(error.error);
+    throw error;
+  }
+}
+
+/**
+ * Delivers an event to the integrator's hook. A hook that throws or rejects never breaks the
+ * operation (SPEC §9), so both are swallowed here.
+ */
+export function emit(lib: Lib, event: AccountsEvent): void {
+  try {
+    const pending = lib.onEvent(event);
+    if (pending && typeof (pending as Promise<void>).catch === 'function') {
+      (pending as Promise<void>).catch(() => undefined);
+    }
+  } catch {
+    // deliberately ignored: see above
+  }
+}
+
+export function addMs(date: Date, ms: number): Date {
+  return new Date(date.getTime() + ms);
+}

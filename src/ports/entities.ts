@@ -1,0 +1,161 @@
+/**
+ * The entities the accounts system stores. They are plain data: no methods, no driver types, all
+ * timestamps are `Date` values in UTC. Types that carry a hash (`User`, `Client`, `VerificationCode`,
+ * `RefreshToken`) never leave the domain as they are: callers get the `Public…` views below.
+ */
+
+/** Roles a user can hold. Granted and removed only by sysadmins (SPEC §6). */
+export const USER_ROLES = ['sysadmin', 'employee', 'user'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** Roles a client (API key) can hold. `system` may do everything. */
+export const CLIENT_ROLES = ['system', 'internal', 'external'] as const;
+export type ClientRole = (typeof CLIENT_ROLES)[number];
+
+/** Membership roles, lowest first: the order is used to refuse granting a role above one's own. */
+export const MEMBERSHIP_ROLES = ['member', 'admin', 'owner'] as const;
+export type MembershipRole = (typeof MEMBERSHIP_ROLES)[number];
+
+export const CODE_PURPOSES = ['verify-email', 'login'] as const;
+export type CodePurpose = (typeof CODE_PURPOSES)[number];
+
+export const RESTRICTION_TYPES = ['ip', 'host', 'api'] as const;
+export type RestrictionType = (typeof RESTRICTION_TYPES)[number];
+
+export interface User {
+  id: string;
+  name: string;
+  /** bcrypt hash, or null for a passwordless user (login by emailed code only). */
+  passwordHash: string | null;
+  roles: UserRole[];
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+  bannedAt: Date | null;
+}
+
+export interface LoginEmail {
+  /** Normalized: trimmed and lower-cased. Unique across all users. */
+  address: string;
+  userId: string;
+  verifiedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface VerificationCode {
+  id: string;
+  purpose: CodePurpose;
+  /** Normalized address the code was sent to. */
+  address: string;
+  /** For `login` codes: the caller-chosen state the code is bound to; null for `verify-email`. */
+  state: string | null;
+  /** `Lib.hashCode` of the code; the code itself is never stored. */
+  codeHash: string;
+  /** Attempts made on this code, right or wrong (each comparison reserves one first). */
+  attempts: number;
+  createdAt: Date;
+  expiresAt: Date;
+  consumedAt: Date | null;
+  invalidatedAt: Date | null;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Membership {
+  id: string;
+  organizationId: string;
+  userId: string;
+  role: MembershipRole;
+  createdAt: Date;
+}
+
+export interface Client {
+  id: string;
+  organizationId: string;
+  name: string;
+  /** SHA-256 (hex) of the key's secret part. */
+  secretHash: string;
+  roles: ClientRole[];
+  /** Requests per second allowed to this client; -1 means unlimited. */
+  reqsPerSec: number;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface AccessRestriction {
+  id: string;
+  clientId: string;
+  type: RestrictionType;
+  /** Normalized value: a canonical IP or CIDR, a lower-cased host pattern, or an API name. */
+  value: string;
+  createdAt: Date;
+}
+
+export interface Session {
+  id: string;
+  userId: string;
+  /** The client (API key) the login came through, if any. */
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  lastUsedAt: Date;
+  /** Moves forward at every refresh; past it the session is dead (idle timeout). */
+  idleExpiresAt: Date;
+  /** Absolute end of the session; never moves. */
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface RefreshToken {
+  /** SHA-256 (hex) of the opaque token; the token itself is never stored. */
+  tokenHash: string;
+  sessionId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  consumedAt: Date | null;
+}
+
+/** A user as callers see it: no password hash. */
+export interface PublicUser {
+  id: string;
+  name: string;
+  roles: UserRole[];
+  hasPassword: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  bannedAt: Date | null;
+  emails?: LoginEmail[];
+}
+
+/** A client as callers see it: no secret hash. */
+export interface PublicClient {
+  id: string;
+  organizationId: string;
+  name: string;
+  roles: ClientRole[];
+  reqsPerSec: number;
+  createdAt: Date;
+  updatedAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** A session as its user sees it. */
+export interface PublicSession {
+  id: string;
+  userId: string;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  idleExpiresAt: Date;
+}

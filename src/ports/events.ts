@@ -1,0 +1,62 @@
+import type { CodePurpose, MembershipRole } from './entities';
+
+/**
+ * Security-relevant events (SPEC §9), delivered to `Lib.onEvent`. They carry ids and addresses, never
+ * a secret, hash, code or token. `at` is the domain clock's time of the action.
+ */
+export type AccountsEvent =
+  | { type: 'user.registered'; at: Date; userId: string }
+  | { type: 'user.deleted'; at: Date; userId: string; byUserId: string | null }
+  | { type: 'user.banned'; at: Date; userId: string }
+  | { type: 'user.unbanned'; at: Date; userId: string }
+  | { type: 'user.roles_changed'; at: Date; userId: string; roles: string[] }
+  | {
+      type: 'login.succeeded';
+      at: Date;
+      userId: string;
+      sessionId: string;
+      method: 'password' | 'code';
+      ip: string | null;
+    }
+  | {
+      type: 'login.failed';
+      at: Date;
+      method: 'password' | 'code';
+      reason: 'invalid_credentials' | 'invalid_code' | 'rate_limited' | 'banned' | 'email_not_verified';
+      /** The address tried, when the method had one (password logins). */
+      email: string | null;
+      ip: string | null;
+    }
+  | { type: 'session.revoked'; at: Date; userId: string; sessionId: string | null; reason: SessionRevokeReason }
+  | { type: 'refresh_token.reused'; at: Date; userId: string; sessionId: string }
+  | { type: 'password.changed'; at: Date; userId: string }
+  | { type: 'email.added'; at: Date; userId: string; address: string }
+  | { type: 'email.verified'; at: Date; userId: string; address: string }
+  | { type: 'email.removed'; at: Date; userId: string; address: string }
+  | { type: 'email.delivery_failed'; at: Date; address: string; purpose: CodePurpose }
+  | { type: 'client.created'; at: Date; clientId: string; organizationId: string }
+  | { type: 'client.updated'; at: Date; clientId: string; organizationId: string }
+  | { type: 'client.rotated'; at: Date; clientId: string; organizationId: string }
+  | { type: 'client.deleted'; at: Date; clientId: string; organizationId: string }
+  | { type: 'client.restrictions_changed'; at: Date; clientId: string; organizationId: string }
+  | {
+      type: 'membership.changed';
+      at: Date;
+      organizationId: string;
+      userId: string;
+      change: 'added' | 'role_changed' | 'removed';
+      role: MembershipRole | null;
+    }
+  | { type: 'organization.deleted'; at: Date; organizationId: string };
+
+export type SessionRevokeReason =
+  | 'logout'
+  | 'logout_all'
+  | 'revoked_by_user'
+  | 'revoked_by_admin'
+  | 'password_changed'
+  | 'user_deleted'
+  | 'user_banned'
+  | 'refresh_token_reused';
+
+export type AccountsEventType = AccountsEvent['type'];

@@ -1,0 +1,5 @@
+export * from './entities';
+export type * from './events';
+export * from './io';
+export * from './lib';
+export * from './rate-limits';

@@ -1,0 +1,162 @@
+import type {
+  AccessRestriction,
+  Client,
+  CodePurpose,
+  LoginEmail,
+  Membership,
+  MembershipRole,
+  Organization,
+  RefreshToken,
+  Session,
+  User,
+  VerificationCode,
+} from './entities';
+
+/**
+ * The persistence port: every read and write the domain needs, named after what the domain does.
+ *
+ * Rules every implementation follows (the conformance suite in `accounts-module/testing` checks them):
+ * - Values come back as they went in: `Date`s equal to the millisecond, arrays in the same order,
+ *   `null` for absent optional values, never `undefined`.
+ * - Methods that report a winner (`consume…`, `reserve…`, `insert…` returning boolean) decide it
+ *   atomically in the store (a conditional update or a unique index), never by read-then-write in
+ *   JavaScript: under concurrency exactly one caller wins.
+ * - Infrastructure failures (connection lost, deadlock…) are thrown; the domain turns them into an
+ *   `INTERNAL` error at its edge. Expected outcomes (duplicate, not found, lost race) are return values.
+ */
+export interface Io {
+  /**
+   * Runs `work` in one transaction with an `Io` bound to it: committed when `work` resolves, rolled
+   * back when it throws (and the error rethrown). Calling `transaction` on a transaction-bound `Io`
+   * runs `work` in the same transaction.
+   */
+  transaction<T>(work: (tx: Io) => Promise<T>): Promise<T>;
+
+  // --- users -------------------------------------------------------------------------------------
+  insertUser(user: User): Promise<void>;
+  /** Finds a user by id, deleted ones included (the domain decides what a deleted user means). */
+  findUserById(id: string): Promise<User | null>;
+  /** Finds the user owning a (normalized) login email address, with that email. */
+  findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null>;
+  /** Updates the given fields; returns false when no user has that id. */
+  updateUser(id: string, patch: UserPatch): Promise<boolean>;
+
+  // --- login emails ------------------------------------------------------------------------------
+  /** Inserts a login email; returns false (and writes nothing) when the address is already taken. */
+  insertLoginEmail(email: LoginEmail): Promise<boolean>;
+  findLoginEmail(address: string): Promise<LoginEmail | null>;
+  /** A user's login emails, oldest first. */
+  listLoginEmails(userId: string): Promise<LoginEmail[]>;
+  /** Deletes the given addresses of that user; returns how many were deleted. */
+  deleteLoginEmails(userId: string, addresses: string[]): Promise<number>;
+  /** Deletes every login email of a user (account deletion frees the addresses). */
+  deleteAllLoginEmails(userId: string): Promise<number>;
+  /** Sets `verifiedAt` when it is still null; returns whether it changed. */
+  markLoginEmailVerified(address: string, at: Date): Promise<boolean>;
+
+  // --- verification codes ------------------------------------------------------------------------
+  insertVerificationCode(code: VerificationCode): Promise<void>;
+  /**
+   * Codes still usable at `now` (not consumed, not invalidated, not expired, fewer than
+   * `maxAttempts` attempts) matching the filter, newest first.
+   */
+  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]>;
+  /**
+   * Atomically takes one attempt on a code: increments `attempts` only if the code is still usable
+   * at `now` and has fewer than `maxAttempts` attempts. Returns whether the attempt was granted.
+   * The domain compares the code only after winning an attempt, so parallel guesses cannot exceed
+   * the limit.
+   */
+  reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean>;
+  /** Atomically marks a code consumed if it is not consumed or invalidated yet; true for the winner. */
+  consumeCode(id: string, at: Date): Promise<boolean>;
+  /** Invalidates every unconsumed, not yet invalidated code of that purpose and address. */
+  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number>;
+  /** How many codes (any purpose) were created for the address at or after `since`. */
+  countCodesSentSince(address: string, since: Date): Promise<number>;
+
+  // --- sessions and refresh tokens ---------------------------------------------------------------
+  insertSession(session: Session): Promise<void>;
+  findSessionById(id: string): Promise<Session | null>;
+  /**
+   * The session and its user in one indexed lookup: the query behind strict access-token validation.
+   */
+  findSessionWithUser(sessionId: string): Promise<{ session: Session; user: User } | null>;
+  /** Sessions of a user that are not revoked and not expired (idle or absolute) at `now`, newest first. */
+  listActiveSessions(userId: string, now: Date): Promise<Session[]>;
+  /** Records a refresh: sets `lastUsedAt` and pushes `idleExpiresAt`. */
+  touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void>;
+  /** Revokes one session if not yet revoked; returns whether it changed. */
+  revokeSession(id: string, at: Date): Promise<boolean>;
+  /** Revokes every unrevoked session of a user, but `exceptSessionId`; returns how many changed. */
+  revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number>;
+  insertRefreshToken(token: RefreshToken): Promise<void>;
+  findRefreshToken(tokenHash: string): Promise<RefreshToken | null>;
+  /** Atomically marks a refresh token consumed if it is not yet; true only for the one winner. */
+  consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean>;
+
+  // --- organizations and memberships -------------------------------------------------------------
+  insertOrganization(organization: Organization): Promise<void>;
+  findOrganizationById(id: string): Promise<Organization | null>;
+  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean>;
+  /** Deletes an organization with its memberships, clients and their access restrictions. */
+  deleteOrganization(id: string): Promise<boolean>;
+  /** Inserts a membership; false (nothing written) when the user is already a member. */
+  insertMembership(membership: Membership): Promise<boolean>;
+  findMembershipById(id: string): Promise<Membership | null>;
+  findMembership(organizationId: string, userId: string): Promise<Membership | null>;
+  /** Memberships of an organization, oldest first. */
+  listMemberships(organizationId: string): Promise<Membership[]>;
+  /** Memberships of a user across organizations, oldest first. */
+  listMembershipsOfUser(userId: string): Promise<Membership[]>;
+  /**
+   * Counts an organization's owners. Inside a transaction, SQL implementations lock the owner rows
+   * (`FOR UPDATE` where the dialect has it) so two concurrent demotions cannot both see two owners.
+   */
+  countOwners(organizationId: string): Promise<number>;
+  updateMembershipRole(id: string, role: MembershipRole): Promise<boolean>;
+  deleteMembership(id: string): Promise<boolean>;
+  /** Removes a user from every organization (account deletion). */
+  deleteMembershipsOfUser(userId: string): Promise<number>;
+
+  // --- clients and access restrictions -----------------------------------------------------------
+  insertClient(client: Client): Promise<void>;
+  /** Finds a client by id, deleted ones included. */
+  findClientById(id: string): Promise<Client | null>;
+  /**
+   * The client and its access restrictions: the lookup behind key authentication, at most two
+   * queries. Deleted clients are returned too (the domain refuses them).
+   */
+  findClientWithRestrictions(id: string): Promise<{ client: Client; restrictions: AccessRestriction[] } | null>;
+  /** Clients of an organization that are not deleted, oldest first. */
+  listClients(organizationId: string): Promise<Client[]>;
+  updateClient(id: string, patch: ClientPatch): Promise<boolean>;
+  /**
+   * Sets `lastUsedAt` only when it is null or older than `staleBefore`, so many instances
+   * authenticating the same key write it at most once per interval.
+   */
+  touchClientLastUsed(id: string, at: Date, staleBefore: Date): Promise<boolean>;
+  insertAccessRestrictions(restrictions: AccessRestriction[]): Promise<void>;
+  /** A client's access restrictions, oldest first. */
+  listAccessRestrictions(clientId: string): Promise<AccessRestriction[]>;
+  /** Deletes the given restrictions of that client; returns how many were deleted. */
+  deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number>;
+}
+
+export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'roles' | 'deletedAt' | 'bannedAt'>> & {
+  updatedAt: Date;
+};
+
+export type ClientPatch = Partial<Pick<Client, 'name' | 'secretHash' | 'roles' | 'reqsPerSec' | 'deletedAt'>> & {
+  updatedAt: Date;
+};
+
+export interface UsableCodeFilter {
+  purpose: CodePurpose;
+  /** Match this address (verify-email codes are looked up by address). */
+  address?: string;
+  /** Match this state (login codes are looked up by the state they were bound to). */
+  state?: string;
+  /** Codes with this many attempts or more are not usable. */
+  maxAttempts: number;
+}

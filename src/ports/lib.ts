@@ -1,0 +1,156 @@
+import type { CodePurpose, UserRole } from './entities';
+import type { AccountsEvent } from './events';
+
+/**
+ * Policy and primitives: everything the domain needs that is a choice (password rules, lifetimes,
+ * email wording) or a primitive (hashing, randomness, signing, the clock). The shipped default class
+ * (`DefaultLib`) implements it with bcryptjs, nanoid, jsonwebtoken and node:crypto; subclass it to
+ * change one method, or wrap it.
+ */
+export interface Lib {
+  /** Lifetimes and limits. Read by the domain at every use, so a subclass may compute them. */
+  readonly config: AccountsConfig;
+
+  /** The clock. Tests replace it to move time. */
+  now(): Date;
+
+  /** A new unique id with a type prefix, e.g. `usr_V1StGXR8_Z5jdHi6B-myT`. */
+  newId(kind: IdKind): string;
+  /** A new random secret of at least 256 bits, URL-safe (refresh tokens, client key secrets). */
+  newSecret(): string;
+  /** A new verification code from a CSPRNG (default 6 digits). */
+  newCode(): string;
+
+  /** SHA-256 (hex) of a high-entropy secret (refresh tokens, client key secrets). */
+  hashSecret(secret: string): string;
+  /** Hash of a verification code as stored; `codeId` salts it so equal codes hash differently. */
+  hashCode(codeId: string, code: string): string;
+  /** Constant-time equality of two strings (unequal lengths answer false without leaking content). */
+  safeEqual(a: string, b: string): boolean;
+
+  /**
+   * Checks a candidate password against the password policy; returns the problems found (empty when
+   * acceptable). `context` lets the rules refuse passwords equal to the user's email or name.
+   */
+  checkPassword(password: string, context: PasswordContext): PasswordProblem[];
+  /** Hashes a password for storage (normalizes it first; never truncates). */
+  hashPassword(password: string): Promise<string>;
+  /** Compares a password with a stored hash. */
+  verifyPassword(password: string, hash: string): Promise<boolean>;
+  /** True when a stored hash should be replaced at the next successful login (e.g. a lower cost). */
+  passwordNeedsRehash(hash: string): boolean;
+  /**
+   * A valid hash of an unguessable password at the configured cost: compared against when the user
+   * is unknown or has no password, so such answers take as long as a wrong password.
+   */
+  dummyPasswordHash(): Promise<string>;
+
+  /** Signs an access token (a JWT) for these claims. */
+  signAccessToken(claims: AccessTokenInput): Promise<string>;
+  /** Verifies signature, `exp`, `iss` and `aud`; returns the claims or null for any invalid token. */
+  verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
+  /** Public keys for other services to verify access tokens; empty with a symmetric algorithm. */
+  jwks(): JsonWebKeySet;
+
+  /** Sends a verification or login code by email. */
+  sendCode(message: CodeMessage): Promise<void>;
+
+  /** Receives security events. Errors thrown here (or rejections) never break an operation. */
+  onEvent(event: AccountsEvent): void | Promise<void>;
+}
+
+export type IdKind = 'user' | 'organization' | 'membership' | 'client' | 'restriction' | 'session' | 'code';
+
+export interface PasswordContext {
+  email?: string;
+  name?: string;
+}
+
+export interface PasswordProblem {
+  /** Stable reason code, e.g. `too_short`, `too_long`, `too_common`, `matches_email`, `matches_name`. */
+  reason: string;
+  message: string;
+}
+
+export interface AccessTokenInput {
+  userId: string;
+  sessionId: string;
+  roles: UserRole[];
+  clientId: string | null;
+}
+
+export interface AccessTokenClaims {
+  /** User id. */
+  sub: string;
+  /** Session id. */
+  sid: string;
+  /** Unique token id. */
+  jti: string;
+  iat: number;
+  exp: number;
+  roles: UserRole[];
+  /** Client the session was opened through, if any. */
+  cid?: string;
+}
+
+export interface JsonWebKeySet {
+  keys: Array<Record<string, unknown>>;
+}
+
+export interface CodeMessage {
+  /** Normalized address. */
+  to: string;
+  purpose: CodePurpose;
+  code: string;
+  expiresAt: Date;
+}
+
+/** Lifetimes and limits (SPEC §3–§8). Durations are in milliseconds. */
+export interface AccountsConfig {
+  accessTokenTtlMs: number;
+  sessionIdleTtlMs: number;
+  sessionAbsoluteTtlMs: number;
+  loginCodeTtlMs: number;
+  verifyEmailCodeTtlMs: number;
+  /** Attempts per code (the Nth wrong one invalidates it). */
+  codeMaxAttempts: number;
+  /** Codes of any purpose sent to one address per `codeSendWindowMs`. */
+  codeSendLimit: number;
+  codeSendWindowMs: number;
+  /** Failed password logins per identifier (email) per window. */
+  loginFailuresPerIdentifier: number;
+  /** Failed password logins per IP per window. */
+  loginFailuresPerIp: number;
+  loginFailureWindowMs: number;
+  /** Registrations per IP per window. */
+  registrationsPerIp: number;
+  registrationWindowMs: number;
+  /** Refuse password and code login until the address is verified. */
+  requireVerifiedEmail: boolean;
+  /** Default `reqsPerSec` of new clients (-1 = unlimited). */
+  defaultReqsPerSec: number;
+  /** `Client.lastUsedAt` is written at most once per this interval. */
+  clientLastUsedIntervalMs: number;
+  /** Prefix of client keys: `<prefix>_<clientId>_<secret>`. */
+  clientKeyPrefix: string;
+}
+
+export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
+  accessTokenTtlMs: 15 * 60_000,
+  sessionIdleTtlMs: 14 * 24 * 3_600_000,
+  sessionAbsoluteTtlMs: 30 * 24 * 3_600_000,
+  loginCodeTtlMs: 10 * 60_000,
+  verifyEmailCodeTtlMs: 24 * 3_600_000,
+  codeMaxAttempts: 5,
+  codeSendLimit: 3,
+  codeSendWindowMs: 15 * 60_000,
+  loginFailuresPerIdentifier: 10,
+  loginFailuresPerIp: 100,
+  loginFailureWindowMs: 15 * 60_000,
+  registrationsPerIp: 100,
+  registrationWindowMs: 3_600_000,
+  requireVerifiedEmail: false,
+  defaultReqsPerSec: 10,
+  clientLastUsedIntervalMs: 60_000,
+  clientKeyPrefix: 'ak',
+});
