@@ -1,6 +1,8 @@
+import { Ok, type Result } from 'ts-results';
 import { MEMBERSHIP_ROLES, type Membership, type MembershipRole } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Caller, CallerUser } from './context';
+import { type AccountsError, fail } from './errors';
 
 /**
  * Permission checks shared by the services (SPEC §6). Services call these and answer FORBIDDEN or
@@ -40,4 +42,26 @@ export async function roleInOrganization(
   if (!caller.user) return null;
   const membership: Membership | null = await io.findMembership(organizationId, caller.user.id);
   return membership?.role ?? null;
+}
+
+/**
+ * The answer for a caller who may not see a resource: NOT_FOUND, so they learn nothing about it (not
+ * even that it exists), or UNAUTHENTICATED when they gave no credentials at all.
+ */
+export function hiddenFrom(caller: Caller): Result<never, AccountsError> {
+  return fail(caller.user || caller.client ? 'NOT_FOUND' : 'UNAUTHENTICATED');
+}
+
+/** The answer for a caller who may see a resource but not do this to it. */
+export function forbiddenFor(caller: Caller): Result<never, AccountsError> {
+  return fail(caller.user || caller.client ? 'FORBIDDEN' : 'UNAUTHENTICATED');
+}
+
+/**
+ * Actions on a user's own account: allowed to the user and to system callers. Employees, who can see
+ * every user, get FORBIDDEN; everyone else NOT_FOUND.
+ */
+export function checkSelfOrSystem(caller: Caller, userId: string): Result<void, AccountsError> {
+  if (isSelf(caller, userId) || isSystemCaller(caller)) return Ok(undefined);
+  return canReadEverything(caller) ? forbiddenFor(caller) : hiddenFrom(caller);
 }

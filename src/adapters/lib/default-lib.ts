@@ -1,0 +1,391 @@
+import { createHash, type KeyObject, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import jwt from 'jsonwebtoken';
+import { customAlphabet } from 'nanoid';
+import { USER_ROLES, type UserRole } from '../../ports/entities';
+import type { AccountsEvent } from '../../ports/events';
+import {
+  type AccessTokenClaims,
+  type AccessTokenInput,
+  type AccountsConfig,
+  type CodeMessage,
+  DEFAULT_CONFIG,
+  type IdKind,
+  type JsonWebKeySet,
+  type Lib,
+  type PasswordContext,
+  type PasswordProblem,
+} from '../../ports/lib';
+import { signEdDsaJwt, verifyEdDsaJwt } from './eddsa-jwt';
+import { ConsoleEmailer, type Emailer, type EmailMessage } from './emailers';
+import { bcryptInput, codePointLength, commonPasswordSet, normalizePassword } from './passwords';
+import { type DefaultLibTokenOptions, resolveTokenKeys, type TokenAlgorithm } from './token-keys';
+
+export interface PasswordOptions {
+  /** Fewest code points accepted. Default 12; below 8 is refused (SPEC §8). */
+  minLength?: number;
+  /** Most code points accepted. Default 1024; below 256 is refused (SPEC §8). */
+  maxLength?: number;
+  /** bcrypt cost (4–31). Default 10; stored hashes of a lower cost are upgraded at the next login. */
+  bcryptCost?: number;
+}
+
+export interface DefaultLibOptions {
+  /** Merged over `DEFAULT_CONFIG`. */
+  config?: Partial<AccountsConfig>;
+  passwords?: PasswordOptions;
+  /** Access-token signing: a `secret` (HS256) or a `privateKey` (RS256, ES256, EdDSA). */
+  tokens: DefaultLibTokenOptions;
+  /** Digits of verification codes, 6–12. Default 6. */
+  codeDigits?: number;
+  /** Where code emails go. Default: a `ConsoleEmailer` (development only: it prints the codes). */
+  emailer?: Emailer;
+  /** Receives security events (SPEC §9). */
+  onEvent?: (event: AccountsEvent) => void | Promise<void>;
+  /** The clock; default the system time. Tests pass `() => manualClock.now()`. */
+  clock?: () => Date;
+}
+
+/** Type prefix of each kind of id. */
+export const ID_PREFIXES: Readonly<Record<IdKind, string>> = Object.freeze({
+  user: 'usr_',
+  organization: 'org_',
+  membership: 'mem_',
+  client: 'cli_',
+  restriction: 'res_',
+  session: 'ses_',
+  code: 'cod_',
+});
+
+/**
+ * Ids carry no `_` or `-` after their prefix: client keys are `<prefix>_cli_<id>_<secret>` and are
+ * split at their first three underscores, which only works if the id body has none. 21 characters
+ * of 62 give about 125 bits.
+ */
+const randomIdBody = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 21);
+
+const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/**
+ * The shipped `Lib`: bcryptjs passwords, nanoid ids, jsonwebtoken access tokens, node:crypto for the
+ * rest. Every method is public or protected and small, so a subclass changes one rule, template or
+ * primitive by overriding one method and calling `super` where useful.
+ */
+export class DefaultLib implements Lib {
+  protected readonly baseConfig: AccountsConfig;
+  protected readonly passwordPolicy: Readonly<Required<PasswordOptions>>;
+  protected readonly codeDigits: number;
+  protected readonly emailer: Emailer;
+  protected readonly issuer: string;
+  protected readonly audience: string;
+  protected readonly signingKey: KeyObject;
+  protected readonly verificationKey: KeyObject;
+  protected readonly publicJwk: Record<string, unknown> | null;
+  protected readonly eventHook: ((event: AccountsEvent) => void | Promise<void>) | undefined;
+  protected readonly clock: (() => Date) | undefined;
+  protected dummyHash: Promise<string> | undefined;
+
+  /** The algorithm access tokens are signed and verified with; no other is ever accepted. */
+  readonly tokenAlgorithm: TokenAlgorithm;
+  /** The `kid` header of issued tokens (and JWKS key id); null for HS256 without a configured one. */
+  readonly keyId: string | null;
+
+  /** Throws on any invalid option, so a misconfiguration stops the application at startup. */
+  constructor(options: DefaultLibOptions) {
+    this.baseConfig = Object.freeze({ ...DEFAULT_CONFIG, ...options.config });
+    if (!(this.baseConfig.accessTokenTtlMs >= 1000)) {
+      throw new RangeError('DefaultLib: config.accessTokenTtlMs must be at least 1000 (one second)');
+    }
+    this.passwordPolicy = Object.freeze(resolvePasswordPolicy(options.passwords ?? {}));
+    this.codeDigits = options.codeDigits ?? 6;
+    requireInteger('codeDigits', this.codeDigits, 6, 12);
+    this.emailer = options.emailer ?? new ConsoleEmailer();
+    this.issuer = options.tokens.issuer ?? 'accounts-module';
+    this.audience = options.tokens.audience ?? 'accounts-module';
+    const keys = resolveTokenKeys(options.tokens);
+    this.tokenAlgorithm = keys.algorithm;
+    this.signingKey = keys.signingKey;
+    this.verificationKey = keys.verificationKey;
+    this.keyId = keys.keyId;
+    this.publicJwk = keys.publicJwk;
+    this.eventHook = options.onEvent;
+    this.clock = options.clock;
+  }
+
+  /** Lifetimes and limits: `DEFAULT_CONFIG` with the options' overrides. A getter, so subclasses may compute it. */
+  get config(): AccountsConfig {
+    return this.baseConfig;
+  }
+
+  /** The configured clock's time, or the system time. */
+  now(): Date {
+    return this.clock ? this.clock() : new Date();
+  }
+
+  /** `<prefix><21 alphanumerics>`, e.g. `usr_3kTMd8xKq0bWnA7pLz2Rf`: see `ID_PREFIXES`. */
+  newId(kind: IdKind): string {
+    const prefix = ID_PREFIXES[kind];
+    if (prefix === undefined) throw new TypeError(`DefaultLib.newId: unknown kind ${String(kind)}`);
+    return prefix + randomIdBody();
+  }
+
+  /** 32 random bytes as base64url (43 characters, may contain `_` and `-`). */
+  newSecret(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  /** `codeDigits` decimal digits (default 6), uniform from a CSPRNG, zero-padded. */
+  newCode(): string {
+    return String(randomInt(0, 10 ** this.codeDigits)).padStart(this.codeDigits, '0');
+  }
+
+  /** SHA-256 hex; enough for a high-entropy secret, and fast enough for per-request key checks (SPEC §5). */
+  hashSecret(secret: string): string {
+    return sha256(secret).toString('hex');
+  }
+
+  /** SHA-256 hex of `<codeId>:<code>`: the id salts it, so equal codes never share a hash. */
+  hashCode(codeId: string, code: string): string {
+    return sha256(`${codeId}:${code}`).toString('hex');
+  }
+
+  /** Compares SHA-256 digests in constant time, so neither length nor content leaks through timing. */
+  safeEqual(a: string, b: string): boolean {
+    return timingSafeEqual(sha256(a), sha256(b));
+  }
+
+  /** The policy of SPEC §8 on the NFKC form: length, the common-password list, email and name. */
+  checkPassword(password: string, context: PasswordContext): PasswordProblem[] {
+    const normalized = normalizePassword(password);
+    const problems: PasswordProblem[] = [];
+    const length = codePointLength(normalized);
+    const { minLength, maxLength } = this.passwordPolicy;
+    if (length < minLength) problems.push({ reason: 'too_short', message: `Use at least ${minLength} characters.` });
+    if (length > maxLength) problems.push({ reason: 'too_long', message: `Use at most ${maxLength} characters.` });
+    if (this.isCommonPassword(normalized)) {
+      problems.push({ reason: 'too_common', message: 'This is one of the most common passwords; choose another.' });
+    }
+    if (this.matchesEmail(normalized, context.email)) {
+      problems.push({ reason: 'matches_email', message: 'The password must not be your email address.' });
+    }
+    if (this.matchesName(normalized, context.name)) {
+      problems.push({ reason: 'matches_name', message: 'The password must not be your name.' });
+    }
+    return problems;
+  }
+
+  /** True when the (normalized) password is among the 10,000 most common, ignoring case. */
+  isCommonPassword(normalizedPassword: string): boolean {
+    return commonPasswordSet().has(normalizedPassword.toLowerCase());
+  }
+
+  /** True when the password equals the email address or its local part, ignoring case. */
+  matchesEmail(normalizedPassword: string, email: string | undefined): boolean {
+    if (!email) return false;
+    const address = normalizePassword(email).trim().toLowerCase();
+    const at = address.lastIndexOf('@');
+    const candidates = at > 0 ? [address, address.slice(0, at)] : [address];
+    return candidates.includes(normalizedPassword.toLowerCase());
+  }
+
+  /** True when the password equals the user's name, ignoring case and surrounding spaces. */
+  matchesName(normalizedPassword: string, name: string | undefined): boolean {
+    const normalizedName = name === undefined ? '' : normalizePassword(name).trim().toLowerCase();
+    return normalizedName !== '' && normalizedName === normalizedPassword.trim().toLowerCase();
+  }
+
+  /**
+   * bcrypt at the configured cost, after NFKC normalization. bcrypt reads only the first 72 bytes, so
+   * a password longer than 72 UTF-8 bytes is first replaced by base64(HMAC-SHA-256) of itself (see
+   * `bcryptInput`): nothing is silently truncated, and shorter passwords stay plain-bcrypt compatible.
+   */
+  async hashPassword(password: string): Promise<string> {
+    return bcrypt.hash(this.bcryptInputFor(password), this.passwordPolicy.bcryptCost);
+  }
+
+  /** Applies the same normalization and pre-hash as `hashPassword`; false for a malformed hash. */
+  async verifyPassword(password: string, hash: string): Promise<boolean> {
+    if (!BCRYPT_HASH.test(hash)) return false;
+    try {
+      return await bcrypt.compare(this.bcryptInputFor(password), hash);
+    } catch {
+      return false;
+    }
+  }
+
+  /** True for a bcrypt hash below the configured cost, or for anything that is not a bcrypt hash. */
+  passwordNeedsRehash(hash: string): boolean {
+    return !BCRYPT_HASH.test(hash) || bcrypt.getRounds(hash) < this.passwordPolicy.bcryptCost;
+  }
+
+  /** A hash of a random, discarded password at the configured cost; computed once per instance. */
+  dummyPasswordHash(): Promise<string> {
+    if (!this.dummyHash) {
+      this.dummyHash = this.hashPassword(this.newSecret());
+      this.dummyHash.catch(() => {
+        this.dummyHash = undefined;
+      });
+    }
+    return this.dummyHash;
+  }
+
+  /** The exact string bcrypt receives for a password: NFKC, then pre-hashed past 72 bytes. */
+  protected bcryptInputFor(password: string): string {
+    return bcryptInput(normalizePassword(password));
+  }
+
+  /** A JWT with `sub`, `sid`, `roles`, optional `cid`, `iat`/`exp` from `now()`, `jti`, `iss`, `aud`. */
+  async signAccessToken(claims: AccessTokenInput): Promise<string> {
+    const iat = Math.floor(this.now().getTime() / 1000);
+    const expiresIn = Math.floor(this.config.accessTokenTtlMs / 1000);
+    const custom: Record<string, unknown> = { sid: claims.sessionId, roles: [...claims.roles] };
+    if (claims.clientId !== null) custom.cid = claims.clientId;
+    const jti = this.newTokenId();
+    if (this.tokenAlgorithm === 'EdDSA') {
+      const payload = {
+        ...custom,
+        iat,
+        exp: iat + expiresIn,
+        aud: this.audience,
+        iss: this.issuer,
+        sub: claims.userId,
+        jti,
+      };
+      return signEdDsaJwt(payload, this.signingKey, this.keyId);
+    }
+    return jwt.sign({ ...custom, iat }, this.signingKey, {
+      algorithm: this.tokenAlgorithm,
+      expiresIn,
+      issuer: this.issuer,
+      audience: this.audience,
+      subject: claims.userId,
+      jwtid: jti,
+      ...(this.keyId === null ? {} : { keyid: this.keyId }),
+    });
+  }
+
+  /**
+   * Stateless validation: only the configured algorithm, signature, `exp`/`nbf` against `now()`,
+   * `iss`, `aud`, then the claim shapes. Null for any failure, whatever the cause.
+   */
+  async verifyAccessToken(token: string): Promise<AccessTokenClaims | null> {
+    if (typeof token !== 'string' || token === '') return null;
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    let payload: unknown;
+    if (this.tokenAlgorithm === 'EdDSA') {
+      payload = verifyEdDsaJwt(token, this.verificationKey, {
+        issuer: this.issuer,
+        audience: this.audience,
+        nowSeconds,
+      });
+    } else {
+      try {
+        payload = jwt.verify(token, this.verificationKey, {
+          algorithms: [this.tokenAlgorithm],
+          issuer: this.issuer,
+          audience: this.audience,
+          clockTimestamp: nowSeconds,
+        });
+      } catch {
+        return null;
+      }
+    }
+    return this.toAccessTokenClaims(payload);
+  }
+
+  /** The public signing key as a JWK Set (`kid`, `alg`, `use: sig`); empty for HS256. */
+  jwks(): JsonWebKeySet {
+    if (this.publicJwk === null) return { keys: [] };
+    return { keys: [{ ...this.publicJwk, kid: this.keyId, alg: this.tokenAlgorithm, use: 'sig' }] };
+  }
+
+  /** A unique `jti`. */
+  protected newTokenId(): string {
+    return randomIdBody();
+  }
+
+  /** Keeps only well-formed claims (known roles, string ids, numeric times); null otherwise. */
+  protected toAccessTokenClaims(payload: unknown): AccessTokenClaims | null {
+    if (typeof payload !== 'object' || payload === null) return null;
+    const { sub, sid, jti, iat, exp, roles, cid } = payload as Record<string, unknown>;
+    if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(jti)) return null;
+    if (typeof iat !== 'number' || typeof exp !== 'number') return null;
+    if (!Array.isArray(roles) || !roles.every(isUserRole)) return null;
+    if (cid !== undefined && !isNonEmptyString(cid)) return null;
+    const claims: AccessTokenClaims = { sub, sid, jti, iat, exp, roles: [...roles] };
+    if (cid !== undefined) claims.cid = cid;
+    return claims;
+  }
+
+  /** Composes the email with `composeCodeEmail` and hands it to the emailer. */
+  async sendCode(message: CodeMessage): Promise<void> {
+    await this.emailer.send(this.composeCodeEmail(message));
+  }
+
+  /** Subject and text of a code email. Override to change the wording or add branding. */
+  composeCodeEmail(message: CodeMessage): EmailMessage {
+    const lifetime = this.describeLifetime(message.expiresAt.getTime() - this.now().getTime());
+    if (message.purpose === 'login') {
+      return {
+        to: message.to,
+        subject: 'Your login code',
+        text:
+          `Your login code is ${message.code}\n\nIt expires in ${lifetime}. If you did not try to sign in, ` +
+          'ignore this email: nobody can sign in without the code.',
+        kind: message.purpose,
+        code: message.code,
+      };
+    }
+    return {
+      to: message.to,
+      subject: 'Verify your email address',
+      text:
+        `Your verification code is ${message.code}\n\nIt expires in ${lifetime}. If you did not add this ` +
+        'address to an account, ignore this email.',
+      kind: message.purpose,
+      code: message.code,
+    };
+  }
+
+  /** "10 minutes", "24 hours": how long a code stays valid, rounded for people. */
+  protected describeLifetime(ms: number): string {
+    const minutes = Math.max(1, Math.round(ms / 60_000));
+    if (minutes < 120) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+    return `${Math.round(minutes / 60)} hours`;
+  }
+
+  /** Forwards the event to the `onEvent` option; the domain ignores what it throws. */
+  onEvent(event: AccountsEvent): void | Promise<void> {
+    return this.eventHook?.(event);
+  }
+}
+
+function resolvePasswordPolicy(options: PasswordOptions): Required<PasswordOptions> {
+  const policy = {
+    minLength: options.minLength ?? 12,
+    maxLength: options.maxLength ?? 1024,
+    bcryptCost: options.bcryptCost ?? 10,
+  };
+  requireInteger('passwords.minLength', policy.minLength, 8, Number.MAX_SAFE_INTEGER);
+  requireInteger('passwords.maxLength', policy.maxLength, Math.max(256, policy.minLength), Number.MAX_SAFE_INTEGER);
+  requireInteger('passwords.bcryptCost', policy.bcryptCost, 4, 31);
+  return policy;
+}
+
+function requireInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`DefaultLib: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function isUserRole(value: unknown): value is UserRole {
+  return (USER_ROLES as readonly unknown[]).includes(value);
+}

@@ -1,0 +1,2 @@
+export { type IoMethodName, MemoryIo } from './memory-io';
+export { MemoryRateLimitStore } from './memory-rate-limits';

@@ -1,0 +1,295 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  AccessRestriction,
+  Client,
+  CodePurpose,
+  LoginEmail,
+  Membership,
+  MembershipRole,
+  Organization,
+  RefreshToken,
+  Session,
+  User,
+  VerificationCode,
+} from '../../ports/entities';
+import type { ClientPatch, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
+import { MemoryStore } from './memory-store';
+import { Mutex } from './mutex';
+
+export type IoMethodName = keyof Io;
+
+interface TransactionState {
+  open: boolean;
+}
+
+/** What a `MemoryIo` and the transaction-bound `Io`s it hands out share. */
+interface Shared {
+  readonly store: MemoryStore;
+  /** Held by one transaction or one operation at a time, like SQLite's single writer. */
+  readonly mutex: Mutex;
+  readonly failures: Map<IoMethodName, Error[]>;
+  /** The transaction whose work is running in the current async context, to catch self-deadlocks. */
+  readonly currentTransaction: AsyncLocalStorage<TransactionState>;
+}
+
+abstract class MemoryIoBase implements Io {
+  protected constructor(protected readonly shared: Shared) {}
+
+  abstract transaction<T>(work: (tx: Io) => Promise<T>): Promise<T>;
+
+  /** Runs one operation under the rules of this `Io` (root: takes the lock; bound: its transaction). */
+  protected abstract run<T>(method: IoMethodName, operation: (store: MemoryStore) => T): Promise<T>;
+
+  protected takeInjectedFailure(method: IoMethodName): void {
+    const queued = this.shared.failures.get(method);
+    const failure = queued?.shift();
+    if (queued?.length === 0) this.shared.failures.delete(method);
+    if (failure) throw failure;
+  }
+
+  insertUser(user: User): Promise<void> {
+    return this.run('insertUser', (store) => store.insertUser(user));
+  }
+  findUserById(id: string): Promise<User | null> {
+    return this.run('findUserById', (store) => store.findUserById(id));
+  }
+  findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {
+    return this.run('findUserByEmail', (store) => store.findUserByEmail(address));
+  }
+  updateUser(id: string, patch: UserPatch): Promise<boolean> {
+    return this.run('updateUser', (store) => store.updateUser(id, patch));
+  }
+
+  insertLoginEmail(email: LoginEmail): Promise<boolean> {
+    return this.run('insertLoginEmail', (store) => store.insertLoginEmail(email));
+  }
+  findLoginEmail(address: string): Promise<LoginEmail | null> {
+    return this.run('findLoginEmail', (store) => store.findLoginEmail(address));
+  }
+  listLoginEmails(userId: string): Promise<LoginEmail[]> {
+    return this.run('listLoginEmails', (store) => store.listLoginEmails(userId));
+  }
+  deleteLoginEmails(userId: string, addresses: string[]): Promise<number> {
+    return this.run('deleteLoginEmails', (store) => store.deleteLoginEmails(userId, addresses));
+  }
+  deleteAllLoginEmails(userId: string): Promise<number> {
+    return this.run('deleteAllLoginEmails', (store) => store.deleteAllLoginEmails(userId));
+  }
+  markLoginEmailVerified(address: string, at: Date): Promise<boolean> {
+    return this.run('markLoginEmailVerified', (store) => store.markLoginEmailVerified(address, at));
+  }
+
+  insertVerificationCode(code: VerificationCode): Promise<void> {
+    return this.run('insertVerificationCode', (store) => store.insertVerificationCode(code));
+  }
+  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]> {
+    return this.run('findUsableCodes', (store) => store.findUsableCodes(filter, now));
+  }
+  reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean> {
+    return this.run('reserveCodeAttempt', (store) => store.reserveCodeAttempt(id, maxAttempts, now));
+  }
+  consumeCode(id: string, at: Date): Promise<boolean> {
+    return this.run('consumeCode', (store) => store.consumeCode(id, at));
+  }
+  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number> {
+    return this.run('invalidateCodes', (store) => store.invalidateCodes(purpose, address, at));
+  }
+  countCodesSentSince(address: string, since: Date): Promise<number> {
+    return this.run('countCodesSentSince', (store) => store.countCodesSentSince(address, since));
+  }
+
+  insertSession(session: Session): Promise<void> {
+    return this.run('insertSession', (store) => store.insertSession(session));
+  }
+  findSessionById(id: string): Promise<Session | null> {
+    return this.run('findSessionById', (store) => store.findSessionById(id));
+  }
+  findSessionWithUser(sessionId: string): Promise<{ session: Session; user: User } | null> {
+    return this.run('findSessionWithUser', (store) => store.findSessionWithUser(sessionId));
+  }
+  listActiveSessions(userId: string, now: Date): Promise<Session[]> {
+    return this.run('listActiveSessions', (store) => store.listActiveSessions(userId, now));
+  }
+  touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
+    return this.run('touchSession', (store) => store.touchSession(id, lastUsedAt, idleExpiresAt));
+  }
+  revokeSession(id: string, at: Date): Promise<boolean> {
+    return this.run('revokeSession', (store) => store.revokeSession(id, at));
+  }
+  revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number> {
+    return this.run('revokeUserSessions', (store) => store.revokeUserSessions(userId, at, exceptSessionId));
+  }
+  insertRefreshToken(token: RefreshToken): Promise<void> {
+    return this.run('insertRefreshToken', (store) => store.insertRefreshToken(token));
+  }
+  findRefreshToken(tokenHash: string): Promise<RefreshToken | null> {
+    return this.run('findRefreshToken', (store) => store.findRefreshToken(tokenHash));
+  }
+  consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean> {
+    return this.run('consumeRefreshToken', (store) => store.consumeRefreshToken(tokenHash, at));
+  }
+
+  insertOrganization(organization: Organization): Promise<void> {
+    return this.run('insertOrganization', (store) => store.insertOrganization(organization));
+  }
+  findOrganizationById(id: string): Promise<Organization | null> {
+    return this.run('findOrganizationById', (store) => store.findOrganizationById(id));
+  }
+  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean> {
+    return this.run('updateOrganization', (store) => store.updateOrganization(id, patch));
+  }
+  deleteOrganization(id: string): Promise<boolean> {
+    return this.run('deleteOrganization', (store) => store.deleteOrganization(id));
+  }
+  insertMembership(membership: Membership): Promise<boolean> {
+    return this.run('insertMembership', (store) => store.insertMembership(membership));
+  }
+  findMembershipById(id: string): Promise<Membership | null> {
+    return this.run('findMembershipById', (store) => store.findMembershipById(id));
+  }
+  findMembership(organizationId: string, userId: string): Promise<Membership | null> {
+    return this.run('findMembership', (store) => store.findMembership(organizationId, userId));
+  }
+  listMemberships(organizationId: string): Promise<Membership[]> {
+    return this.run('listMemberships', (store) => store.listMemberships(organizationId));
+  }
+  listMembershipsOfUser(userId: string): Promise<Membership[]> {
+    return this.run('listMembershipsOfUser', (store) => store.listMembershipsOfUser(userId));
+  }
+  countOwners(organizationId: string): Promise<number> {
+    return this.run('countOwners', (store) => store.countOwners(organizationId));
+  }
+  updateMembershipRole(id: string, role: MembershipRole): Promise<boolean> {
+    return this.run('updateMembershipRole', (store) => store.updateMembershipRole(id, role));
+  }
+  deleteMembership(id: string): Promise<boolean> {
+    return this.run('deleteMembership', (store) => store.deleteMembership(id));
+  }
+  deleteMembershipsOfUser(userId: string): Promise<number> {
+    return this.run('deleteMembershipsOfUser', (store) => store.deleteMembershipsOfUser(userId));
+  }
+
+  insertClient(client: Client): Promise<void> {
+    return this.run('insertClient', (store) => store.insertClient(client));
+  }
+  findClientById(id: string): Promise<Client | null> {
+    return this.run('findClientById', (store) => store.findClientById(id));
+  }
+  findClientWithRestrictions(id: string): Promise<{ client: Client; restrictions: AccessRestriction[] } | null> {
+    return this.run('findClientWithRestrictions', (store) => store.findClientWithRestrictions(id));
+  }
+  listClients(organizationId: string): Promise<Client[]> {
+    return this.run('listClients', (store) => store.listClients(organizationId));
+  }
+  updateClient(id: string, patch: ClientPatch): Promise<boolean> {
+    return this.run('updateClient', (store) => store.updateClient(id, patch));
+  }
+  touchClientLastUsed(id: string, at: Date, staleBefore: Date): Promise<boolean> {
+    return this.run('touchClientLastUsed', (store) => store.touchClientLastUsed(id, at, staleBefore));
+  }
+  insertAccessRestrictions(restrictions: AccessRestriction[]): Promise<void> {
+    return this.run('insertAccessRestrictions', (store) => store.insertAccessRestrictions(restrictions));
+  }
+  listAccessRestrictions(clientId: string): Promise<AccessRestriction[]> {
+    return this.run('listAccessRestrictions', (store) => store.listAccessRestrictions(clientId));
+  }
+  deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
+    return this.run('deleteAccessRestrictions', (store) => store.deleteAccessRestrictions(clientId, ids));
+  }
+}
+
+/**
+ * An `Io` holding everything in process memory: for tests, examples and prototyping. It follows the
+ * port exactly (the conformance suite runs against it): values are copied in and out, and
+ * transactions are serializable and roll back completely, because one transaction or operation runs
+ * at a time. Operations on it made while a transaction is open wait for that transaction to end.
+ *
+ * Calling it (instead of the `tx` handed to the work) from inside a transaction's work would wait
+ * forever for that very transaction, so it throws instead, naming the mistake.
+ */
+export class MemoryIo extends MemoryIoBase {
+  constructor() {
+    super({
+      store: new MemoryStore(),
+      mutex: new Mutex(),
+      failures: new Map(),
+      currentTransaction: new AsyncLocalStorage(),
+    });
+  }
+
+  /**
+   * Makes the next call of `method` (here or on a transaction-bound `Io` of this one) reject with
+   * `error` without touching any data: to prove that callers roll back or report failures. Queues
+   * up when called several times.
+   */
+  failNext(method: IoMethodName, error: Error = new Error(`MemoryIo: injected failure in ${method}`)): void {
+    const queued = this.shared.failures.get(method) ?? [];
+    queued.push(error);
+    this.shared.failures.set(method, queued);
+  }
+
+  async transaction<T>(work: (tx: Io) => Promise<T>): Promise<T> {
+    this.#refuseInsideTransaction('transaction');
+    this.takeInjectedFailure('transaction');
+    const { store, mutex, currentTransaction } = this.shared;
+    if (!mutex.tryLock()) await mutex.lock();
+    const state: TransactionState = { open: true };
+    store.journal.begin();
+    try {
+      const result = await currentTransaction.run(state, () => work(new TransactionBoundMemoryIo(this.shared, state)));
+      store.journal.commit();
+      return result;
+    } catch (error) {
+      store.journal.rollback();
+      throw error;
+    } finally {
+      state.open = false;
+      mutex.unlock();
+    }
+  }
+
+  protected async run<T>(method: IoMethodName, operation: (store: MemoryStore) => T): Promise<T> {
+    this.#refuseInsideTransaction(method);
+    const { store, mutex } = this.shared;
+    if (!mutex.tryLock()) await mutex.lock();
+    try {
+      this.takeInjectedFailure(method);
+      return operation(store);
+    } finally {
+      mutex.unlock();
+    }
+  }
+
+  #refuseInsideTransaction(method: IoMethodName): void {
+    if (this.shared.currentTransaction.getStore()?.open) {
+      throw new Error(
+        `MemoryIo: ${method} was called on the root Io inside a transaction's work; use the transaction-bound Io passed to the work (this call would wait for its own transaction forever)`,
+      );
+    }
+  }
+}
+
+class TransactionBoundMemoryIo extends MemoryIoBase {
+  constructor(
+    shared: Shared,
+    private readonly state: TransactionState,
+  ) {
+    super(shared);
+  }
+
+  async transaction<T>(work: (tx: Io) => Promise<T>): Promise<T> {
+    this.#ensureOpen('transaction');
+    this.takeInjectedFailure('transaction');
+    return work(this);
+  }
+
+  protected async run<T>(method: IoMethodName, operation: (store: MemoryStore) => T): Promise<T> {
+    this.#ensureOpen(method);
+    this.takeInjectedFailure(method);
+    return operation(this.shared.store);
+  }
+
+  #ensureOpen(method: IoMethodName): void {
+    if (!this.state.open) throw new Error(`MemoryIo: ${method} was called on a transaction that has already ended`);
+  }
+}

@@ -1,0 +1,85 @@
+import type { Knex } from 'knex';
+
+/** The SQL families the adapter speaks. MariaDB counts as `mysql`. */
+export type Dialect = 'mysql' | 'postgres' | 'sqlite';
+
+export function dialectOf(knex: Knex): Dialect {
+  const client = String(knex.client.config.client ?? knex.client.dialect ?? '');
+  if (/mysql|maria/i.test(client)) return 'mysql';
+  if (/pg|postgres/i.test(client)) return 'postgres';
+  if (/sqlite/i.test(client)) return 'sqlite';
+  throw new Error(`accounts-module: unsupported knex client "${client}" (use mysql2, pg or better-sqlite3)`);
+}
+
+/**
+ * How timestamps travel to and from each dialect. Every value is written explicitly in UTC so the
+ * stored instant never depends on the server's or the driver's time zone:
+ * - MySQL/MariaDB `DATETIME(3)`: written as `YYYY-MM-DD HH:MM:SS.mmm` in UTC.
+ * - PostgreSQL `timestamptz(3)`: written as ISO 8601 with `Z`; pg reads it back as an exact `Date`.
+ * - SQLite: integer milliseconds since the epoch (sortable, comparable, no parsing ambiguity).
+ */
+export function toDbTime(dialect: Dialect, date: Date): string | number {
+  if (dialect === 'sqlite') return date.getTime();
+  const iso = date.toISOString();
+  return dialect === 'mysql' ? iso.slice(0, 23).replace('T', ' ') : iso;
+}
+
+const ZONELESS = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?$/;
+
+/** Reads a stored timestamp back; zone-less strings (mysql2 `dateStrings`) are UTC by construction. */
+export function fromDbTime(value: unknown): Date {
+  if (value instanceof Date) return new Date(value.getTime());
+  if (typeof value === 'number') return new Date(value);
+  if (typeof value === 'bigint') return new Date(Number(value));
+  if (typeof value === 'string') {
+    if (/^-?\d+$/.test(value)) return new Date(Number(value));
+    return new Date(ZONELESS.test(value) ? `${value.replace(' ', 'T')}Z` : value);
+  }
+  throw new TypeError(`accounts-module: unexpected timestamp value of type ${typeof value}`);
+}
+
+export function fromDbTimeOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : fromDbTime(value);
+}
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  sqlState?: unknown;
+}
+
+/** A unique or primary-key violation, as each driver reports it. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errno } = error as DriverError;
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    errno === 1062 ||
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+/** A transient lock conflict worth retrying (InnoDB deadlock or lock wait timeout, PG deadlock). */
+export function isLockConflict(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errno } = error as DriverError;
+  return errno === 1213 || errno === 1205 || code === '40P01' || code === 'SQLITE_BUSY';
+}
+
+/**
+ * mysql2 turns `DATETIME` into `Date`s in the process's local zone unless told otherwise, which would
+ * shift every timestamp by the local offset. Refuse such a pool up front rather than corrupt data.
+ */
+export function assertUtcMysqlDates(knex: Knex): void {
+  const connection = knex.client.config.connection as unknown;
+  if (typeof connection !== 'object' || connection === null) return;
+  const { timezone, dateStrings } = connection as { timezone?: unknown; dateStrings?: unknown };
+  if (dateStrings === true) return;
+  if (typeof timezone === 'string' && ['z', '+00:00'].includes(timezone.toLowerCase())) return;
+  throw new Error(
+    "accounts-module: a mysql2 knex must set connection.timezone = 'Z' (or dateStrings: true) so DATETIME " +
+      'values are read as UTC; createKnexFromUrl() does this for you',
+  );
+}

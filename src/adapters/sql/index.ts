@@ -1,0 +1,16 @@
+/**
+ * The SQL persistence adapter: `SqlIo` (the `Io` port), `SqlRateLimitStore`, migrations and a
+ * URL-to-knex helper. See docs/sql.md.
+ */
+export { createKnexFromUrl, type KnexFromUrlOptions } from './connect';
+export { SqlIoError } from './errors';
+export {
+  currentSchemaVersion,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS_TABLE,
+  type MigrateOptions,
+  migrate,
+  rollback,
+} from './migrations';
+export { SqlRateLimitStore } from './rate-limit-store';
+export { SqlIo } from './sql-io';

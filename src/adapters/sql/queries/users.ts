@@ -1,0 +1,95 @@
+import type { LoginEmail, User } from '../../../ports/entities';
+import type { UserPatch } from '../../../ports/io';
+import { count, dbTime, dbTimeOrNull, insertUnlessDuplicate, type SqlContext } from '../context';
+import {
+  LOGIN_EMAIL_COLUMNS,
+  prefixedColumns,
+  type Row,
+  rolesToDb,
+  toLoginEmail,
+  toUser,
+  USER_COLUMNS,
+  unprefix,
+} from '../rows';
+
+function userRow(sql: SqlContext, user: User): Row {
+  return {
+    id: user.id,
+    name: user.name,
+    password_hash: user.passwordHash,
+    roles: rolesToDb(user.roles),
+    created_at: dbTime(sql, user.createdAt),
+    updated_at: dbTime(sql, user.updatedAt),
+    deleted_at: dbTimeOrNull(sql, user.deletedAt),
+    banned_at: dbTimeOrNull(sql, user.bannedAt),
+  };
+}
+
+export async function insertUser(sql: SqlContext, user: User): Promise<void> {
+  await sql.db('users').insert(userRow(sql, user));
+}
+
+export async function findUserById(sql: SqlContext, id: string): Promise<User | null> {
+  const row = await sql.db('users').where({ id }).first();
+  return row ? toUser(row) : null;
+}
+
+export async function findUserByEmail(
+  sql: SqlContext,
+  address: string,
+): Promise<{ user: User; email: LoginEmail } | null> {
+  const row: Row | undefined = await sql
+    .db('login_emails as e')
+    .join('users as u', 'u.id', 'e.user_id')
+    .where('e.address', address)
+    .first([...prefixedColumns('u', USER_COLUMNS), ...prefixedColumns('e', LOGIN_EMAIL_COLUMNS)]);
+  return row ? { user: toUser(unprefix(row, 'u')), email: toLoginEmail(unprefix(row, 'e')) } : null;
+}
+
+export async function updateUser(sql: SqlContext, id: string, patch: UserPatch): Promise<boolean> {
+  const changes: Row = { updated_at: dbTime(sql, patch.updatedAt) };
+  if (patch.name !== undefined) changes.name = patch.name;
+  if (patch.passwordHash !== undefined) changes.password_hash = patch.passwordHash;
+  if (patch.roles !== undefined) changes.roles = rolesToDb(patch.roles);
+  if (patch.deletedAt !== undefined) changes.deleted_at = dbTimeOrNull(sql, patch.deletedAt);
+  if (patch.bannedAt !== undefined) changes.banned_at = dbTimeOrNull(sql, patch.bannedAt);
+  return count(await sql.db('users').where({ id }).update(changes)) > 0;
+}
+
+export function insertLoginEmail(sql: SqlContext, email: LoginEmail): Promise<boolean> {
+  const row = {
+    address: email.address,
+    user_id: email.userId,
+    verified_at: dbTimeOrNull(sql, email.verifiedAt),
+    created_at: dbTime(sql, email.createdAt),
+  };
+  return insertUnlessDuplicate(sql, 'login_emails', row, ['address'], 'PRIMARY');
+}
+
+export async function findLoginEmail(sql: SqlContext, address: string): Promise<LoginEmail | null> {
+  const row = await sql.db('login_emails').where({ address }).first();
+  return row ? toLoginEmail(row) : null;
+}
+
+export async function listLoginEmails(sql: SqlContext, userId: string): Promise<LoginEmail[]> {
+  const rows = await sql.db('login_emails').where({ user_id: userId }).orderBy(['created_at', 'address']);
+  return rows.map(toLoginEmail);
+}
+
+export async function deleteLoginEmails(sql: SqlContext, userId: string, addresses: string[]): Promise<number> {
+  if (addresses.length === 0) return 0;
+  return count(await sql.db('login_emails').where({ user_id: userId }).whereIn('address', addresses).delete());
+}
+
+export async function deleteAllLoginEmails(sql: SqlContext, userId: string): Promise<number> {
+  return count(await sql.db('login_emails').where({ user_id: userId }).delete());
+}
+
+export async function markLoginEmailVerified(sql: SqlContext, address: string, at: Date): Promise<boolean> {
+  const changed = await sql
+    .db('login_emails')
+    .where({ address })
+    .whereNull('verified_at')
+    .update({ verified_at: dbTime(sql, at) });
+  return count(changed) > 0;
+}

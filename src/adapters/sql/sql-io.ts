@@ -1,0 +1,265 @@
+import type { Knex } from 'knex';
+import type {
+  AccessRestriction,
+  Client,
+  CodePurpose,
+  LoginEmail,
+  Membership,
+  MembershipRole,
+  Organization,
+  RefreshToken,
+  Session,
+  User,
+  VerificationCode,
+} from '../../ports/entities';
+import type { ClientPatch, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { SqlContext } from './context';
+import { assertUtcMysqlDates, dialectOf } from './dialect';
+import { SqlIoError } from './errors';
+import * as clients from './queries/clients';
+import * as codes from './queries/codes';
+import * as organizations from './queries/organizations';
+import * as sessions from './queries/sessions';
+import * as users from './queries/users';
+
+/**
+ * The `Io` port over a knex instance: MySQL/MariaDB (mysql2), PostgreSQL (pg) or SQLite
+ * (better-sqlite3). The caller owns the knex pool (and closes it); the schema comes from `migrate()`
+ * or `db/schema.sql`.
+ *
+ * Every winner-deciding method is one conditional statement whose affected-row count decides, and
+ * every driver failure is rethrown as a `SqlIoError` that carries no SQL, bound value or hash.
+ */
+export class SqlIo implements Io {
+  private readonly sql: SqlContext;
+
+  /**
+   * @param knex the pool to run on, or a knex transaction: the `SqlIo` then works inside it (and its
+   *   `transaction()` joins it), which lets an application write its own rows and the accounts rows
+   *   atomically.
+   */
+  constructor(knex: Knex | Knex.Transaction) {
+    const dialect = dialectOf(knex);
+    if (dialect === 'mysql') assertUtcMysqlDates(knex);
+    this.sql = { db: knex, dialect, inTransaction: (knex as Knex.Transaction).isTransaction === true };
+  }
+
+  async transaction<T>(work: (tx: Io) => Promise<T>): Promise<T> {
+    if (this.sql.inTransaction) return work(this);
+    const failure: { error?: unknown } = {};
+    try {
+      return await (this.sql.db as Knex).transaction(async (trx) => {
+        try {
+          return await work(new SqlIo(trx));
+        } catch (error) {
+          failure.error = error;
+          throw error;
+        }
+      });
+    } catch (error) {
+      // The work's own error (a domain rollback, a lost connection) wins over a failed ROLLBACK.
+      if ('error' in failure) throw failure.error;
+      throw SqlIoError.from('transaction', error);
+    }
+  }
+
+  private async run<T>(method: string, query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      throw SqlIoError.from(method, error);
+    }
+  }
+
+  insertUser(user: User): Promise<void> {
+    return this.run('insertUser', () => users.insertUser(this.sql, user));
+  }
+
+  findUserById(id: string): Promise<User | null> {
+    return this.run('findUserById', () => users.findUserById(this.sql, id));
+  }
+
+  findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {
+    return this.run('findUserByEmail', () => users.findUserByEmail(this.sql, address));
+  }
+
+  updateUser(id: string, patch: UserPatch): Promise<boolean> {
+    return this.run('updateUser', () => users.updateUser(this.sql, id, patch));
+  }
+
+  insertLoginEmail(email: LoginEmail): Promise<boolean> {
+    return this.run('insertLoginEmail', () => users.insertLoginEmail(this.sql, email));
+  }
+
+  findLoginEmail(address: string): Promise<LoginEmail | null> {
+    return this.run('findLoginEmail', () => users.findLoginEmail(this.sql, address));
+  }
+
+  listLoginEmails(userId: string): Promise<LoginEmail[]> {
+    return this.run('listLoginEmails', () => users.listLoginEmails(this.sql, userId));
+  }
+
+  deleteLoginEmails(userId: string, addresses: string[]): Promise<number> {
+    return this.run('deleteLoginEmails', () => users.deleteLoginEmails(this.sql, userId, addresses));
+  }
+
+  deleteAllLoginEmails(userId: string): Promise<number> {
+    return this.run('deleteAllLoginEmails', () => users.deleteAllLoginEmails(this.sql, userId));
+  }
+
+  markLoginEmailVerified(address: string, at: Date): Promise<boolean> {
+    return this.run('markLoginEmailVerified', () => users.markLoginEmailVerified(this.sql, address, at));
+  }
+
+  insertVerificationCode(code: VerificationCode): Promise<void> {
+    return this.run('insertVerificationCode', () => codes.insertVerificationCode(this.sql, code));
+  }
+
+  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]> {
+    return this.run('findUsableCodes', () => codes.findUsableCodes(this.sql, filter, now));
+  }
+
+  reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean> {
+    return this.run('reserveCodeAttempt', () => codes.reserveCodeAttempt(this.sql, id, maxAttempts, now));
+  }
+
+  consumeCode(id: string, at: Date): Promise<boolean> {
+    return this.run('consumeCode', () => codes.consumeCode(this.sql, id, at));
+  }
+
+  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number> {
+    return this.run('invalidateCodes', () => codes.invalidateCodes(this.sql, purpose, address, at));
+  }
+
+  countCodesSentSince(address: string, since: Date): Promise<number> {
+    return this.run('countCodesSentSince', () => codes.countCodesSentSince(this.sql, address, since));
+  }
+
+  insertSession(session: Session): Promise<void> {
+    return this.run('insertSession', () => sessions.insertSession(this.sql, session));
+  }
+
+  findSessionById(id: string): Promise<Session | null> {
+    return this.run('findSessionById', () => sessions.findSessionById(this.sql, id));
+  }
+
+  findSessionWithUser(sessionId: string): Promise<{ session: Session; user: User } | null> {
+    return this.run('findSessionWithUser', () => sessions.findSessionWithUser(this.sql, sessionId));
+  }
+
+  listActiveSessions(userId: string, now: Date): Promise<Session[]> {
+    return this.run('listActiveSessions', () => sessions.listActiveSessions(this.sql, userId, now));
+  }
+
+  touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
+    return this.run('touchSession', () => sessions.touchSession(this.sql, id, lastUsedAt, idleExpiresAt));
+  }
+
+  revokeSession(id: string, at: Date): Promise<boolean> {
+    return this.run('revokeSession', () => sessions.revokeSession(this.sql, id, at));
+  }
+
+  revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number> {
+    return this.run('revokeUserSessions', () => sessions.revokeUserSessions(this.sql, userId, at, exceptSessionId));
+  }
+
+  insertRefreshToken(token: RefreshToken): Promise<void> {
+    return this.run('insertRefreshToken', () => sessions.insertRefreshToken(this.sql, token));
+  }
+
+  findRefreshToken(tokenHash: string): Promise<RefreshToken | null> {
+    return this.run('findRefreshToken', () => sessions.findRefreshToken(this.sql, tokenHash));
+  }
+
+  consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean> {
+    return this.run('consumeRefreshToken', () => sessions.consumeRefreshToken(this.sql, tokenHash, at));
+  }
+
+  insertOrganization(organization: Organization): Promise<void> {
+    return this.run('insertOrganization', () => organizations.insertOrganization(this.sql, organization));
+  }
+
+  findOrganizationById(id: string): Promise<Organization | null> {
+    return this.run('findOrganizationById', () => organizations.findOrganizationById(this.sql, id));
+  }
+
+  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean> {
+    return this.run('updateOrganization', () => organizations.updateOrganization(this.sql, id, patch));
+  }
+
+  deleteOrganization(id: string): Promise<boolean> {
+    return this.run('deleteOrganization', () => organizations.deleteOrganization(this.sql, id));
+  }
+
+  insertMembership(membership: Membership): Promise<boolean> {
+    return this.run('insertMembership', () => organizations.insertMembership(this.sql, membership));
+  }
+
+  findMembershipById(id: string): Promise<Membership | null> {
+    return this.run('findMembershipById', () => organizations.findMembershipById(this.sql, id));
+  }
+
+  findMembership(organizationId: string, userId: string): Promise<Membership | null> {
+    return this.run('findMembership', () => organizations.findMembership(this.sql, organizationId, userId));
+  }
+
+  listMemberships(organizationId: string): Promise<Membership[]> {
+    return this.run('listMemberships', () => organizations.listMemberships(this.sql, organizationId));
+  }
+
+  listMembershipsOfUser(userId: string): Promise<Membership[]> {
+    return this.run('listMembershipsOfUser', () => organizations.listMembershipsOfUser(this.sql, userId));
+  }
+
+  countOwners(organizationId: string): Promise<number> {
+    return this.run('countOwners', () => organizations.countOwners(this.sql, organizationId));
+  }
+
+  updateMembershipRole(id: string, role: MembershipRole): Promise<boolean> {
+    return this.run('updateMembershipRole', () => organizations.updateMembershipRole(this.sql, id, role));
+  }
+
+  deleteMembership(id: string): Promise<boolean> {
+    return this.run('deleteMembership', () => organizations.deleteMembership(this.sql, id));
+  }
+
+  deleteMembershipsOfUser(userId: string): Promise<number> {
+    return this.run('deleteMembershipsOfUser', () => organizations.deleteMembershipsOfUser(this.sql, userId));
+  }
+
+  insertClient(client: Client): Promise<void> {
+    return this.run('insertClient', () => clients.insertClient(this.sql, client));
+  }
+
+  findClientById(id: string): Promise<Client | null> {
+    return this.run('findClientById', () => clients.findClientById(this.sql, id));
+  }
+
+  findClientWithRestrictions(id: string): Promise<{ client: Client; restrictions: AccessRestriction[] } | null> {
+    return this.run('findClientWithRestrictions', () => clients.findClientWithRestrictions(this.sql, id));
+  }
+
+  listClients(organizationId: string): Promise<Client[]> {
+    return this.run('listClients', () => clients.listClients(this.sql, organizationId));
+  }
+
+  updateClient(id: string, patch: ClientPatch): Promise<boolean> {
+    return this.run('updateClient', () => clients.updateClient(this.sql, id, patch));
+  }
+
+  touchClientLastUsed(id: string, at: Date, staleBefore: Date): Promise<boolean> {
+    return this.run('touchClientLastUsed', () => clients.touchClientLastUsed(this.sql, id, at, staleBefore));
+  }
+
+  insertAccessRestrictions(restrictions: AccessRestriction[]): Promise<void> {
+    return this.run('insertAccessRestrictions', () => clients.insertAccessRestrictions(this.sql, restrictions));
+  }
+
+  listAccessRestrictions(clientId: string): Promise<AccessRestriction[]> {
+    return this.run('listAccessRestrictions', () => clients.listAccessRestrictions(this.sql, clientId));
+  }
+
+  deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
+    return this.run('deleteAccessRestrictions', () => clients.deleteAccessRestrictions(this.sql, clientId, ids));
+  }
+}

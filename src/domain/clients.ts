@@ -1,0 +1,397 @@
+import type * as t from 'io-ts';
+import { Ok, type Result } from 'ts-results';
+import {
+  type AccessRestriction,
+  CLIENT_ROLES,
+  type Client,
+  type ClientRole,
+  type PublicClient,
+} from '../ports/entities';
+import type { ClientPatch, Io } from '../ports/io';
+import { type RestrictedRequest, RestrictionInput, restrictionsAllow } from './access-restrictions';
+import { isSystemCaller } from './authorization';
+import { ClientRoleCodec, decode, listOf, Name, Opaque, ReqsPerSec, struct } from './codecs';
+import { type Caller, type CallerClient, type Deps, emit, inTransaction } from './context';
+import { type AccountsError, type FieldProblem, fail } from './errors';
+import { authorizeOrganizationRead, authorizeOrganizationRole } from './organizations';
+import { toPublicClient } from './views';
+
+/** A client may hold at most this many access restrictions. */
+export const MAX_RESTRICTIONS_PER_CLIENT = 100;
+
+/** `POST /organizations/:id/clients`. `reqsPerSec` is for sysadmins and system clients only. */
+export const CreateClientInput = struct('CreateClientInput', { name: Name }, { reqsPerSec: ReqsPerSec });
+export type CreateClientInput = t.TypeOf<typeof CreateClientInput>;
+
+/** `PATCH /clients/:id`. `reqsPerSec` is for sysadmins and system clients only. */
+export const UpdateClientInput = struct('UpdateClientInput', {}, { name: Name, reqsPerSec: ReqsPerSec });
+export type UpdateClientInput = t.TypeOf<typeof UpdateClientInput>;
+
+/**
+ * Options outside the HTTP body, for sysadmin tooling (CLI, seeding): client roles. Only system callers
+ * may pass them; HTTP bodies cannot carry them, since the input codecs refuse unknown fields.
+ */
+export interface PrivilegedClientOptions {
+  roles?: ClientRole[];
+}
+
+export const ClientRolesInput = listOf(ClientRoleCodec, 1, CLIENT_ROLES.length);
+
+/** `POST /clients/:id/access-restrictions`. */
+export const AddRestrictionsInput = struct('AddRestrictionsInput', {
+  restrictions: listOf(RestrictionInput, 1, MAX_RESTRICTIONS_PER_CLIENT),
+});
+export type AddRestrictionsInput = t.TypeOf<typeof AddRestrictionsInput>;
+
+/** `DELETE /clients/:id/access-restrictions`. */
+export const RemoveRestrictionsInput = struct('RemoveRestrictionsInput', {
+  ids: listOf(Opaque, 1, MAX_RESTRICTIONS_PER_CLIENT),
+});
+export type RemoveRestrictionsInput = t.TypeOf<typeof RemoveRestrictionsInput>;
+
+/** A client with its key: returned only by creation and rotation, the one time the key is shown. */
+export interface ClientWithKey {
+  client: PublicClient;
+  key: string;
+}
+
+/** What key authentication checks restrictions against. */
+export type KeyRequest = RestrictedRequest;
+
+/** `<prefix>_<clientId>_<secret>`. */
+export function formatClientKey(keyPrefix: string, clientId: string, secret: string): string {
+  return `${keyPrefix}_${clientId}_${secret}`;
+}
+
+const ID_PART = /^[0-9A-Za-z]+$/;
+
+/**
+ * Splits a key into the client id (`<kind>_<alphanumeric>`, for an indexed lookup) and the secret,
+ * which is base64url and may itself contain `_`. Null for anything malformed.
+ */
+export function parseClientKey(keyPrefix: string, key: string): { clientId: string; secret: string } | null {
+  if (typeof key !== 'string' || key.length > 1024 || !key.startsWith(`${keyPrefix}_`)) return null;
+  const [kind, body, ...secretParts] = key.slice(keyPrefix.length + 1).split('_');
+  const secret = secretParts.join('_');
+  if (!ID_PART.test(kind) || body === undefined || !ID_PART.test(body) || secret === '') return null;
+  return { clientId: `${kind}_${body}`, secret };
+}
+
+function privileged(field: string): Result<never, AccountsError> {
+  return fail('FORBIDDEN', {
+    details: [{ path: field, message: 'may be set only by a sysadmin user or a system client' }],
+  });
+}
+
+/** Clients (API keys), their keys and access restrictions (SPEC §5, §6). */
+export class ClientService {
+  private dummySecretHash: string | null = null;
+
+  constructor(private readonly deps: Deps) {}
+
+  /**
+   * Admins create a client; the key is in the answer and nowhere else, ever. `reqsPerSec` and
+   * `options.roles` need a sysadmin user or a system client. New clients are `external`.
+   */
+  async create(
+    caller: Caller,
+    organizationId: string,
+    input: CreateClientInput,
+    options: PrivilegedClientOptions = {},
+  ): Promise<Result<ClientWithKey, AccountsError>> {
+    const { io, lib } = this.deps;
+    const access = await authorizeOrganizationRole(io, caller, organizationId, 'admin');
+    if (access.err) return access;
+    const decoded = decode(CreateClientInput, input);
+    if (decoded.err) return decoded;
+    const roles = this.privilegedRoles(caller, options);
+    if (roles.err) return roles;
+    const { name, reqsPerSec } = decoded.val;
+    if (reqsPerSec !== undefined && !isSystemCaller(caller)) return privileged('reqsPerSec');
+
+    const now = lib.now();
+    const id = lib.newId('client');
+    const secret = lib.newSecret();
+    const key = this.keyFor(id, secret);
+    const client: Client = {
+      id,
+      organizationId,
+      name,
+      secretHash: lib.hashSecret(secret),
+      roles: roles.val ?? ['external'],
+      reqsPerSec: reqsPerSec ?? lib.config.defaultReqsPerSec,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      lastUsedAt: null,
+    };
+    await io.insertClient(client);
+    emit(lib, { type: 'client.created', at: now, clientId: id, organizationId });
+    return Ok({ client: toPublicClient(client), key });
+  }
+
+  /** Members of its organization, employees, system callers, and the client's own key. */
+  async get(caller: Caller, clientId: string): Promise<Result<PublicClient, AccountsError>> {
+    const client = await this.findVisible(this.deps.io, caller, clientId);
+    if (client.err) return client;
+    return Ok(toPublicClient(client.val));
+  }
+
+  /** The organization's live clients, oldest first (members, employees, system callers). */
+  async list(caller: Caller, organizationId: string): Promise<Result<PublicClient[], AccountsError>> {
+    const { io } = this.deps;
+    const access = await authorizeOrganizationRead(io, caller, organizationId);
+    if (access.err) return access;
+    return Ok((await io.listClients(organizationId)).map(toPublicClient));
+  }
+
+  /** Admins rename; `reqsPerSec` and `options.roles` need a sysadmin user or a system client. */
+  async update(
+    caller: Caller,
+    clientId: string,
+    input: UpdateClientInput,
+    options: PrivilegedClientOptions = {},
+  ): Promise<Result<PublicClient, AccountsError>> {
+    const { io, lib } = this.deps;
+    const client = await this.findManaged(io, caller, clientId);
+    if (client.err) return client;
+    const decoded = decode(UpdateClientInput, input);
+    if (decoded.err) return decoded;
+    const roles = this.privilegedRoles(caller, options);
+    if (roles.err) return roles;
+    const { name, reqsPerSec } = decoded.val;
+    if (reqsPerSec !== undefined && !isSystemCaller(caller)) return privileged('reqsPerSec');
+
+    const changes: Omit<ClientPatch, 'updatedAt'> = {};
+    if (name !== undefined) changes.name = name;
+    if (reqsPerSec !== undefined) changes.reqsPerSec = reqsPerSec;
+    if (roles.val !== undefined) changes.roles = roles.val;
+    if (Object.keys(changes).length === 0) return Ok(toPublicClient(client.val));
+
+    const patch: ClientPatch = { ...changes, updatedAt: lib.now() };
+    if (!(await io.updateClient(clientId, patch))) return fail('NOT_FOUND');
+    emit(lib, {
+      type: 'client.updated',
+      at: patch.updatedAt,
+      clientId,
+      organizationId: client.val.organizationId,
+    });
+    return Ok(toPublicClient({ ...client.val, ...patch }));
+  }
+
+  /** Admins delete a client (soft: `deletedAt`); its key stops working at once. */
+  async delete(caller: Caller, clientId: string): Promise<Result<void, AccountsError>> {
+    const { io, lib } = this.deps;
+    const client = await this.findManaged(io, caller, clientId);
+    if (client.err) return client;
+    const now = lib.now();
+    if (!(await io.updateClient(clientId, { deletedAt: now, updatedAt: now }))) return fail('NOT_FOUND');
+    emit(lib, { type: 'client.deleted', at: now, clientId, organizationId: client.val.organizationId });
+    return Ok(undefined);
+  }
+
+  /** Admins issue a new key; the old one stops working at once. */
+  async rotateKey(caller: Caller, clientId: string): Promise<Result<ClientWithKey, AccountsError>> {
+    const { io, lib } = this.deps;
+    const client = await this.findManaged(io, caller, clientId);
+    if (client.err) return client;
+    const secret = lib.newSecret();
+    const patch: ClientPatch = { secretHash: lib.hashSecret(secret), updatedAt: lib.now() };
+    if (!(await io.updateClient(clientId, patch))) return fail('NOT_FOUND');
+    emit(lib, { type: 'client.rotated', at: patch.updatedAt, clientId, organizationId: client.val.organizationId });
+    return Ok({ client: toPublicClient({ ...client.val, ...patch }), key: this.keyFor(clientId, secret) });
+  }
+
+  /** A client's restrictions, oldest first (whoever may read the client). */
+  async listRestrictions(caller: Caller, clientId: string): Promise<Result<AccessRestriction[], AccountsError>> {
+    const { io } = this.deps;
+    const client = await this.findVisible(io, caller, clientId);
+    if (client.err) return client;
+    return Ok(await io.listAccessRestrictions(clientId));
+  }
+
+  /**
+   * Admins add restrictions; `api` ones need a sysadmin user or a system client. Every bad value is
+   * reported (`restrictions.<i>.value`). Restrictions the client already has are skipped, not
+   * duplicated. Answers all of the client's restrictions.
+   */
+  async addRestrictions(
+    caller: Caller,
+    clientId: string,
+    input: AddRestrictionsInput,
+  ): Promise<Result<AccessRestriction[], AccountsError>> {
+    const { io, lib } = this.deps;
+    const result = await inTransaction(io, async (tx) => {
+      const client = await this.findManaged(tx, caller, clientId);
+      if (client.err) return client;
+      const decoded = decode(AddRestrictionsInput, input);
+      if (decoded.err) return decoded;
+      const { restrictions } = decoded.val;
+      const forbidden = this.apiRestrictionProblems(
+        caller,
+        restrictions.map((restriction, index) => ({ restriction, path: `restrictions.${index}.type` })),
+      );
+      if (forbidden.length > 0) return fail('FORBIDDEN', { details: forbidden });
+
+      const existing = await tx.listAccessRestrictions(clientId);
+      const seen = new Set(existing.map(({ type, value }) => `${type} ${value}`));
+      const now = lib.now();
+      const added: AccessRestriction[] = [];
+      for (const { type, value } of restrictions) {
+        if (seen.has(`${type} ${value}`)) continue;
+        seen.add(`${type} ${value}`);
+        added.push({ id: lib.newId('restriction'), clientId, type, value, createdAt: now });
+      }
+      if (existing.length + added.length > MAX_RESTRICTIONS_PER_CLIENT) {
+        return fail('VALIDATION_FAILED', {
+          details: [
+            { path: 'restrictions', message: `a client may have at most ${MAX_RESTRICTIONS_PER_CLIENT} restrictions` },
+          ],
+        });
+      }
+      if (added.length === 0) return Ok({ client: client.val, changed: false, all: existing });
+      await tx.insertAccessRestrictions(added);
+      return Ok({ client: client.val, changed: true, all: await tx.listAccessRestrictions(clientId) });
+    });
+    return this.afterRestrictionsChange(result);
+  }
+
+  /**
+   * Admins remove restrictions by id; `api` ones need a sysadmin user or a system client. An id that is
+   * not one of the client's restrictions is refused (`ids.<i>`) and nothing is removed, so a typo never
+   * passes silently. Answers what remains.
+   */
+  async removeRestrictions(
+    caller: Caller,
+    clientId: string,
+    input: RemoveRestrictionsInput,
+  ): Promise<Result<AccessRestriction[], AccountsError>> {
+    const { io } = this.deps;
+    const result = await inTransaction(io, async (tx) => {
+      const client = await this.findManaged(tx, caller, clientId);
+      if (client.err) return client;
+      const decoded = decode(RemoveRestrictionsInput, input);
+      if (decoded.err) return decoded;
+      const ids = [...new Set(decoded.val.ids)];
+
+      const existing = await tx.listAccessRestrictions(clientId);
+      const byId = new Map(existing.map((restriction) => [restriction.id, restriction]));
+      const unknown: FieldProblem[] = decoded.val.ids.flatMap((id, index) =>
+        byId.has(id) ? [] : [{ path: `ids.${index}`, message: 'is not a restriction of this client' }],
+      );
+      if (unknown.length > 0) return fail('VALIDATION_FAILED', { details: unknown });
+      const forbidden = this.apiRestrictionProblems(
+        caller,
+        decoded.val.ids.map((id, index) => ({ restriction: byId.get(id)!, path: `ids.${index}` })),
+      );
+      if (forbidden.length > 0) return fail('FORBIDDEN', { details: forbidden });
+
+      await tx.deleteAccessRestrictions(clientId, ids);
+      const removed = new Set(ids);
+      return Ok({ client: client.val, changed: true, all: existing.filter(({ id }) => !removed.has(id)) });
+    });
+    return this.afterRestrictionsChange(result);
+  }
+
+  /**
+   * Authenticates a client key for a request (SPEC §5). Unknown, deleted and wrong keys all answer
+   * INVALID_CLIENT, and the secret is compared even when the id is unknown, so neither answers nor
+   * timing tell which client ids exist. Restrictions are checked only once the key is proven.
+   * `lastUsedAt` is written at most once per `clientLastUsedIntervalMs`: a recently used client costs
+   * one read and no write.
+   */
+  async authenticate(key: string, request: KeyRequest): Promise<Result<CallerClient, AccountsError>> {
+    const { io, lib } = this.deps;
+    const parsed = parseClientKey(lib.config.clientKeyPrefix, key);
+    if (!parsed) return fail('INVALID_CLIENT');
+    const found = await io.findClientWithRestrictions(parsed.clientId);
+    const live = found && found.client.deletedAt === null ? found : null;
+    const expectedHash = live?.client.secretHash ?? this.dummyHash();
+    const secretMatches = lib.safeEqual(lib.hashSecret(parsed.secret), expectedHash);
+    if (!live || !secretMatches) return fail('INVALID_CLIENT');
+    const { client, restrictions } = live;
+    if (!restrictionsAllow(restrictions, request)) return fail('ACCESS_RESTRICTED');
+
+    const now = lib.now();
+    const staleBefore = new Date(now.getTime() - lib.config.clientLastUsedIntervalMs);
+    if (client.lastUsedAt === null || client.lastUsedAt < staleBefore) {
+      await io.touchClientLastUsed(client.id, now, staleBefore);
+    }
+    return Ok({ id: client.id, organizationId: client.organizationId, roles: [...client.roles] });
+  }
+
+  private keyFor(clientId: string, secret: string): string {
+    const key = formatClientKey(this.deps.lib.config.clientKeyPrefix, clientId, secret);
+    const parsed = parseClientKey(this.deps.lib.config.clientKeyPrefix, key);
+    if (parsed?.clientId !== clientId || parsed.secret !== secret) {
+      throw new Error("Lib.newId('client') must return `<kind>_<letters and digits>` for keys to be parseable");
+    }
+    return key;
+  }
+
+  private dummyHash(): string {
+    this.dummySecretHash ??= this.deps.lib.hashSecret(this.deps.lib.newSecret());
+    return this.dummySecretHash;
+  }
+
+  private privilegedRoles(
+    caller: Caller,
+    options: PrivilegedClientOptions,
+  ): Result<ClientRole[] | undefined, AccountsError> {
+    if (options.roles === undefined) return Ok(undefined);
+    if (!isSystemCaller(caller)) return privileged('roles');
+    const roles = decode(ClientRolesInput, options.roles);
+    if (roles.err) return roles;
+    return Ok([...new Set(roles.val)]);
+  }
+
+  private apiRestrictionProblems(
+    caller: Caller,
+    entries: { restriction: Pick<AccessRestriction, 'type'>; path: string }[],
+  ): FieldProblem[] {
+    if (isSystemCaller(caller)) return [];
+    return entries
+      .filter(({ restriction }) => restriction.type === 'api')
+      .map(({ path }) => ({ path, message: '`api` restrictions are managed only by sysadmins and system clients' }));
+  }
+
+  private afterRestrictionsChange(
+    result: Result<{ client: Client; changed: boolean; all: AccessRestriction[] }, AccountsError>,
+  ): Result<AccessRestriction[], AccountsError> {
+    if (result.err) return result;
+    const { client, changed, all } = result.val;
+    if (changed) {
+      const { lib } = this.deps;
+      emit(lib, {
+        type: 'client.restrictions_changed',
+        at: lib.now(),
+        clientId: client.id,
+        organizationId: client.organizationId,
+      });
+    }
+    return Ok(all);
+  }
+
+  /** A live client the caller may read: NOT_FOUND for deleted ones and for outsiders. */
+  private async findVisible(io: Io, caller: Caller, clientId: string): Promise<Result<Client, AccountsError>> {
+    if (!caller.user && !caller.client) return fail('UNAUTHENTICATED');
+    const client = await io.findClientById(clientId);
+    if (!client || client.deletedAt !== null) return fail('NOT_FOUND');
+    // A key may read itself (and its restrictions): it is holding its own secret already.
+    if (caller.client?.id === client.id) return Ok(client);
+    const access = await authorizeOrganizationRead(io, caller, client.organizationId);
+    if (access.err) return access;
+    return Ok(client);
+  }
+
+  /** A live client the caller administers (admin+ of its organization, or a system caller). */
+  private async findManaged(io: Io, caller: Caller, clientId: string): Promise<Result<Client, AccountsError>> {
+    const client = await this.findVisible(io, caller, clientId);
+    if (client.err) return client;
+    const access = await authorizeOrganizationRole(io, caller, client.val.organizationId, 'admin');
+    // Only a key reading itself gets this far without seeing the organization: it may look, not manage.
+    if (access.err)
+      return access.val.code === 'NOT_FOUND' && caller.client?.id === clientId ? fail('FORBIDDEN') : access;
+    return Ok(client.val);
+  }
+}

@@ -1,0 +1,269 @@
+import type * as t from 'io-ts';
+import { Ok, type Result } from 'ts-results';
+import type { Membership, MembershipRole, Organization } from '../ports/entities';
+import type { Io } from '../ports/io';
+import { canReadEverything, forbiddenFor, hiddenFrom, roleAtLeast, roleInOrganization } from './authorization';
+import { decode, MembershipRoleCodec, Name, Opaque, struct } from './codecs';
+import { type Caller, type Deps, emit, inTransaction } from './context';
+import { type AccountsError, fail } from './errors';
+
+/** `POST /organizations`. */
+export const CreateOrganizationInput = struct('CreateOrganizationInput', { name: Name });
+export type CreateOrganizationInput = t.TypeOf<typeof CreateOrganizationInput>;
+
+/** `PATCH /organizations/:id`. */
+export const UpdateOrganizationInput = struct('UpdateOrganizationInput', { name: Name });
+export type UpdateOrganizationInput = t.TypeOf<typeof UpdateOrganizationInput>;
+
+/** `POST /organizations/:id/memberships`. */
+export const AddMembershipInput = struct('AddMembershipInput', { userId: Opaque, role: MembershipRoleCodec });
+export type AddMembershipInput = t.TypeOf<typeof AddMembershipInput>;
+
+/** `PATCH /memberships/:id`. */
+export const ChangeMembershipRoleInput = struct('ChangeMembershipRoleInput', { role: MembershipRoleCodec });
+export type ChangeMembershipRoleInput = t.TypeOf<typeof ChangeMembershipRoleInput>;
+
+/** An organization and the caller's role in it (null for employees who only read). */
+export interface OrganizationAccess {
+  organization: Organization;
+  role: MembershipRole | null;
+}
+
+/**
+ * Loads an organization the caller may see: members, employees and system callers. Anyone else gets
+ * NOT_FOUND, so an organization's existence leaks to no outsider; no credentials at all is
+ * UNAUTHENTICATED. A client key without a user has no membership, so it sees nothing here unless it
+ * is a `system` client.
+ */
+export async function authorizeOrganizationRead(
+  io: Io,
+  caller: Caller,
+  organizationId: string,
+): Promise<Result<OrganizationAccess, AccountsError>> {
+  if (!caller.user && !caller.client) return fail('UNAUTHENTICATED');
+  const organization = await io.findOrganizationById(organizationId);
+  if (!organization) return fail('NOT_FOUND');
+  const role = await roleInOrganization(io, caller, organizationId);
+  if (role === null && !canReadEverything(caller)) return hiddenFrom(caller);
+  return Ok({ organization, role });
+}
+
+/**
+ * Like `authorizeOrganizationRead`, and the caller's role must be at least `minimum` (system callers
+ * count as owners): those who may see the organization but lack the role get FORBIDDEN.
+ */
+export async function authorizeOrganizationRole(
+  io: Io,
+  caller: Caller,
+  organizationId: string,
+  minimum: MembershipRole,
+): Promise<Result<{ organization: Organization; role: MembershipRole }, AccountsError>> {
+  const access = await authorizeOrganizationRead(io, caller, organizationId);
+  if (access.err) return access;
+  const { organization, role } = access.val;
+  if (role === null || !roleAtLeast(role, minimum)) return forbiddenFor(caller);
+  return Ok({ organization, role });
+}
+
+function notAbove(field: string, message: string): Result<never, AccountsError> {
+  return fail('FORBIDDEN', { details: [{ path: field, message }] });
+}
+
+/** Organizations and memberships (SPEC §2, §6): who belongs, with which role, and the owner rules. */
+export class OrganizationService {
+  constructor(private readonly deps: Deps) {}
+
+  /**
+   * Creates an organization owned by the calling user (organization and owner membership in one
+   * transaction). A caller without a user (a client key alone, even a system one) gets UNAUTHENTICATED:
+   * an organization must always have an owner.
+   */
+  async create(caller: Caller, input: CreateOrganizationInput): Promise<Result<Organization, AccountsError>> {
+    const { io, lib } = this.deps;
+    const user = caller.user;
+    if (!user) return fail('UNAUTHENTICATED');
+    const decoded = decode(CreateOrganizationInput, input);
+    if (decoded.err) return decoded;
+
+    const now = lib.now();
+    const organization: Organization = {
+      id: lib.newId('organization'),
+      name: decoded.val.name,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const owner: Membership = {
+      id: lib.newId('membership'),
+      organizationId: organization.id,
+      userId: user.id,
+      role: 'owner',
+      createdAt: now,
+    };
+    const result = await inTransaction(io, async (tx) => {
+      await tx.insertOrganization(organization);
+      if (!(await tx.insertMembership(owner))) throw new Error('A new organization already had a membership');
+      return Ok(organization);
+    });
+    if (result.ok) this.membershipChanged(owner, 'added', 'owner');
+    return result;
+  }
+
+  /** Members, employees and system callers. */
+  async get(caller: Caller, organizationId: string): Promise<Result<Organization, AccountsError>> {
+    const access = await authorizeOrganizationRead(this.deps.io, caller, organizationId);
+    if (access.err) return access;
+    return Ok(access.val.organization);
+  }
+
+  /** Admins and owners rename the organization. */
+  async update(
+    caller: Caller,
+    organizationId: string,
+    input: UpdateOrganizationInput,
+  ): Promise<Result<Organization, AccountsError>> {
+    const { io, lib } = this.deps;
+    const access = await authorizeOrganizationRole(io, caller, organizationId, 'admin');
+    if (access.err) return access;
+    const decoded = decode(UpdateOrganizationInput, input);
+    if (decoded.err) return decoded;
+
+    const patch = { name: decoded.val.name, updatedAt: lib.now() };
+    if (!(await io.updateOrganization(organizationId, patch))) return fail('NOT_FOUND');
+    return Ok({ ...access.val.organization, ...patch });
+  }
+
+  /** Owners delete the organization with its memberships, clients and their restrictions. */
+  async delete(caller: Caller, organizationId: string): Promise<Result<void, AccountsError>> {
+    const { io, lib } = this.deps;
+    const access = await authorizeOrganizationRole(io, caller, organizationId, 'owner');
+    if (access.err) return access;
+    if (!(await io.deleteOrganization(organizationId))) return fail('NOT_FOUND');
+    emit(lib, { type: 'organization.deleted', at: lib.now(), organizationId });
+    return Ok(undefined);
+  }
+
+  /** Members, employees and system callers list the memberships, oldest first. */
+  async listMemberships(caller: Caller, organizationId: string): Promise<Result<Membership[], AccountsError>> {
+    const { io } = this.deps;
+    const access = await authorizeOrganizationRead(io, caller, organizationId);
+    if (access.err) return access;
+    return Ok(await io.listMemberships(organizationId));
+  }
+
+  /**
+   * Admins add members and admins; only owners (and system callers) add owners: nobody grants a role
+   * above their own. An unknown or deleted user is a VALIDATION_FAILED on `userId` (the organization
+   * exists; the body is what is wrong).
+   */
+  async addMembership(
+    caller: Caller,
+    organizationId: string,
+    input: AddMembershipInput,
+  ): Promise<Result<Membership, AccountsError>> {
+    const { io, lib } = this.deps;
+    const result = await inTransaction(io, async (tx) => {
+      const access = await authorizeOrganizationRole(tx, caller, organizationId, 'admin');
+      if (access.err) return access;
+      const decoded = decode(AddMembershipInput, input);
+      if (decoded.err) return decoded;
+      const { userId, role } = decoded.val;
+      if (!roleAtLeast(access.val.role, role)) return notAbove('role', 'cannot grant a role above your own');
+
+      const user = await tx.findUserById(userId);
+      if (!user || user.deletedAt !== null) {
+        return fail('VALIDATION_FAILED', { details: [{ path: 'userId', message: 'no such user' }] });
+      }
+      const membership: Membership = {
+        id: lib.newId('membership'),
+        organizationId,
+        userId,
+        role,
+        createdAt: lib.now(),
+      };
+      if (!(await tx.insertMembership(membership))) return fail('ALREADY_MEMBER');
+      return Ok(membership);
+    });
+    if (result.ok) this.membershipChanged(result.val, 'added', result.val.role);
+    return result;
+  }
+
+  /**
+   * Admins move people between `member` and `admin`; only owners touch owners (promote to or demote
+   * from `owner`). The last owner cannot be demoted: owners are counted inside the transaction, where
+   * SQL stores lock the owner rows, so two concurrent demotions cannot both succeed.
+   */
+  async changeMembershipRole(
+    caller: Caller,
+    membershipId: string,
+    input: ChangeMembershipRoleInput,
+  ): Promise<Result<Membership, AccountsError>> {
+    const { io } = this.deps;
+    if (!caller.user && !caller.client) return fail('UNAUTHENTICATED');
+    const result = await inTransaction(io, async (tx) => {
+      const membership = await tx.findMembershipById(membershipId);
+      if (!membership) return fail('NOT_FOUND');
+      const access = await authorizeOrganizationRole(tx, caller, membership.organizationId, 'admin');
+      if (access.err) return access;
+      const decoded = decode(ChangeMembershipRoleInput, input);
+      if (decoded.err) return decoded;
+      const { role } = decoded.val;
+
+      if (access.val.role !== 'owner' && (membership.role === 'owner' || role === 'owner')) {
+        return notAbove('role', 'only owners may grant or take away the owner role');
+      }
+      if (membership.role === role) return Ok({ membership, changed: false });
+      if (membership.role === 'owner' && (await tx.countOwners(membership.organizationId)) <= 1) {
+        return fail('LAST_OWNER');
+      }
+      if (!(await tx.updateMembershipRole(membershipId, role))) return fail('NOT_FOUND');
+      return Ok({ membership: { ...membership, role }, changed: true });
+    });
+    if (result.err) return result;
+    const { membership, changed } = result.val;
+    if (changed) this.membershipChanged(membership, 'role_changed', membership.role);
+    return Ok(membership);
+  }
+
+  /**
+   * Members may leave; admins remove members and admins; owners (and system callers) also remove
+   * owners. The last owner can neither leave nor be removed.
+   */
+  async removeMembership(caller: Caller, membershipId: string): Promise<Result<void, AccountsError>> {
+    const { io } = this.deps;
+    if (!caller.user && !caller.client) return fail('UNAUTHENTICATED');
+    const result = await inTransaction(io, async (tx) => {
+      const membership = await tx.findMembershipById(membershipId);
+      if (!membership) return fail('NOT_FOUND');
+      const leaving = caller.user?.id === membership.userId;
+      if (!leaving) {
+        const needed: MembershipRole = membership.role === 'owner' ? 'owner' : 'admin';
+        const access = await authorizeOrganizationRole(tx, caller, membership.organizationId, needed);
+        if (access.err) return access;
+      }
+      if (membership.role === 'owner' && (await tx.countOwners(membership.organizationId)) <= 1) {
+        return fail('LAST_OWNER');
+      }
+      if (!(await tx.deleteMembership(membershipId))) return fail('NOT_FOUND');
+      return Ok(membership);
+    });
+    if (result.err) return result;
+    this.membershipChanged(result.val, 'removed', null);
+    return Ok(undefined);
+  }
+
+  private membershipChanged(
+    membership: Membership,
+    change: 'added' | 'role_changed' | 'removed',
+    role: MembershipRole | null,
+  ): void {
+    const { lib } = this.deps;
+    emit(lib, {
+      type: 'membership.changed',
+      at: lib.now(),
+      organizationId: membership.organizationId,
+      userId: membership.userId,
+      change,
+      role,
+    });
+  }
+}

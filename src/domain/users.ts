@@ -1,0 +1,252 @@
+import type * as t from 'io-ts';
+import { Ok, type Result } from 'ts-results';
+import type { LoginEmail, PublicUser, User, UserRole } from '../ports/entities';
+import {
+  canReadEverything,
+  checkSelfOrSystem,
+  forbiddenFor,
+  hiddenFrom,
+  isSelf,
+  isSystemCaller,
+} from './authorization';
+import { decode, Email, listOf, Name, PasswordInput, struct, UserRoleCodec, weakPassword } from './codecs';
+import { deliverCodes, prepareCode } from './codes';
+import { type Caller, type Deps, emit, inTransaction, type RequestInfo } from './context';
+import { type AccountsError, fail } from './errors';
+import { rateLimited } from './limits';
+
+/** `POST /users`: registration never accepts roles (an unknown field is refused). */
+export const RegisterInput = struct('RegisterInput', { name: Name, email: Email }, { password: PasswordInput });
+export type RegisterInput = t.TypeOf<typeof RegisterInput>;
+
+export const UpdateUserInput = struct('UpdateUserInput', {}, { name: Name });
+export type UpdateUserInput = t.TypeOf<typeof UpdateUserInput>;
+
+export const ChangePasswordInput = struct(
+  'ChangePasswordInput',
+  { newPassword: PasswordInput },
+  { currentPassword: PasswordInput },
+);
+export type ChangePasswordInput = t.TypeOf<typeof ChangePasswordInput>;
+
+export const SetRolesInput = struct('SetRolesInput', { roles: listOf(UserRoleCodec, 0, 3) });
+export type SetRolesInput = t.TypeOf<typeof SetRolesInput>;
+
+/** A user as callers see it: never the password hash. */
+export function toPublicUser(user: User, emails?: LoginEmail[]): PublicUser {
+  const view: PublicUser = {
+    id: user.id,
+    name: user.name,
+    roles: [...user.roles],
+    hasPassword: user.passwordHash !== null,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    bannedAt: user.bannedAt,
+  };
+  if (emails) view.emails = emails;
+  return view;
+}
+
+/** Registration, profile, password, deletion, bans and roles (SPEC §2, §6, §8). */
+export class UserService {
+  constructor(private readonly deps: Deps) {}
+
+  /**
+   * Creates a user with one unverified login email and sends it a verify-email code; user, email and
+   * code are written in one transaction. The password (optional: passwordless users log in by code) is
+   * hashed before the transaction opens, so no connection is held during bcrypt.
+   */
+  async register(input: RegisterInput, request: RequestInfo): Promise<Result<PublicUser, AccountsError>> {
+    const { io, lib } = this.deps;
+    const decoded = decode(RegisterInput, input);
+    if (decoded.err) return decoded;
+    const { name, email, password } = decoded.val;
+
+    if (request.ip !== null) {
+      const limited = await rateLimited(this.deps, {
+        key: `register:ip:${request.ip}`,
+        limit: lib.config.registrationsPerIp,
+        windowMs: lib.config.registrationWindowMs,
+      });
+      if (limited) return limited;
+    }
+    if (password !== undefined) {
+      const problems = lib.checkPassword(password, { email, name });
+      if (problems.length > 0) return fail('WEAK_PASSWORD', weakPassword('password', problems));
+    }
+    if (await io.findLoginEmail(email))
+      return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
+    const passwordHash = password === undefined ? null : await lib.hashPassword(password);
+
+    const now = lib.now();
+    const user: User = {
+      id: lib.newId('user'),
+      name,
+      passwordHash,
+      roles: ['user'],
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      bannedAt: null,
+    };
+    const loginEmail: LoginEmail = { address: email, userId: user.id, verifiedAt: null, createdAt: now };
+    const created = await inTransaction(io, async (tx) => {
+      await tx.insertUser(user);
+      // The unique index decides between two concurrent registrations of one address.
+      if (!(await tx.insertLoginEmail(loginEmail))) {
+        return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
+      }
+      return Ok(await prepareCode(tx, lib, { purpose: 'verify-email', address: email }));
+    });
+    if (created.err) return created;
+    await deliverCodes(lib, [created.val]);
+    emit(lib, { type: 'user.registered', at: now, userId: user.id });
+    emit(lib, { type: 'email.added', at: now, userId: user.id, address: email });
+    return Ok(toPublicUser(user, [loginEmail]));
+  }
+
+  /** Self, employees and system callers may read a user; anyone else gets NOT_FOUND. */
+  async get(caller: Caller, userId: string): Promise<Result<PublicUser, AccountsError>> {
+    if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
+    const user = await this.findLiveUser(userId);
+    if (!user) return fail('NOT_FOUND');
+    return Ok(toPublicUser(user, await this.deps.io.listLoginEmails(userId)));
+  }
+
+  async update(caller: Caller, userId: string, input: UpdateUserInput): Promise<Result<PublicUser, AccountsError>> {
+    const allowed = checkSelfOrSystem(caller, userId);
+    if (allowed.err) return allowed;
+    const decoded = decode(UpdateUserInput, input);
+    if (decoded.err) return decoded;
+    const user = await this.findLiveUser(userId);
+    if (!user) return fail('NOT_FOUND');
+    if (decoded.val.name !== undefined) {
+      user.name = decoded.val.name;
+      user.updatedAt = this.deps.lib.now();
+      await this.deps.io.updateUser(userId, { name: user.name, updatedAt: user.updatedAt });
+    }
+    return Ok(toPublicUser(user, await this.deps.io.listLoginEmails(userId)));
+  }
+
+  /**
+   * Sets a new password. The user changing their own password must give the current one when one is
+   * set; a system caller may reset it without. Every other session of the user is revoked (the one
+   * making the change survives), so a stolen session dies with the old password.
+   */
+  async changePassword(
+    caller: Caller,
+    userId: string,
+    input: ChangePasswordInput,
+  ): Promise<Result<void, AccountsError>> {
+    const { io, lib } = this.deps;
+    const allowed = checkSelfOrSystem(caller, userId);
+    if (allowed.err) return allowed;
+    const decoded = decode(ChangePasswordInput, input);
+    if (decoded.err) return decoded;
+    const { currentPassword, newPassword } = decoded.val;
+    const user = await this.findLiveUser(userId);
+    if (!user) return fail('NOT_FOUND');
+
+    if (isSelf(caller, userId) && user.passwordHash !== null) {
+      const proven = currentPassword !== undefined && (await lib.verifyPassword(currentPassword, user.passwordHash));
+      if (!proven) return fail('INVALID_CURRENT_PASSWORD');
+    }
+    // The new password may equal none of the user's addresses, so it is checked against each of them.
+    const emails = await io.listLoginEmails(userId);
+    const contexts =
+      emails.length > 0 ? emails.map((e) => ({ email: e.address, name: user.name })) : [{ name: user.name }];
+    const problems = [
+      ...new Map(contexts.flatMap((c) => lib.checkPassword(newPassword, c)).map((p) => [p.reason, p])).values(),
+    ];
+    if (problems.length > 0) return fail('WEAK_PASSWORD', weakPassword('newPassword', problems));
+
+    const passwordHash = await lib.hashPassword(newPassword);
+    const now = lib.now();
+    const keepSessionId = isSelf(caller, userId) ? (caller.user.sessionId ?? undefined) : undefined;
+    await io.transaction(async (tx) => {
+      await tx.updateUser(userId, { passwordHash, updatedAt: now });
+      await tx.revokeUserSessions(userId, now, keepSessionId);
+    });
+    emit(lib, { type: 'password.changed', at: now, userId });
+    emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_changed' });
+    return Ok(undefined);
+  }
+
+  /**
+   * Deletes an account: the user is kept as a tombstone (ids in logs and events stay meaningful), its
+   * login emails are freed, its memberships removed and every session revoked, in one transaction. The
+   * sole owner of an organization must first hand it over or delete it (`LAST_OWNER`), so no
+   * organization is left without an owner.
+   */
+  async delete(caller: Caller, userId: string): Promise<Result<void, AccountsError>> {
+    const { io, lib } = this.deps;
+    const allowed = checkSelfOrSystem(caller, userId);
+    if (allowed.err) return allowed;
+    const now = lib.now();
+    const deleted = await inTransaction(io, async (tx) => {
+      const user = await tx.findUserById(userId);
+      if (!user || user.deletedAt) return fail('NOT_FOUND');
+      for (const membership of await tx.listMembershipsOfUser(userId)) {
+        if (membership.role === 'owner' && (await tx.countOwners(membership.organizationId)) <= 1) {
+          return fail('LAST_OWNER', {
+            message: `The user is the only owner of organization ${membership.organizationId}: transfer or delete it first.`,
+          });
+        }
+      }
+      await tx.updateUser(userId, { deletedAt: now, updatedAt: now });
+      await tx.deleteAllLoginEmails(userId);
+      await tx.deleteMembershipsOfUser(userId);
+      await tx.revokeUserSessions(userId, now);
+      return Ok(undefined);
+    });
+    if (deleted.err) return deleted;
+    emit(lib, { type: 'user.deleted', at: now, userId, byUserId: caller.user?.id ?? null });
+    emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_deleted' });
+    return Ok(undefined);
+  }
+
+  /** Bans a user (system callers only) and revokes all their sessions. */
+  async ban(caller: Caller, userId: string): Promise<Result<PublicUser, AccountsError>> {
+    return this.setBanned(caller, userId, true);
+  }
+
+  async unban(caller: Caller, userId: string): Promise<Result<PublicUser, AccountsError>> {
+    return this.setBanned(caller, userId, false);
+  }
+
+  /** Replaces a user's roles. Only sysadmins (and system clients) grant or remove roles (SPEC §6). */
+  async setRoles(caller: Caller, userId: string, input: SetRolesInput): Promise<Result<PublicUser, AccountsError>> {
+    const { io, lib } = this.deps;
+    if (!isSystemCaller(caller)) return forbiddenFor(caller);
+    const decoded = decode(SetRolesInput, input);
+    if (decoded.err) return decoded;
+    const user = await this.findLiveUser(userId);
+    if (!user) return fail('NOT_FOUND');
+    const roles: UserRole[] = [...new Set(decoded.val.roles)];
+    const now = lib.now();
+    await io.updateUser(userId, { roles, updatedAt: now });
+    emit(lib, { type: 'user.roles_changed', at: now, userId, roles });
+    return Ok(toPublicUser({ ...user, roles, updatedAt: now }));
+  }
+
+  private async setBanned(caller: Caller, userId: string, banned: boolean): Promise<Result<PublicUser, AccountsError>> {
+    const { io, lib } = this.deps;
+    if (!isSystemCaller(caller)) return forbiddenFor(caller);
+    const user = await this.findLiveUser(userId);
+    if (!user) return fail('NOT_FOUND');
+    const now = lib.now();
+    const bannedAt = banned ? (user.bannedAt ?? now) : null;
+    await io.transaction(async (tx) => {
+      await tx.updateUser(userId, { bannedAt, updatedAt: now });
+      if (banned) await tx.revokeUserSessions(userId, now);
+    });
+    emit(lib, { type: banned ? 'user.banned' : 'user.unbanned', at: now, userId });
+    if (banned) emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_banned' });
+    return Ok(toPublicUser({ ...user, bannedAt, updatedAt: now }));
+  }
+
+  private async findLiveUser(userId: string): Promise<User | null> {
+    const user = await this.deps.io.findUserById(userId);
+    return user && !user.deletedAt ? user : null;
+  }
+}

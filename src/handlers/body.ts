@@ -1,0 +1,73 @@
+import { Err, Ok, type Result } from 'ts-results';
+import { type AccountsError, accountsError } from '../domain/errors';
+import { type HttpErrorCode, httpError } from './errors';
+import { headerValue } from './request';
+import type { HttpHeaders } from './types';
+
+/** Default largest body accepted, in bytes (HTTP.md). */
+export const DEFAULT_BODY_LIMIT_BYTES = 102_400;
+
+type BodyError = { code: HttpErrorCode; message: string } | AccountsError;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Size of a raw body in bytes. */
+export function bodyByteLength(body: string | Uint8Array | null | undefined): number {
+  if (body === null || body === undefined) return 0;
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+}
+
+/**
+ * Reads a raw body as JSON, the only format the handlers speak. An empty body is `{}`, so routes whose
+ * fields are all optional need none, and a missing field is reported by name by the service's codec.
+ * A non-empty body needs `Content-Type: application/json` (a `charset` other than UTF-8 is refused):
+ * form posts and text bodies get 415 rather than being guessed at.
+ */
+export function parseJsonBody(
+  body: string | Uint8Array | null | undefined,
+  headers: HttpHeaders,
+  limitBytes: number = DEFAULT_BODY_LIMIT_BYTES,
+): Result<unknown, BodyError> {
+  const size = bodyByteLength(body);
+  if (size > limitBytes) return Err(httpError('PAYLOAD_TOO_LARGE'));
+  if (size === 0 || body === null || body === undefined) return Ok({});
+  if (!isJsonContentType(headerValue(headers, 'content-type'))) return Err(httpError('UNSUPPORTED_MEDIA_TYPE'));
+  let text: string;
+  try {
+    text = typeof body === 'string' ? body : utf8.decode(body);
+  } catch {
+    return Err(httpError('INVALID_JSON'));
+  }
+  try {
+    return Ok(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
+  } catch {
+    return Err(httpError('INVALID_JSON'));
+  }
+}
+
+/** `application/json`, optionally with `charset=utf-8`; media types are case-insensitive (RFC 9110 §8.3.1). */
+export function isJsonContentType(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  const [mediaType, ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
+  if (mediaType !== 'application/json') return false;
+  return parameters.every((parameter) => {
+    const [name, value = ''] = parameter.split('=').map((part) => part.trim());
+    if (name !== 'charset') return true;
+    return ['utf-8', 'utf8', '"utf-8"'].includes(value);
+  });
+}
+
+/**
+ * For routes that take no input: an empty body or `{}` passes; anything else is refused like an
+ * unknown field elsewhere, so a client that thinks it is sending options learns it is not.
+ */
+export function expectNoFields(body: unknown): Result<void, AccountsError> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return Err(accountsError('VALIDATION_FAILED', { details: [{ path: '(body)', message: 'must be empty' }] }));
+  }
+  const keys = Object.keys(body);
+  if (keys.length === 0) return Ok(undefined);
+  return Err(
+    accountsError('VALIDATION_FAILED', { details: keys.map((path) => ({ path, message: 'is not a known field' })) }),
+  );
+}

@@ -1,0 +1,53 @@
+import { isIP } from 'node:net';
+import type { HttpHeaders } from './types';
+
+/**
+ * One header's value, whatever the case of its name. Repeated headers are joined with `, ` (RFC 9110
+ * §5.3), so a duplicated credential header never matches a credential's format and is refused.
+ */
+export function headerValue(headers: HttpHeaders, name: string): string | null {
+  const wanted = name.toLowerCase();
+  let value = headers[wanted];
+  if (value === undefined) {
+    const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === wanted);
+    value = key === undefined ? undefined : headers[key];
+  }
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * The caller's address. Without a trusted proxy it is the socket's peer. With `trustProxy` (`true` for
+ * one proxy, or the number of proxies in the chain) it is read from `X-Forwarded-For` counting from
+ * the right, since each proxy appends the address it saw: entries further left were written by the
+ * client and could name any address. Falls back to the peer when the header is absent, too short or
+ * not an address. IPv4-mapped IPv6 (`::ffff:1.2.3.4`, from dual-stack sockets) is given as IPv4, so
+ * limits keyed by address count one client once.
+ */
+export function clientAddress(
+  remoteAddress: string | null | undefined,
+  headers: HttpHeaders,
+  trustProxy: boolean | number = false,
+): string | null {
+  const hops = trustProxy === true ? 1 : typeof trustProxy === 'number' ? Math.floor(trustProxy) : 0;
+  const peer = normalizeAddress(remoteAddress ?? null);
+  if (hops < 1) return peer;
+  const forwarded = headerValue(headers, 'x-forwarded-for');
+  if (forwarded === null) return peer;
+  const entries = forwarded
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const candidate = entries[entries.length - hops];
+  return (candidate !== undefined && normalizeAddress(candidate)) || peer;
+}
+
+/** A bare IP address, or null when the value is not one. */
+export function normalizeAddress(address: string | null): string | null {
+  if (address === null) return null;
+  let value = address.trim();
+  if (value.startsWith('[') && value.includes(']')) value = value.slice(1, value.indexOf(']'));
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(value);
+  if (mapped) value = mapped[1];
+  return isIP(value) === 0 ? null : value;
+}

@@ -1,0 +1,170 @@
+import knexFactory from 'knex';
+import { SqlIo, SqlIoError } from '../../../src/adapters/sql';
+import {
+  fixtureTime,
+  makeClient,
+  makeLoginEmail,
+  makeMembership,
+  makeOrganization,
+  makeRefreshToken,
+  makeSession,
+  makeUser,
+} from '../../../src/testing';
+import { describeDb, describeEachDb, SERVER_URLS } from '../../support/databases';
+
+describeEachDb('SqlIo', (database) => {
+  it('throws a SqlIoError that names the operation and carries no bound value', async () => {
+    const io = new SqlIo(database().knex);
+    const organization = makeOrganization();
+    const client = makeClient({ organizationId: organization.id });
+    await io.insertOrganization(organization);
+    await io.insertClient(client);
+    const error = await io.insertClient({ ...client, name: 'same id again' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SqlIoError);
+    expect((error as SqlIoError).operation).toBe('insertClient');
+    expect((error as SqlIoError).code).toEqual(expect.any(String));
+    const everything = JSON.stringify({ ...(error as object), message: (error as Error).message, stack: (error as Error).stack });
+    expect(everything).not.toContain(client.secretHash);
+    expect(everything).not.toContain(client.id);
+    expect((error as Error).cause).toBeUndefined();
+  });
+
+  it('works inside a transaction the application opened, committing with it', async () => {
+    const user = makeUser();
+    const email = makeLoginEmail({ userId: user.id });
+    await database().knex.transaction(async (trx) => {
+      const io = new SqlIo(trx);
+      await io.insertUser(user);
+      await io.transaction(async (tx) => {
+        await tx.insertLoginEmail(email);
+      });
+    });
+    expect(await new SqlIo(database().knex).findUserByEmail(email.address)).toStrictEqual({ user, email });
+  });
+
+  it('cascades a user deletion to login emails, memberships, sessions and refresh tokens', async () => {
+    const io = new SqlIo(database().knex);
+    const user = makeUser();
+    const organization = makeOrganization();
+    const session = makeSession({ userId: user.id });
+    const token = makeRefreshToken({ sessionId: session.id });
+    const email = makeLoginEmail({ userId: user.id });
+    await io.insertUser(user);
+    await io.insertOrganization(organization);
+    await io.insertLoginEmail(email);
+    await io.insertMembership(makeMembership({ organizationId: organization.id, userId: user.id }));
+    await io.insertSession(session);
+    await io.insertRefreshToken(token);
+    await database().knex('users').where({ id: user.id }).delete();
+    expect(await io.findLoginEmail(email.address)).toBeNull();
+    expect(await io.listMembershipsOfUser(user.id)).toEqual([]);
+    expect(await io.findSessionById(session.id)).toBeNull();
+    expect(await io.findRefreshToken(token.tokenHash)).toBeNull();
+  });
+});
+
+describeDb('mariadb', 'SqlIo on a caller-supplied mysql2 pool', (database) => {
+  const connection = () => {
+    const url = new URL(database().url);
+    return { host: url.hostname, port: Number(url.port), user: url.username, database: url.pathname.slice(1) };
+  };
+
+  it('refuses a pool that would read DATETIME in the local time zone', async () => {
+    const knex = knexFactory({ client: 'mysql2', connection: connection() });
+    try {
+      expect(() => new SqlIo(knex)).toThrow(/timezone/);
+    } finally {
+      await knex.destroy();
+    }
+  });
+
+  it("round-trips timestamps exactly on a pool with timezone 'Z' and no dateStrings", async () => {
+    const knex = knexFactory({ client: 'mysql2', connection: { ...connection(), timezone: 'Z' } });
+    try {
+      const io = new SqlIo(knex);
+      const user = makeUser({ createdAt: fixtureTime(-1), bannedAt: fixtureTime(999) });
+      await io.insertUser(user);
+      expect(await io.findUserById(user.id)).toStrictEqual(user);
+    } finally {
+      await knex.destroy();
+    }
+  });
+
+  it('looks up sessions, refresh tokens and client keys through indexes (EXPLAIN)', async () => {
+    const knex = database().knex;
+    const plans: Array<Array<{ table: string; type: string; key: string | null }>> = [];
+    const explain = async (sql: string, bindings: unknown[]) => {
+      const [rows] = await knex.raw(`explain ${sql}`, bindings);
+      plans.push(rows);
+    };
+    await explain(
+      'select * from sessions s join users u on u.id = s.user_id where s.id = ?',
+      ['ses_x'],
+    );
+    await explain('select * from clients c left join access_restrictions r on r.client_id = c.id where c.id = ?', [
+      'cli_x',
+    ]);
+    await explain('select * from refresh_tokens where token_hash = ?', ['0'.repeat(64)]);
+    for (const rows of plans) {
+      for (const row of rows) expect(row.type).not.toBe('ALL');
+    }
+    expect(SERVER_URLS.mariadb).toMatch(/^mysql:/);
+  });
+});
+
+for (const kind of ['mariadb', 'postgres'] as const) {
+  describeDb(kind, 'countOwners in a transaction', (database) => {
+    it('locks the owner rows, so a concurrent demotion check waits and then sees the result', async () => {
+      const knex = database().knex;
+      const io = new SqlIo(knex);
+      const organization = makeOrganization();
+      const [first, second] = [makeUser(), makeUser()];
+      const memberships = [first, second].map((user) =>
+        makeMembership({ organizationId: organization.id, userId: user.id, role: 'owner' }),
+      );
+      await io.insertOrganization(organization);
+      for (const user of [first, second]) await io.insertUser(user);
+      for (const membership of memberships) await io.insertMembership(membership);
+
+      let releaseFirst!: () => void;
+      const firstMayFinish = new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      let firstCounted!: () => void;
+      const firstHasCounted = new Promise<void>((resolve) => {
+        firstCounted = resolve;
+      });
+      const firstDemotion = io.transaction(async (tx) => {
+        const owners = await tx.countOwners(organization.id);
+        firstCounted();
+        await firstMayFinish;
+        if (owners > 1) await tx.updateMembershipRole(memberships[0].id, 'admin');
+        return owners;
+      });
+      await firstHasCounted;
+
+      let secondQuerySent!: () => void;
+      const secondHasQueried = new Promise<void>((resolve) => {
+        secondQuerySent = resolve;
+      });
+      const onQuery = (query: { sql: string }) => {
+        if (/^select .*memberships/i.test(query.sql)) secondQuerySent();
+      };
+      knex.on('query', onQuery);
+      const secondDemotion = io.transaction(async (tx) => {
+        const owners = await tx.countOwners(organization.id);
+        if (owners > 1) await tx.updateMembershipRole(memberships[1].id, 'admin');
+        return owners;
+      });
+      await secondHasQueried;
+      knex.removeListener('query', onQuery);
+      // Give the second locking read time to reach the server and block on the first one's locks.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      releaseFirst();
+
+      expect(await firstDemotion).toBe(2);
+      expect(await secondDemotion).toBe(1);
+      expect(await io.countOwners(organization.id)).toBe(1);
+    });
+  });
+}
