@@ -14,7 +14,7 @@ export interface Lib {
   /** The clock. Tests replace it to move time. */
   now(): Date;
 
-  /** A new unique id with a type prefix, e.g. `usr_V1StGXR8_Z5jdHi6B-myT`. */
+  /** A new unique id with a type prefix, e.g. `usr_V1StGXR8Z5jdHi6BmyT0a`. */
   newId(kind: IdKind): string;
   /** A new random secret of at least 256 bits, URL-safe (refresh tokens, client key secrets). */
   newSecret(): string;

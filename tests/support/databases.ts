@@ -91,7 +91,9 @@ export async function createTestDatabase(kind: DbKind, options: { migrate?: bool
     dropDatabase = async () => {
       const dropper = adminKnex(kind);
       try {
-        await dropper.raw(kind === 'mariadb' ? `drop database if exists ${name}` : `drop database if exists ${name} with (force)`);
+        await dropper.raw(
+          kind === 'mariadb' ? `drop database if exists ${name}` : `drop database if exists ${name} with (force)`,
+        );
       } finally {
         await dropper.destroy();
       }

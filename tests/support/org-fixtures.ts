@@ -1,3 +1,4 @@
+import type { ClientWithKey } from '../../src/domain/clients';
 import type { Caller, CallerUser } from '../../src/domain/context';
 import type { Organization, UserRole } from '../../src/ports/entities';
 import { makeWorld, ok, type TestWorld, type WorldOptions } from './setup';

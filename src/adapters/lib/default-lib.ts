@@ -38,7 +38,10 @@ export interface DefaultLibOptions {
   tokens: DefaultLibTokenOptions;
   /** Digits of verification codes, 6–12. Default 6. */
   codeDigits?: number;
-  /** Where code emails go. Default: a `ConsoleEmailer` (development only: it prints the codes). */
+  /**
+   * Where code emails go. Default: a `ConsoleEmailer`, for development only (it prints the codes), so
+   * it is required when `NODE_ENV` is `production`.
+   */
   emailer?: Emailer;
   /** Receives security events (SPEC §9). */
   onEvent?: (event: AccountsEvent) => void | Promise<void>;
@@ -99,6 +102,11 @@ export class DefaultLib implements Lib {
     this.passwordPolicy = Object.freeze(resolvePasswordPolicy(options.passwords ?? {}));
     this.codeDigits = options.codeDigits ?? 6;
     requireInteger('codeDigits', this.codeDigits, 6, 12);
+    if (!options.emailer && process.env.NODE_ENV === 'production') {
+      // The console emailer prints codes: a production app that forgot its mail transport would log
+      // every login code. Refuse to start instead.
+      throw new Error('DefaultLib: options.emailer is required when NODE_ENV is production');
+    }
     this.emailer = options.emailer ?? new ConsoleEmailer();
     this.issuer = options.tokens.issuer ?? 'accounts-module';
     this.audience = options.tokens.audience ?? 'accounts-module';

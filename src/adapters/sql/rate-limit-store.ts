@@ -23,7 +23,9 @@ export class SqlRateLimitStore implements RateLimitStore {
   async hit(key: string, windowMs: number, now: Date, by = 1): Promise<RateLimitState> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return this.dialect === 'mysql' ? await this.hitMysql(key, windowMs, now, by) : await this.hitUpsert(key, windowMs, now, by);
+        return this.dialect === 'mysql'
+          ? await this.hitMysql(key, windowMs, now, by)
+          : await this.hitUpsert(key, windowMs, now, by);
       } catch (error) {
         if (!isLockConflict(error) || attempt >= MAX_LOCK_RETRIES) throw SqlIoError.from('rateLimitHit', error);
       }

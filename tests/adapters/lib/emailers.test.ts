@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConsoleEmailer,
+  DefaultLib,
   type Emailer,
   type EmailMessage,
   MultiEmailer,
@@ -129,5 +130,18 @@ describe('MultiEmailer', () => {
     await expect(new MultiEmailer(failing, failing).send(message('a@example.com', '1'))).rejects.toBeInstanceOf(
       AggregateError,
     );
+  });
+});
+
+describe('the default emailer', () => {
+  const original = process.env.NODE_ENV;
+  afterEach(() => {
+    process.env.NODE_ENV = original;
+  });
+
+  it('is refused in production, where printing codes to the console would leak them into logs', () => {
+    process.env.NODE_ENV = 'production';
+    expect(() => new DefaultLib({ tokens: { secret: 'x'.repeat(32) } })).toThrow(/emailer is required/);
+    expect(() => new DefaultLib({ tokens: { secret: 'x'.repeat(32) }, emailer: new RecordingEmailer() })).not.toThrow();
   });
 });

@@ -4,5 +4,7 @@ import { describeEachDb } from '../../support/databases';
 
 describeEachDb('SQL adapter', (database) => {
   runIoConformanceTests('SqlIo', { create: async () => new SqlIo(database().knex) });
-  runRateLimitStoreConformanceTests('SqlRateLimitStore', { create: async () => new SqlRateLimitStore(database().knex) });
+  runRateLimitStoreConformanceTests('SqlRateLimitStore', {
+    create: async () => new SqlRateLimitStore(database().knex),
+  });
 });

@@ -1,10 +1,4 @@
-import {
-  currentSchemaVersion,
-  LATEST_SCHEMA_VERSION,
-  migrate,
-  rollback,
-  SqlIo,
-} from '../../../src/adapters/sql';
+import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate, rollback, SqlIo } from '../../../src/adapters/sql';
 import { makeUser } from '../../../src/testing';
 import { createTestDatabase, describeEachDb, type TestDatabase } from '../../support/databases';
 

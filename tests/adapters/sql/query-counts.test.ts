@@ -57,7 +57,9 @@ describeEachDb('SqlIo hot paths and race-safe statements', (database) => {
     const io = new SqlIo(database().knex);
     const organization = makeOrganization();
     const client = makeClient({ organizationId: organization.id, roles: ['internal', 'external'] });
-    const restrictions = [1, 2].map((offset) => makeAccessRestriction({ clientId: client.id, createdAt: fixtureTime(offset) }));
+    const restrictions = [1, 2].map((offset) =>
+      makeAccessRestriction({ clientId: client.id, createdAt: fixtureTime(offset) }),
+    );
     await io.insertOrganization(organization);
     await io.insertClient(client);
     await io.insertAccessRestrictions(restrictions);
@@ -85,7 +87,9 @@ describeEachDb('SqlIo hot paths and race-safe statements', (database) => {
     const { io, session } = await sessionWithUser();
     const token = makeRefreshToken({ sessionId: session.id });
     await io.insertRefreshToken(token);
-    const { result, queries } = await recordQueries(database().knex, () => io.consumeRefreshToken(token.tokenHash, NOW));
+    const { result, queries } = await recordQueries(database().knex, () =>
+      io.consumeRefreshToken(token.tokenHash, NOW),
+    );
     expect(result).toBe(true);
     expect(queries).toHaveLength(1);
     expect(queries[0].sql).toMatch(/^update .*refresh_tokens.* where .*consumed_at.* is null/i);

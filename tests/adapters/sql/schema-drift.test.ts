@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS_TABLE, migrate, SqlIo, currentSchemaVersion } from '../../../src/adapters/sql';
+import {
+  currentSchemaVersion,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS_TABLE,
+  migrate,
+  SqlIo,
+} from '../../../src/adapters/sql';
 import { makeLoginEmail, makeUser } from '../../../src/testing';
 import { createTestDatabase, describeDb, type TestDatabase } from '../../support/databases';
 
@@ -46,7 +52,9 @@ describeDb('mariadb', 'db/schema.sql', (migrated) => {
 
   beforeAll(async () => {
     loaded = await createTestDatabase('mariadb', { migrate: false });
-    const multi = loaded.connect({ knex: { connection: { ...(loaded.knex.client.config.connection as object), multipleStatements: true } } });
+    const multi = loaded.connect({
+      knex: { connection: { ...(loaded.knex.client.config.connection as object), multipleStatements: true } },
+    });
     try {
       await multi.raw(SCHEMA_SQL);
     } finally {

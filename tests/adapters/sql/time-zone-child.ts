@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   const knex = createKnexFromUrl(process.argv[2]);
   try {
     const io = new SqlIo(knex);
-    const user = makeUser({ createdAt: new Date('2030-07-01T23:30:00.123Z'), bannedAt: new Date('2030-01-01T00:00:00.001Z') });
+    const user = makeUser({
+      createdAt: new Date('2030-07-01T23:30:00.123Z'),
+      bannedAt: new Date('2030-01-01T00:00:00.001Z'),
+    });
     await io.insertUser(user);
     const found = await io.findUserById(user.id);
     const client = knex.client.config.client;

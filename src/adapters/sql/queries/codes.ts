@@ -40,7 +40,12 @@ export async function findUsableCodes(
 }
 
 /** The attempt counter moves in SQL, guarded by the same conditions, so parallel guesses cannot overshoot. */
-export async function reserveCodeAttempt(sql: SqlContext, id: string, maxAttempts: number, now: Date): Promise<boolean> {
+export async function reserveCodeAttempt(
+  sql: SqlContext,
+  id: string,
+  maxAttempts: number,
+  now: Date,
+): Promise<boolean> {
   const changed = await sql
     .db('verification_codes')
     .where({ id })

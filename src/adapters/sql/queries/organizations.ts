@@ -55,7 +55,11 @@ export async function findMembershipById(sql: SqlContext, id: string): Promise<M
   return row ? toMembership(row) : null;
 }
 
-export async function findMembership(sql: SqlContext, organizationId: string, userId: string): Promise<Membership | null> {
+export async function findMembership(
+  sql: SqlContext,
+  organizationId: string,
+  userId: string,
+): Promise<Membership | null> {
   const row = await sql.db('memberships').where({ organization_id: organizationId, user_id: userId }).first();
   return row ? toMembership(row) : null;
 }

@@ -67,7 +67,11 @@ export async function touchSession(sql: SqlContext, id: string, lastUsedAt: Date
 }
 
 export async function revokeSession(sql: SqlContext, id: string, at: Date): Promise<boolean> {
-  const changed = await sql.db('sessions').where({ id }).whereNull('revoked_at').update({ revoked_at: dbTime(sql, at) });
+  const changed = await sql
+    .db('sessions')
+    .where({ id })
+    .whereNull('revoked_at')
+    .update({ revoked_at: dbTime(sql, at) });
   return count(changed) === 1;
 }
 

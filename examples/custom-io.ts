@@ -1,0 +1,238 @@
+import type {
+  AccessRestriction,
+  Client,
+  CodePurpose,
+  LoginEmail,
+  Membership,
+  MembershipRole,
+  Organization,
+  RefreshToken,
+  Session,
+  User,
+  VerificationCode,
+} from '../src/ports/entities';
+import type { ClientPatch, Io, UsableCodeFilter, UserPatch } from '../src/ports/io';
+
+/**
+ * Way 2 of adopting the library: your own `Io`. This one wraps any other `Io` (the SQL one, say) and
+ * reports how long each operation takes: the shape of a metrics, tracing or caching layer. It reports
+ * operation names only, never arguments: they carry password, token and code hashes.
+ *
+ * A real storage implementation has the same shape, with queries where this delegates. Either way,
+ * prove it with the exported conformance suite (see tests/examples/custom-io.test.ts):
+ *
+ *     import { runIoConformanceTests } from 'accounts-module/testing';
+ *     runIoConformanceTests('timed memory', { create: async () => new TimedIo(new MemoryIo(), report) });
+ */
+export class TimedIo implements Io {
+  constructor(
+    private readonly inner: Io,
+    private readonly report: (operation: string, milliseconds: number) => void,
+  ) {}
+
+  /** The transaction-bound `Io` is wrapped too, so operations inside transactions are timed as well. */
+  transaction<T>(work: (tx: Io) => Promise<T>): Promise<T> {
+    return this.timed('transaction', () => this.inner.transaction((tx) => work(new TimedIo(tx, this.report))));
+  }
+
+  private async timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      this.report(operation, performance.now() - started);
+    }
+  }
+
+  insertUser(user: User): Promise<void> {
+    return this.timed('insertUser', () => this.inner.insertUser(user));
+  }
+
+  findUserById(id: string): Promise<User | null> {
+    return this.timed('findUserById', () => this.inner.findUserById(id));
+  }
+
+  updateUser(id: string, patch: UserPatch): Promise<boolean> {
+    return this.timed('updateUser', () => this.inner.updateUser(id, patch));
+  }
+
+  insertLoginEmail(email: LoginEmail): Promise<boolean> {
+    return this.timed('insertLoginEmail', () => this.inner.insertLoginEmail(email));
+  }
+
+  findLoginEmail(address: string): Promise<LoginEmail | null> {
+    return this.timed('findLoginEmail', () => this.inner.findLoginEmail(address));
+  }
+
+  listLoginEmails(userId: string): Promise<LoginEmail[]> {
+    return this.timed('listLoginEmails', () => this.inner.listLoginEmails(userId));
+  }
+
+  deleteLoginEmails(userId: string, addresses: string[]): Promise<number> {
+    return this.timed('deleteLoginEmails', () => this.inner.deleteLoginEmails(userId, addresses));
+  }
+
+  deleteAllLoginEmails(userId: string): Promise<number> {
+    return this.timed('deleteAllLoginEmails', () => this.inner.deleteAllLoginEmails(userId));
+  }
+
+  markLoginEmailVerified(address: string, at: Date): Promise<boolean> {
+    return this.timed('markLoginEmailVerified', () => this.inner.markLoginEmailVerified(address, at));
+  }
+
+  insertVerificationCode(code: VerificationCode): Promise<void> {
+    return this.timed('insertVerificationCode', () => this.inner.insertVerificationCode(code));
+  }
+
+  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]> {
+    return this.timed('findUsableCodes', () => this.inner.findUsableCodes(filter, now));
+  }
+
+  reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean> {
+    return this.timed('reserveCodeAttempt', () => this.inner.reserveCodeAttempt(id, maxAttempts, now));
+  }
+
+  consumeCode(id: string, at: Date): Promise<boolean> {
+    return this.timed('consumeCode', () => this.inner.consumeCode(id, at));
+  }
+
+  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number> {
+    return this.timed('invalidateCodes', () => this.inner.invalidateCodes(purpose, address, at));
+  }
+
+  countCodesSentSince(address: string, since: Date): Promise<number> {
+    return this.timed('countCodesSentSince', () => this.inner.countCodesSentSince(address, since));
+  }
+
+  insertSession(session: Session): Promise<void> {
+    return this.timed('insertSession', () => this.inner.insertSession(session));
+  }
+
+  findSessionById(id: string): Promise<Session | null> {
+    return this.timed('findSessionById', () => this.inner.findSessionById(id));
+  }
+
+  listActiveSessions(userId: string, now: Date): Promise<Session[]> {
+    return this.timed('listActiveSessions', () => this.inner.listActiveSessions(userId, now));
+  }
+
+  touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
+    return this.timed('touchSession', () => this.inner.touchSession(id, lastUsedAt, idleExpiresAt));
+  }
+
+  revokeSession(id: string, at: Date): Promise<boolean> {
+    return this.timed('revokeSession', () => this.inner.revokeSession(id, at));
+  }
+
+  revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number> {
+    return this.timed('revokeUserSessions', () => this.inner.revokeUserSessions(userId, at, exceptSessionId));
+  }
+
+  insertRefreshToken(token: RefreshToken): Promise<void> {
+    return this.timed('insertRefreshToken', () => this.inner.insertRefreshToken(token));
+  }
+
+  findRefreshToken(tokenHash: string): Promise<RefreshToken | null> {
+    return this.timed('findRefreshToken', () => this.inner.findRefreshToken(tokenHash));
+  }
+
+  consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean> {
+    return this.timed('consumeRefreshToken', () => this.inner.consumeRefreshToken(tokenHash, at));
+  }
+
+  insertOrganization(organization: Organization): Promise<void> {
+    return this.timed('insertOrganization', () => this.inner.insertOrganization(organization));
+  }
+
+  findOrganizationById(id: string): Promise<Organization | null> {
+    return this.timed('findOrganizationById', () => this.inner.findOrganizationById(id));
+  }
+
+  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean> {
+    return this.timed('updateOrganization', () => this.inner.updateOrganization(id, patch));
+  }
+
+  deleteOrganization(id: string): Promise<boolean> {
+    return this.timed('deleteOrganization', () => this.inner.deleteOrganization(id));
+  }
+
+  insertMembership(membership: Membership): Promise<boolean> {
+    return this.timed('insertMembership', () => this.inner.insertMembership(membership));
+  }
+
+  findMembershipById(id: string): Promise<Membership | null> {
+    return this.timed('findMembershipById', () => this.inner.findMembershipById(id));
+  }
+
+  findMembership(organizationId: string, userId: string): Promise<Membership | null> {
+    return this.timed('findMembership', () => this.inner.findMembership(organizationId, userId));
+  }
+
+  listMemberships(organizationId: string): Promise<Membership[]> {
+    return this.timed('listMemberships', () => this.inner.listMemberships(organizationId));
+  }
+
+  listMembershipsOfUser(userId: string): Promise<Membership[]> {
+    return this.timed('listMembershipsOfUser', () => this.inner.listMembershipsOfUser(userId));
+  }
+
+  countOwners(organizationId: string): Promise<number> {
+    return this.timed('countOwners', () => this.inner.countOwners(organizationId));
+  }
+
+  updateMembershipRole(id: string, role: MembershipRole): Promise<boolean> {
+    return this.timed('updateMembershipRole', () => this.inner.updateMembershipRole(id, role));
+  }
+
+  deleteMembership(id: string): Promise<boolean> {
+    return this.timed('deleteMembership', () => this.inner.deleteMembership(id));
+  }
+
+  deleteMembershipsOfUser(userId: string): Promise<number> {
+    return this.timed('deleteMembershipsOfUser', () => this.inner.deleteMembershipsOfUser(userId));
+  }
+
+  insertClient(client: Client): Promise<void> {
+    return this.timed('insertClient', () => this.inner.insertClient(client));
+  }
+
+  findClientById(id: string): Promise<Client | null> {
+    return this.timed('findClientById', () => this.inner.findClientById(id));
+  }
+
+  listClients(organizationId: string): Promise<Client[]> {
+    return this.timed('listClients', () => this.inner.listClients(organizationId));
+  }
+
+  updateClient(id: string, patch: ClientPatch): Promise<boolean> {
+    return this.timed('updateClient', () => this.inner.updateClient(id, patch));
+  }
+
+  touchClientLastUsed(id: string, at: Date, staleBefore: Date): Promise<boolean> {
+    return this.timed('touchClientLastUsed', () => this.inner.touchClientLastUsed(id, at, staleBefore));
+  }
+
+  insertAccessRestrictions(restrictions: AccessRestriction[]): Promise<void> {
+    return this.timed('insertAccessRestrictions', () => this.inner.insertAccessRestrictions(restrictions));
+  }
+
+  listAccessRestrictions(clientId: string): Promise<AccessRestriction[]> {
+    return this.timed('listAccessRestrictions', () => this.inner.listAccessRestrictions(clientId));
+  }
+
+  deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
+    return this.timed('deleteAccessRestrictions', () => this.inner.deleteAccessRestrictions(clientId, ids));
+  }
+
+  findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {
+    return this.timed('findUserByEmail', () => this.inner.findUserByEmail(address));
+  }
+
+  findSessionWithUser(sessionId: string): Promise<{ session: Session; user: User } | null> {
+    return this.timed('findSessionWithUser', () => this.inner.findSessionWithUser(sessionId));
+  }
+
+  findClientWithRestrictions(id: string): Promise<{ client: Client; restrictions: AccessRestriction[] } | null> {
+    return this.timed('findClientWithRestrictions', () => this.inner.findClientWithRestrictions(id));
+  }
+}

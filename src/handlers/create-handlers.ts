@@ -1,0 +1,97 @@
+import type { Accounts } from '../domain/accounts';
+import { authenticateCaller } from './auth';
+import { DEFAULT_BODY_LIMIT_BYTES, expectNoFields, parseJsonBody } from './body';
+import { clientRoutes } from './clients';
+import { emailRoutes } from './emails';
+import { errorResponse, httpStatusOf, internalErrorResponse } from './errors';
+import { organizationRoutes } from './organizations';
+import { clientAddress, headerValue } from './request';
+import { Router } from './router';
+import { sessionRoutes } from './sessions';
+import type { HandlerLogger, HandlersOptions, HttpHandler, HttpRequest, Route, RouteDefinition } from './types';
+import { userRoutes } from './users';
+
+/** Every route of HTTP.md, before binding: the order only matters for the `Allow` header. */
+export const ROUTE_DEFINITIONS: readonly RouteDefinition[] = [
+  ...userRoutes,
+  ...emailRoutes,
+  ...sessionRoutes,
+  ...organizationRoutes,
+  ...clientRoutes,
+];
+
+/** The route table and its dispatcher, bound to one `Accounts`. */
+export interface AccountsHandlers {
+  /** One entry per route: mount each in your framework's router, or use `dispatch` for all of them. */
+  routes: Route[];
+  /** Finds the route of a request and runs it; 404 / 405 envelopes for unknown paths and methods. */
+  dispatch: HttpHandler;
+  /** The body limit in force, for adapters that read the body stream (see `toNodeListener`). */
+  bodyLimitBytes: number;
+}
+
+const CONSOLE_LOGGER: HandlerLogger = {
+  error: (message, meta) => console.error(message, meta),
+};
+
+/**
+ * Binds the route table to an `Accounts`. Each handler reads the JSON body (400 / 413 / 415), builds
+ * the caller from `Authorization: Bearer` and `X-Api-Key` (401 / 403), runs one service and maps its
+ * result to a status with `httpStatusOf`. Handlers never throw: an unexpected error is logged once
+ * and answered with a bare 500.
+ */
+export function createHandlers(accounts: Accounts, options: HandlersOptions = {}): AccountsHandlers {
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const routes = ROUTE_DEFINITIONS.map((definition) => ({
+    method: definition.method,
+    path: definition.path,
+    handler: bindRoute(accounts, definition, { ...options, bodyLimitBytes }),
+  }));
+  const router = new Router(routes);
+  return { routes, dispatch: router.dispatch, bodyLimitBytes };
+}
+
+/** Wraps one route definition with the HTTP concerns every route shares. */
+export function bindRoute(accounts: Accounts, definition: RouteDefinition, options: HandlersOptions = {}): HttpHandler {
+  const apiName = options.apiName ?? 'accounts';
+  const logger = options.logger ?? CONSOLE_LOGGER;
+  const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const label = `${definition.method} ${definition.path}`;
+
+  return async (request: HttpRequest) => {
+    try {
+      const body = parseJsonBody(request.body, request.headers, limit);
+      if (body.err) return errorResponse(body.val);
+
+      const ip = clientAddress(request.remoteAddress, request.headers, options.trustProxy);
+      const caller = await authenticateCaller(accounts, request.headers, { ip, apiName });
+      if (caller.err) return errorResponse(caller.val);
+
+      if (definition.body === 'none') {
+        const empty = expectNoFields(body.val);
+        if (empty.err) return errorResponse(empty.val);
+      }
+
+      const outcome = await definition.action(accounts, {
+        params: request.params ?? {},
+        query: request.query ?? {},
+        body: body.val,
+        caller: caller.val,
+        info: {
+          ip,
+          userAgent: headerValue(request.headers, 'user-agent')?.slice(0, 512) ?? null,
+          clientId: caller.val.client?.id ?? null,
+        },
+      });
+      if (outcome.ok) return outcome.val;
+      const { code } = outcome.val;
+      if (code === 'INTERNAL') logger.error(`accounts-module: ${label} failed`, { errorName: 'AccountsError', code });
+      return errorResponse(outcome.val, definition.statusOverrides?.[code] ?? httpStatusOf(code));
+    } catch (error) {
+      // Name and message only: a stack or the request could carry tokens, passwords or personal data.
+      const { name, message } = error instanceof Error ? error : { name: typeof error, message: String(error) };
+      logger.error(`accounts-module: ${label} failed`, { errorName: name, errorMessage: message });
+      return internalErrorResponse();
+    }
+  };
+}

@@ -1,0 +1,90 @@
+import { accountsError } from '../domain/errors';
+import { errorResponse, httpError } from './errors';
+import type { HttpHandler, HttpMethod, HttpRequest, HttpResponse, Route } from './types';
+
+type Segment = { literal: string } | { param: string };
+
+interface CompiledRoute {
+  route: Route;
+  segments: Segment[];
+}
+
+/** A route whose path matched, with its decoded parameters. */
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+/** The routes found for a path: the one for the method, or the methods the path has (for a 405). */
+export type Lookup = { match: RouteMatch } | { allowed: HttpMethod[] } | null;
+
+/**
+ * A minimal router for the route table: `:name` segments match one non-empty, percent-decoded path
+ * segment; everything else matches literally. A trailing slash is ignored.
+ */
+export class Router {
+  private readonly compiled: CompiledRoute[];
+
+  constructor(routes: readonly Route[]) {
+    this.compiled = routes.map((route) => ({ route, segments: compile(route.path) }));
+  }
+
+  lookup(method: string, path: string): Lookup {
+    const parts = splitPath(path);
+    if (parts === null) return null;
+    const allowed: HttpMethod[] = [];
+    for (const { route, segments } of this.compiled) {
+      const params = matchSegments(segments, parts);
+      if (params === null) continue;
+      if (route.method === method.toUpperCase()) return { match: { route, params } };
+      if (!allowed.includes(route.method)) allowed.push(route.method);
+    }
+    return allowed.length > 0 ? { allowed } : null;
+  }
+
+  /** Finds the route of a request and runs it: 404 for an unknown path, 405 (with `Allow`) for a wrong method. */
+  readonly dispatch: HttpHandler = async (request: HttpRequest): Promise<HttpResponse> => {
+    const found = this.lookup(request.method, request.path);
+    if (found === null) return errorResponse(accountsError('NOT_FOUND', { message: 'No such route.' }));
+    if ('allowed' in found) {
+      const response = errorResponse(httpError('METHOD_NOT_ALLOWED'));
+      response.headers.allow = found.allowed.join(', ');
+      return response;
+    }
+    return found.match.route.handler({ ...request, params: found.match.params });
+  };
+}
+
+function compile(path: string): Segment[] {
+  return path
+    .split('/')
+    .filter((part) => part !== '')
+    .map((part) => (part.startsWith(':') ? { param: part.slice(1) } : { literal: part }));
+}
+
+/** Path segments, percent-decoded; null when the path is malformed (a bad escape matches nothing). */
+function splitPath(path: string): string[] | null {
+  const pathname = path.split('?')[0];
+  const parts = pathname.split('/').filter((part, index, all) => part !== '' || (index > 0 && index < all.length - 1));
+  try {
+    return parts.map((part) => decodeURIComponent(part));
+  } catch {
+    return null;
+  }
+}
+
+function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | null {
+  if (segments.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let index = 0; index < segments.length; index += 1) {
+    const segment = segments[index];
+    const part = parts[index];
+    if ('literal' in segment) {
+      if (segment.literal !== part) return null;
+    } else {
+      if (part === '') return null;
+      params[segment.param] = part;
+    }
+  }
+  return params;
+}
