@@ -38,11 +38,21 @@ export function parseJsonBody(
   } catch {
     return Err(httpError('INVALID_JSON'));
   }
+  let hasNul = false;
+  let value: unknown;
   try {
-    return Ok(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, (key, item) => {
+      if (key.includes('\0') || (typeof item === 'string' && item.includes('\0'))) hasNul = true;
+      return item;
+    });
   } catch {
     return Err(httpError('INVALID_JSON'));
   }
+  // PostgreSQL cannot store U+0000 in text and fails the whole query; no field has a use for it.
+  if (hasNul) {
+    return Err(accountsError('VALIDATION_FAILED', { details: [{ path: '(body)', message: 'must not contain U+0000' }] }));
+  }
+  return Ok(value);
 }
 
 /** `application/json`, optionally with `charset=utf-8`; media types are case-insensitive (RFC 9110 §8.3.1). */

@@ -20,7 +20,8 @@ export type Lookup = { match: RouteMatch } | { allowed: HttpMethod[] } | null;
 
 /**
  * A minimal router for the route table: `:name` segments match one non-empty, percent-decoded path
- * segment; everything else matches literally. A trailing slash is ignored.
+ * segment (at most 256 characters, no control characters); everything else matches literally. A
+ * trailing slash is ignored.
  */
 export class Router {
   private readonly compiled: CompiledRoute[];
@@ -55,6 +56,18 @@ export class Router {
   };
 }
 
+/** Longest path parameter considered: every id is far shorter. */
+const MAX_PARAM_LENGTH = 256;
+
+/**
+ * Ids never contain control characters; refusing them here (as an unknown path) keeps a `%00` away
+ * from databases that reject NUL in text (PostgreSQL fails the query).
+ */
+function isPlausibleParam(part: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  return part !== '' && part.length <= MAX_PARAM_LENGTH && !/[\u0000-\u001f\u007f]/.test(part);
+}
+
 function compile(path: string): Segment[] {
   return path
     .split('/')
@@ -82,7 +95,7 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
     if ('literal' in segment) {
       if (segment.literal !== part) return null;
     } else {
-      if (part === '') return null;
+      if (!isPlausibleParam(part)) return null;
       params[segment.param] = part;
     }
   }

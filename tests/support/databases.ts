@@ -54,9 +54,9 @@ export function serverProblem(kind: ServerKind): string | null {
 }
 
 export function unreachableMessage(kind: ServerKind, problem: string): string {
-  const { host, port } = new URL(SERVER_URLS[kind]);
+  const { hostname, port } = new URL(SERVER_URLS[kind]);
   const variable = kind === 'mariadb' ? 'ACCOUNTS_TEST_MYSQL_URL' : 'ACCOUNTS_TEST_PG_URL';
-  return `cannot connect to ${host}:${port} (${problem}); start the server or set ${variable}`;
+  return `cannot connect to ${hostname}:${port} (${problem}); start the server or set ${variable}`;
 }
 
 /** A fresh, empty database of its own on a server, or a fresh SQLite file. */
@@ -159,13 +159,15 @@ function unusable(kind: DbKind): never {
 function adminKnex(kind: ServerKind, timeoutMs = 5000): Knex {
   const url = new URL(SERVER_URLS[kind]);
   const pool = { min: 0, max: 1 };
+  // Failures are reported by the caller; knex would also print every failed connection attempt.
+  const log = { warn() {}, error() {}, debug() {}, deprecate() {} };
   if (kind === 'mariadb') {
     url.searchParams.set('connectTimeout', String(timeoutMs));
-    return createKnexFromUrl(url.toString(), { pool, acquireConnectionTimeout: timeoutMs });
+    return createKnexFromUrl(url.toString(), { pool, acquireConnectionTimeout: timeoutMs, knex: { log } });
   }
   return createKnexFromUrl(url.toString(), {
     pool,
     acquireConnectionTimeout: timeoutMs,
-    knex: { connection: { connectionString: url.toString(), connectionTimeoutMillis: timeoutMs } },
+    knex: { log, connection: { connectionString: url.toString(), connectionTimeoutMillis: timeoutMs } },
   });
 }

@@ -7,6 +7,7 @@ import {
   makeAccessRestriction,
   makeClient,
   makeOrganization,
+  uniqueHash,
   uniqueId,
 } from '../fixtures';
 
@@ -88,7 +89,7 @@ export function describeClientsAndRestrictions(getIo: () => Io): void {
       await io.insertClient(client);
       const patch = {
         name: 'Renamed',
-        secretHash: 'f'.repeat(64),
+        secretHash: uniqueHash(),
         roles: ['internal' as const],
         reqsPerSec: -1,
         deletedAt: fixtureTime(HOUR_MS),

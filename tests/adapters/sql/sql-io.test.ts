@@ -2,6 +2,7 @@ import knexFactory from 'knex';
 import { SqlIo, SqlIoError } from '../../../src/adapters/sql';
 import {
   fixtureTime,
+  makeAccessRestriction,
   makeClient,
   makeLoginEmail,
   makeMembership,
@@ -94,22 +95,37 @@ describeDb('mariadb', 'SqlIo on a caller-supplied mysql2 pool', (database) => {
     }
   });
 
-  it('looks up sessions, refresh tokens and client keys through indexes (EXPLAIN)', async () => {
+  it('runs the hot-path lookups through indexes, never a table scan (EXPLAIN)', async () => {
     const knex = database().knex;
-    const plans: Array<Array<{ table: string; type: string; key: string | null }>> = [];
-    const explain = async (sql: string, bindings: string[]) => {
-      const [rows] = await knex.raw(`explain ${sql}`, bindings);
-      plans.push(rows);
-    };
-    await explain('select * from sessions s join users u on u.id = s.user_id where s.id = ?', ['ses_x']);
-    await explain('select * from clients c left join access_restrictions r on r.client_id = c.id where c.id = ?', [
-      'cli_x',
-    ]);
-    await explain('select * from refresh_tokens where token_hash = ?', ['0'.repeat(64)]);
-    for (const rows of plans) {
-      for (const row of rows) {
-        expect(row.type).not.toBe('ALL');
-        expect(row.key).not.toBeNull();
+    const io = new SqlIo(knex);
+    const user = makeUser();
+    const session = makeSession({ userId: user.id });
+    const token = makeRefreshToken({ sessionId: session.id });
+    const organization = makeOrganization();
+    const client = makeClient({ organizationId: organization.id });
+    await io.insertUser(user);
+    await io.insertSession(session);
+    await io.insertRefreshToken(token);
+    await io.insertOrganization(organization);
+    await io.insertClient(client);
+    await io.insertAccessRestrictions([makeAccessRestriction({ clientId: client.id })]);
+
+    const queries: Array<{ sql: string; bindings: string[] }> = [];
+    const record = (query: { sql: string; bindings: string[] }) => queries.push(query);
+    knex.on('query', record);
+    await io.findSessionWithUser(session.id);
+    await io.findClientWithRestrictions(client.id);
+    await io.findRefreshToken(token.tokenHash);
+    knex.removeListener('query', record);
+
+    expect(queries).toHaveLength(3);
+    for (const query of queries) {
+      const [plan] = (await knex.raw(`explain ${query.sql}`, query.bindings)) as [
+        Array<{ type: string; key: unknown }>,
+      ];
+      for (const step of plan) {
+        expect(step.type).not.toBe('ALL');
+        expect(step.key).not.toBeNull();
       }
     }
   });

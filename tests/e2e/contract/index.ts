@@ -1,0 +1,18 @@
+import { describeClients } from './clients';
+import { describeHygiene } from './hygiene';
+import { describeOrganizations } from './organizations';
+import { describeSessions } from './sessions';
+import { Api, type ContractTarget } from './target';
+import { describeUsersAndEmails } from './users';
+
+export { Api, type ContractTarget, type Reply, type SendOptions } from './target';
+
+/** Declares the whole HTTP contract against a target (read lazily: targets are built in `beforeAll`). */
+export function describeContract(target: () => ContractTarget): void {
+  const api = new Api(target);
+  describeUsersAndEmails(api);
+  describeSessions(api);
+  describeOrganizations(api);
+  describeClients(api);
+  describeHygiene(api);
+}
