@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createKnexFromUrl, currentSchemaVersion, migrate } from './adapters/sql';
+import { bootstrapCommand } from './cli-bootstrap';
 
 export interface CliContext {
   env: NodeJS.ProcessEnv;
@@ -52,6 +53,7 @@ export const COMMANDS: Record<string, CliCommand> = {
       }
     },
   },
+  bootstrap: bootstrapCommand,
 };
 
 function help(context: CliContext): void {

@@ -160,15 +160,23 @@ export class SessionService {
       const found = await tx.findUserByEmail(loginCode.address);
       if (!found || found.user.deletedAt) return fail('INVALID_CODE');
       if (found.user.bannedAt) return fail('ACCOUNT_DISABLED');
-      await tx.markLoginEmailVerified(loginCode.address, now);
-      return Ok({ userId: found.user.id, tokens: await this.openSession(tx, found.user, request) });
+      const verified = await tx.markLoginEmailVerified(loginCode.address, now);
+      const tokens = await this.openSession(tx, found.user, request);
+      return Ok({ userId: found.user.id, address: loginCode.address, verified, tokens });
     });
     if (!redeemed) {
       this.loginFailed('code', 'invalid_code', null, request);
       return fail('INVALID_CODE');
     }
-    if (redeemed.value.err) return redeemed.value;
-    const { userId, tokens } = redeemed.value.val;
+    if (redeemed.value.err) {
+      // Every failed login is reported (SPEC §9), a proven code of a banned or deleted user included.
+      const banned = redeemed.value.val.code === 'ACCOUNT_DISABLED';
+      this.loginFailed('code', banned ? 'banned' : 'invalid_code', null, request);
+      return redeemed.value;
+    }
+    const { userId, address, verified, tokens } = redeemed.value.val;
+    // The code proved control of the address: that is a verification, reported like one (SPEC §9).
+    if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
     emit(lib, {
       type: 'login.succeeded',
       at: now,
@@ -302,7 +310,8 @@ export class SessionService {
       id: lib.newId('session'),
       userId: user.id,
       clientId: request.clientId ?? null,
-      ip: request.ip,
+      // Bounded like their columns: both come from request headers when a proxy is trusted.
+      ip: request.ip === null ? null : request.ip.slice(0, 64),
       userAgent: request.userAgent === null ? null : request.userAgent.slice(0, 512),
       createdAt: now,
       lastUsedAt: now,

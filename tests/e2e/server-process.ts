@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import type { ContractTarget, Reply, SendOptions } from './contract';
+
+export const ROOT = join(__dirname, '..', '..');
+export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+export const SERVER_ENTRY = join(ROOT, 'examples', 'server.ts');
+export const CLI_ENTRY = join(ROOT, 'src', 'cli.ts');
+
+/**
+ * The environment of a child: the parent's, without anything that would configure the server behind
+ * the test's back (a developer's DATABASE_URL must never be migrated by a test).
+ */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name === 'DATABASE_URL' || name === 'PORT' || name === 'HOST' || name.startsWith('ACCOUNTS_')) continue;
+    env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the server printed so far (stdout and stderr), line by line. */
+  output: string[];
+  /** Sends a signal and resolves with the exit code once the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the example server the way `npm start` does (`tsx examples/server.ts`) and waits for its
+ * "listening on http://…" line, which names the port it bound (PORT=0 picks a free one).
+ */
+export function spawnServer(options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<ServerProcess> {
+  const child = spawn(TSX, [SERVER_ENTRY], {
+    cwd: options.cwd,
+    env: childEnv({ PORT: '0', ...options.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start in time:\n${output.join('\n')}`));
+    }, options.timeoutMs ?? 30_000);
+    const onLine = (line: string) => {
+      output.push(line);
+      const listening = /listening on (http:\/\/\S+)/.exec(line);
+      if (!listening) return;
+      clearTimeout(timer);
+      resolve({
+        url: listening[1],
+        child,
+        output,
+        stop: async (signal = 'SIGTERM') => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return exited;
+        },
+      });
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let pending = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+      });
+    }
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code} before listening:\n${output.join('\n')}`));
+    });
+  });
+}
+
+/** Runs the CLI (`tsx src/cli.ts …`) to completion. */
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; stdin?: string },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI_ENTRY, ...args], { cwd: options.cwd, env: childEnv(options.env ?? {}) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** Sends a request with `fetch`, as any HTTP client would. */
+export async function fetchReply(base: string, method: string, path: string, options: SendOptions = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | undefined = options.raw;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  if (headers['content-type'] === '') delete headers['content-type'];
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
+  // fetch refuses a body on GET; such requests (only the bad-input tests send them) go through node:http.
+  if (body !== undefined && method === 'GET') return requestWithNodeHttp(`${base}${path}`, method, headers, body);
+  const response = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: text === '' ? null : JSON.parse(text),
+  };
+}
+
+function requestWithNodeHttp(url: string, method: string, headers: Record<string, string>, body: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => {
+        const replyHeaders: Record<string, string> = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined) replyHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        resolve({ status: response.statusCode ?? 0, headers: replyHeaders, body: text === '' ? null : JSON.parse(text) });
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Reads the latest code for an address from the development outbox (`ACCOUNTS_DEV_OUTBOX`). */
+export function outboxCode(file: string, address: string, kind: 'verify-email' | 'login'): string {
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  const messages = lines.map((line) => JSON.parse(line) as { to: string; kind: string; code: string });
+  const message = messages.reverse().find((entry) => entry.to === address && entry.kind === kind);
+  if (!message) throw new Error(`no ${kind} email to ${address} in ${file}`);
+  return message.code;
+}
+
+/** A contract target talking to a running server over HTTP. */
+export function httpTarget(
+  url: () => string,
+  settings: { outbox: string; sysadmin: { email: string; password: string }; clientIp?: string },
+): ContractTarget {
+  return {
+    send: (method, path, options) => fetchReply(url(), method, path, options),
+    lastCode: async (address, kind) => outboxCode(settings.outbox, address, kind),
+    sysadmin: settings.sysadmin,
+    clientIp: settings.clientIp ?? '127.0.0.1',
+    apiName: 'accounts',
+  };
+}
