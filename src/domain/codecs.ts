@@ -58,7 +58,7 @@ export const PasswordInput = refinedString('Password', (raw) =>
 
 /** The caller-chosen state a login code is bound to: 16–128 printable ASCII characters. */
 export const LoginState = refinedString('LoginState', (raw) =>
-  /^[\x21-\x7e]{16,128}$/.test(raw) ? raw : { error: 'must be 16 to 128 printable ASCII characters' },
+  /^[\x20-\x7e]{16,128}$/.test(raw) ? raw : { error: 'must be 16 to 128 printable ASCII characters' },
 );
 
 /** A verification code as typed by a person: surrounding spaces are forgiven. */

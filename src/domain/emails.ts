@@ -125,7 +125,7 @@ export class EmailService {
     if (decoded.err) return decoded;
     const address = decoded.val.email;
     const email = await io.findLoginEmail(address);
-    if (email) {
+    if (email && email.verifiedAt === null) {
       const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'verify-email', address }));
       await deliverCodes(lib, [message]);
     }

@@ -62,6 +62,12 @@ export class UserService {
     if (decoded.err) return decoded;
     const { name, email, password } = decoded.val;
 
+    if (password !== undefined) {
+      const problems = lib.checkPassword(password, { email, name });
+      if (problems.length > 0) return fail('WEAK_PASSWORD', weakPassword('password', problems));
+    }
+    // Counted after the policy (a weak password is a validation failure) but before the address check,
+    // so probing sign-up for taken addresses is throttled like any registration.
     if (request.ip !== null) {
       const limited = await rateLimited(this.deps, {
         key: `register:ip:${request.ip}`,
@@ -69,10 +75,6 @@ export class UserService {
         windowMs: lib.config.registrationWindowMs,
       });
       if (limited) return limited;
-    }
-    if (password !== undefined) {
-      const problems = lib.checkPassword(password, { email, name });
-      if (problems.length > 0) return fail('WEAK_PASSWORD', weakPassword('password', problems));
     }
     if (await io.findLoginEmail(email))
       return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });

@@ -12,13 +12,13 @@ import {
   makeWorld,
   ok,
   REQUEST,
-  STRONG_PASSWORD,
   type SignedInUser,
+  STRONG_PASSWORD,
   signUp,
   signUpEmployee,
   signUpSysadmin,
-  type TestWorld,
   TEST_JWT_SECRET,
+  type TestWorld,
 } from '../support/setup';
 
 /**
@@ -241,6 +241,20 @@ describe('§4 login emails and verification codes', () => {
     ok(await world.accounts.sessions.requestLoginCode({ email: alice.email, state: 'fourth-state-012345' }, REQUEST));
     expect(world.emailer.sent).toHaveLength(3);
     ok(await world.accounts.sessions.loginWithCode({ code: third, state: STATE }, REQUEST));
+  });
+
+  it('the send limit holds for exactly 15 minutes after a code was sent', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world); // the 1st code, at the start
+    world.clock.advance(MINUTE);
+    await requestLoginCode(world, alice.email, 'first-state-0123456');
+    await requestLoginCode(world, alice.email);
+    world.clock.advance(14 * MINUTE - 1);
+    ok(await world.accounts.sessions.requestLoginCode({ email: alice.email, state: 'late-state-01234567' }, REQUEST));
+    expect(world.emailer.sent).toHaveLength(3);
+    world.clock.advance(1);
+    await requestLoginCode(world, alice.email, 'late-state-01234567');
+    expect(world.emailer.sent).toHaveLength(4);
   });
 
   it('removing an address kills its login codes, so they never log into whoever takes it next', async () => {
@@ -472,7 +486,9 @@ async function exerciseEverything(world: TestWorld): Promise<Exercise> {
   const created = ok<ClientWithKey>(await clients.create(caller, organization.id, { name: 'Backend' }));
   credentials.push(created);
   answer(
-    await clients.addRestrictions(caller, created.client.id, { restrictions: [{ type: 'ip', value: '203.0.113.0/24' }] }),
+    await clients.addRestrictions(caller, created.client.id, {
+      restrictions: [{ type: 'ip', value: '203.0.113.0/24' }],
+    }),
   );
   answer(await clients.authenticate(created.key, NO_ORIGIN));
   const rotated = ok<ClientWithKey>(await clients.rotateKey(caller, created.client.id));
@@ -490,20 +506,14 @@ async function exerciseEverything(world: TestWorld): Promise<Exercise> {
   return { world, answers, credentials, passwords };
 }
 
-/** Records every value a Lib primitive returns: the secrets, codes and hashes of a run. */
-function recordSecrets(world: TestWorld): () => Promise<string[]> {
+/** Records every value the Lib's secret, code and hash primitives return during a run. */
+function recordLibOutputs(world: TestWorld): { secrets: () => Promise<string[]>; hashes: () => Promise<string[]> } {
   const { lib } = world;
-  const spies = [
-    jest.spyOn(lib, 'newSecret'),
-    jest.spyOn(lib, 'newCode'),
-    jest.spyOn(lib, 'hashSecret'),
-    jest.spyOn(lib, 'hashCode'),
-    jest.spyOn(lib, 'hashPassword'),
-  ];
-  return async () => {
-    const values = spies.flatMap((spy) => spy.mock.results.map((result) => result.value as unknown));
-    return (await Promise.all(values)) as string[];
-  };
+  const generated = [jest.spyOn(lib, 'newSecret'), jest.spyOn(lib, 'newCode')];
+  const hashing = [jest.spyOn(lib, 'hashSecret'), jest.spyOn(lib, 'hashCode'), jest.spyOn(lib, 'hashPassword')];
+  const outputs = (spies: Array<{ mock: { results: Array<{ value: unknown }> } }>) => async () =>
+    (await Promise.all(spies.flatMap((spy) => spy.mock.results.map((result) => result.value)))) as string[];
+  return { secrets: outputs([...generated, ...hashing]), hashes: outputs(hashing) };
 }
 
 describe('§9 events', () => {
@@ -512,19 +522,14 @@ describe('§9 events', () => {
   let hashes: string[];
   beforeAll(async () => {
     const world = makeWorld();
-    const recorded = recordSecrets(world);
-    const hashPassword = jest.spyOn(world.lib, 'hashPassword');
-    const hashSecret = jest.spyOn(world.lib, 'hashSecret');
-    const hashCode = jest.spyOn(world.lib, 'hashCode');
+    const recorded = recordLibOutputs(world);
     run = await exerciseEverything(world);
-    hashes = (await Promise.all(
-      [hashPassword, hashSecret, hashCode].flatMap((spy) => spy.mock.results.map((result) => result.value)),
-    )) as string[];
+    hashes = await recorded.hashes();
     const tokens = run.credentials.flatMap((credential) =>
       'key' in credential ? [credential.key] : [credential.accessToken, credential.refreshToken],
     );
     const codes = world.emailer.sent.map((message) => message.code);
-    secrets = [...new Set([...(await recorded()), ...tokens, ...codes, ...run.passwords])];
+    secrets = [...new Set([...(await recorded.secrets()), ...tokens, ...codes, ...run.passwords])];
   });
 
   const types = () => run.world.events.map((event) => event.type);
@@ -591,6 +596,28 @@ describe('§9 events', () => {
     expect(secrets.filter((secret) => answers.includes(secret))).toEqual([]);
     const credentials = JSON.stringify(run.credentials);
     expect(hashes.filter((hash) => credentials.includes(hash))).toEqual([]);
+  });
+
+  it('every refused password login reports login.failed with its reason', async () => {
+    const world = makeWorld({ config: { requireVerifiedEmail: true, loginFailuresPerIdentifier: 1 } });
+    const attempt = (email: string, password: string) =>
+      world.accounts.sessions.loginWithPassword({ email, password }, REQUEST);
+    ok(await world.accounts.users.register({ name: 'V', email: 'v@example.com', password: STRONG_PASSWORD }, REQUEST));
+    ok(await world.accounts.users.register({ name: 'B', email: 'b@example.com', password: STRONG_PASSWORD }, REQUEST));
+    await world.io.updateUser((await world.io.findUserByEmail('b@example.com'))?.user.id ?? '', {
+      bannedAt: world.clock.now(),
+      updatedAt: world.clock.now(),
+    });
+    expect(errCode(await attempt('v@example.com', STRONG_PASSWORD))).toBe('EMAIL_NOT_VERIFIED');
+    expect(errCode(await attempt('b@example.com', STRONG_PASSWORD))).toBe('ACCOUNT_DISABLED');
+    expect(errCode(await attempt('nobody@example.com', STRONG_PASSWORD))).toBe('INVALID_CREDENTIALS');
+    expect(errCode(await attempt('nobody@example.com', STRONG_PASSWORD))).toBe('RATE_LIMITED');
+    const reasons = world.events.flatMap((event) =>
+      event.type === 'login.failed' && event.method === 'password' ? [event.reason] : [],
+    );
+    expect(reasons).toEqual(
+      expect.arrayContaining(['email_not_verified', 'banned', 'invalid_credentials', 'rate_limited']),
+    );
   });
 
   it('no operation breaks when the hook throws or rejects', async () => {

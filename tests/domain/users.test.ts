@@ -141,6 +141,16 @@ describe('registration', () => {
     expect(elsewhere.ok).toBe(true);
   });
 
+  it('does not count weak passwords against the per-IP quota, but counts probes of taken addresses', async () => {
+    const world = makeWorld({ config: { registrationsPerIp: 2 } });
+    const register = (email: string, password: string) =>
+      world.accounts.users.register({ name: 'Q', email, password }, REQUEST);
+    for (let i = 0; i < 3; i++) expect(errCode(await register(`q${i}@example.com`, 'short'))).toBe('WEAK_PASSWORD');
+    ok(await register('first@example.com', STRONG_PASSWORD));
+    expect(errCode(await register('first@example.com', STRONG_PASSWORD))).toBe('EMAIL_TAKEN');
+    expect(errCode(await register('first@example.com', STRONG_PASSWORD))).toBe('RATE_LIMITED');
+  });
+
   it('writes nothing when a step of the registration fails', async () => {
     const memory = new MemoryIo();
     const world = makeWorld({ io: failingIo(memory, 'insertVerificationCode') });
