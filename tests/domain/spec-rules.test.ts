@@ -12,6 +12,7 @@ import {
   makeWorld,
   ok,
   REQUEST,
+  recordHashingInsideTransactions,
   type SignedInUser,
   STRONG_PASSWORD,
   signUp,
@@ -392,22 +393,7 @@ describe('§8 passwords', () => {
     const world = makeWorld();
     const alice = await signUp(world);
     const stronger = makeWorld({ io: world.io, libOptions: { passwords: { bcryptCost: 5 } } });
-    let open = 0;
-    const transaction = world.io.transaction.bind(world.io);
-    world.io.transaction = async (work) => {
-      open += 1;
-      try {
-        return await transaction(work);
-      } finally {
-        open -= 1;
-      }
-    };
-    const hashPassword = stronger.lib.hashPassword.bind(stronger.lib);
-    const hashedInsideTransaction: boolean[] = [];
-    stronger.lib.hashPassword = async (password) => {
-      hashedInsideTransaction.push(open > 0);
-      return hashPassword(password);
-    };
+    const hashedInsideTransaction = recordHashingInsideTransactions(world.io, stronger.lib);
     ok(await stronger.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST));
     expect(hashedInsideTransaction).toEqual([false]);
   });

@@ -9,6 +9,7 @@ import {
   makeWorld,
   ok,
   REQUEST,
+  recordHashingInsideTransactions,
   STRONG_PASSWORD,
   signUp,
   signUpEmployee,
@@ -164,22 +165,7 @@ describe('registration', () => {
 
   it('hashes the password before opening the transaction, never inside it', async () => {
     const world = makeWorld();
-    let open = 0;
-    const transaction = world.io.transaction.bind(world.io);
-    world.io.transaction = async (work) => {
-      open += 1;
-      try {
-        return await transaction(work);
-      } finally {
-        open -= 1;
-      }
-    };
-    const hashPassword = world.lib.hashPassword.bind(world.lib);
-    const hashedInsideTransaction: boolean[] = [];
-    world.lib.hashPassword = async (password) => {
-      hashedInsideTransaction.push(open > 0);
-      return hashPassword(password);
-    };
+    const hashedInsideTransaction = recordHashingInsideTransactions(world.io, world.lib);
     const user = await signUp(world);
     ok(
       await world.accounts.users.changePassword(user.caller, user.userId, {

@@ -135,3 +135,27 @@ export function failingIo(io: Io, method: keyof Io, error = new Error('injected 
     });
   return wrap(io);
 }
+
+/**
+ * Records, for every password hash `lib` computes, whether a transaction of `io` was open at the time
+ * (SPEC §8: bcrypt inside a transaction holds a connection for ~80 ms and stalls other requests).
+ */
+export function recordHashingInsideTransactions(io: Io, lib: Lib): boolean[] {
+  let open = 0;
+  const transaction = io.transaction.bind(io);
+  io.transaction = async (work) => {
+    open += 1;
+    try {
+      return await transaction(work);
+    } finally {
+      open -= 1;
+    }
+  };
+  const hashPassword = lib.hashPassword.bind(lib);
+  const hashedInsideTransaction: boolean[] = [];
+  lib.hashPassword = async (password) => {
+    hashedInsideTransaction.push(open > 0);
+    return hashPassword(password);
+  };
+  return hashedInsideTransaction;
+}
