@@ -70,7 +70,11 @@ export async function bootstrap(knex: Knex, input: BootstrapInput): Promise<Boot
   return { userId: user.id, client: { id: client.id, organizationId: client.organizationId, key } };
 }
 
-function describeError(error: { code: string; message: string; details?: { path: string; message: string }[] }): string {
+function describeError(error: {
+  code: string;
+  message: string;
+  details?: { path: string; message: string }[];
+}): string {
   const details = (error.details ?? []).map((detail) => `${detail.path} ${detail.message}`).join('; ');
   return `${error.code}: ${error.message}${details ? ` (${details})` : ''}`;
 }
@@ -78,7 +82,9 @@ function describeError(error: { code: string; message: string; details?: { path:
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** `accounts-module bootstrap`: see `bootstrap`. */
@@ -101,7 +107,9 @@ export const bootstrapCommand: CliCommand = {
     });
     const url = values.url ?? context.env.DATABASE_URL;
     if (!url || !values.email) {
-      context.err(`bootstrap: --email is required, and --url or DATABASE_URL\nUsage: accounts-module ${bootstrapCommand.usage}`);
+      context.err(
+        `bootstrap: --email is required, and --url or DATABASE_URL\nUsage: accounts-module ${bootstrapCommand.usage}`,
+      );
       return 2;
     }
     // Read from stdin, never from an argument: arguments end up in shell history and `ps`.

@@ -39,5 +39,7 @@ export {
   UserService,
 } from './domain/users';
 export * from './domain/views';
+// Framework-neutral HTTP handlers (optional): mount the route table in any HTTP layer.
+export * from './handlers';
 // Ports: what a custom Io or Lib implements, and the entities they carry.
 export * from './ports';

@@ -16,6 +16,8 @@ function refinedString(name: string, check: (value: string) => string | { error:
     (u): u is string => typeof u === 'string',
     (u, c) => {
       if (typeof u !== 'string') return t.failure(u, c, 'must be a string');
+      // NUL is refused everywhere: PostgreSQL cannot store it and C libraries end strings at it.
+      if (u.includes('\u0000')) return t.failure(u, c, 'must not contain NUL characters');
       const checked = check(u);
       return typeof checked === 'string' ? t.success(checked) : t.failure(u, c, checked.error);
     },
@@ -44,6 +46,7 @@ export const Email = refinedString('Email', (raw) => {
 export const Name = refinedString('Name', (raw) => {
   const name = raw.trim();
   if (name.length === 0) return { error: 'must not be empty' };
+  if (/\p{Cc}/u.test(name)) return { error: 'must not contain control characters' };
   if ([...name].length > 200) return { error: 'must be at most 200 characters' };
   return name;
 });

@@ -50,7 +50,9 @@ export function parseJsonBody(
   }
   // PostgreSQL cannot store U+0000 in text and fails the whole query; no field has a use for it.
   if (hasNul) {
-    return Err(accountsError('VALIDATION_FAILED', { details: [{ path: '(body)', message: 'must not contain U+0000' }] }));
+    return Err(
+      accountsError('VALIDATION_FAILED', { details: [{ path: '(body)', message: 'must not contain U+0000' }] }),
+    );
   }
   return Ok(value);
 }

@@ -1,4 +1,5 @@
 import type { Accounts } from '../domain/accounts';
+import { accountsError } from '../domain/errors';
 import { authenticateCaller } from './auth';
 import { DEFAULT_BODY_LIMIT_BYTES, expectNoFields, parseJsonBody } from './body';
 import { clientRoutes } from './clients';
@@ -6,7 +7,7 @@ import { emailRoutes } from './emails';
 import { errorResponse, httpStatusOf, internalErrorResponse } from './errors';
 import { organizationRoutes } from './organizations';
 import { clientAddress, headerValue } from './request';
-import { Router } from './router';
+import { isPlausibleParam, Router } from './router';
 import { sessionRoutes } from './sessions';
 import type { HandlerLogger, HandlersOptions, HttpHandler, HttpRequest, Route, RouteDefinition } from './types';
 import { userRoutes } from './users';
@@ -30,6 +31,8 @@ export interface AccountsHandlers {
   bodyLimitBytes: number;
 }
 
+const NO_SUCH_ROUTE = accountsError('NOT_FOUND', { message: 'No such route.' });
+
 const CONSOLE_LOGGER: HandlerLogger = {
   error: (message, meta) => console.error(message, meta),
 };
@@ -42,6 +45,9 @@ const CONSOLE_LOGGER: HandlerLogger = {
  */
 export function createHandlers(accounts: Accounts, options: HandlersOptions = {}): AccountsHandlers {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 0) {
+    throw new TypeError('createHandlers: bodyLimitBytes must be a whole number of bytes');
+  }
   const routes = ROUTE_DEFINITIONS.map((definition) => ({
     method: definition.method,
     path: definition.path,
@@ -60,6 +66,9 @@ export function bindRoute(accounts: Accounts, definition: RouteDefinition, optio
 
   return async (request: HttpRequest) => {
     try {
+      const params = request.params ?? {};
+      if (!Object.values(params).every(isPlausibleParam)) return errorResponse(NO_SUCH_ROUTE);
+
       const body = parseJsonBody(request.body, request.headers, limit);
       if (body.err) return errorResponse(body.val);
 
@@ -73,7 +82,7 @@ export function bindRoute(accounts: Accounts, definition: RouteDefinition, optio
       }
 
       const outcome = await definition.action(accounts, {
-        params: request.params ?? {},
+        params,
         query: request.query ?? {},
         body: body.val,
         caller: caller.val,

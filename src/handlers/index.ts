@@ -18,6 +18,7 @@ export {
   internalErrorResponse,
   type ResponseErrorCode,
 } from './errors';
+export { type FetchHandlerOptions, toFetchHandler } from './fetch';
 export { type NodeListenerOptions, readRequestBody, toNodeListener, writeResponse } from './node';
 export * from './organizations';
 export { clientAddress, headerValue, normalizeAddress } from './request';

@@ -60,10 +60,12 @@ export class Router {
 const MAX_PARAM_LENGTH = 256;
 
 /**
- * Ids never contain control characters; refusing them here (as an unknown path) keeps a `%00` away
- * from databases that reject NUL in text (PostgreSQL fails the query).
+ * Whether a decoded path parameter could be an id (or `me`). Ids never contain control characters;
+ * refusing them (as an unknown path) keeps a `%00` away from databases that reject NUL in text
+ * (PostgreSQL fails the query). Checked here and again by each route, for frameworks that route
+ * themselves.
  */
-function isPlausibleParam(part: string): boolean {
+export function isPlausibleParam(part: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   return part !== '' && part.length <= MAX_PARAM_LENGTH && !/[\u0000-\u001f\u007f]/.test(part);
 }

@@ -386,3 +386,18 @@ describe('deletion, bans and roles', () => {
     ).toBe('VALIDATION_FAILED');
   });
 });
+
+describe('text input', () => {
+  it('refuses NUL in any field and control characters in names', async () => {
+    const world = makeWorld();
+    const result = await world.accounts.users.register(
+      { name: 'Line\nbreak', email: 'nul\u0000@example.com', password: `${STRONG_PASSWORD}\u0000` },
+      REQUEST,
+    );
+    expect((result.val as { details: { path: string }[] }).details.map((d) => d.path).sort()).toEqual([
+      'email',
+      'name',
+      'password',
+    ]);
+  });
+});

@@ -27,26 +27,43 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the server printed so far (stdout and stderr), line by line. */
   output: string[];
-  /** Sends a signal and resolves with the exit code once the process is gone. */
+  /** Sends a signal to `tsx` (which relays it to the server) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Kills the whole process group at once, for cleanup. */
+  kill(): void;
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /**
  * Starts the example server the way `npm start` does (`tsx examples/server.ts`) and waits for its
  * "listening on http://…" line, which names the port it bound (PORT=0 picks a free one).
  */
-export function spawnServer(options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<ServerProcess> {
+export function spawnServer(options: {
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<ServerProcess> {
+  // Its own process group: tsx runs the server in a child process, and `kill` must reach both.
   const child = spawn(TSX, [SERVER_ENTRY], {
     cwd: options.cwd,
     env: childEnv({ PORT: '0', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child);
       reject(new Error(`the server did not start in time:\n${output.join('\n')}`));
     }, options.timeoutMs ?? 30_000);
     const onLine = (line: string) => {
@@ -62,6 +79,7 @@ export function spawnServer(options: { cwd: string; env: Record<string, string>;
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           return exited;
         },
+        kill: () => killGroup(child),
       });
     };
     for (const stream of [child.stdout, child.stderr]) {
@@ -103,7 +121,12 @@ export function runCli(
 }
 
 /** Sends a request with `fetch`, as any HTTP client would. */
-export async function fetchReply(base: string, method: string, path: string, options: SendOptions = {}): Promise<Reply> {
+export async function fetchReply(
+  base: string,
+  method: string,
+  path: string,
+  options: SendOptions = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined = options.raw;
   if (options.json !== undefined) {
@@ -117,16 +140,25 @@ export async function fetchReply(base: string, method: string, path: string, opt
   if (body !== undefined && method === 'GET') return requestWithNodeHttp(`${base}${path}`, method, headers, body);
   const response = await fetch(`${base}${path}`, { method, headers, body });
   const text = await response.text();
-  return {
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: text === '' ? null : JSON.parse(text),
-  };
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, { cause: error });
+  }
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: parsed };
 }
 
-function requestWithNodeHttp(url: string, method: string, headers: Record<string, string>, body: string): Promise<Reply> {
+function requestWithNodeHttp(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method, headers }, (response) => {
+    // node:http sends a GET body without framing unless told its length.
+    const framed = { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const request = httpRequest(url, { method, headers: framed }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
@@ -137,7 +169,17 @@ function requestWithNodeHttp(url: string, method: string, headers: Record<string
         for (const [name, value] of Object.entries(response.headers)) {
           if (value !== undefined) replyHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
         }
-        resolve({ status: response.statusCode ?? 0, headers: replyHeaders, body: text === '' ? null : JSON.parse(text) });
+        try {
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: replyHeaders,
+            body: text === '' ? null : JSON.parse(text),
+          });
+        } catch (error) {
+          reject(
+            new Error(`${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`, { cause: error }),
+          );
+        }
       });
     });
     request.on('error', reject);

@@ -24,7 +24,9 @@ describe('parseJsonBody', () => {
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'application/jsonx'])(
     'refuses the content type %s',
     (contentType) => {
-      expect(parseJsonBody('{}', { 'content-type': contentType }).val).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+      expect(parseJsonBody('{}', { 'content-type': contentType }).val).toMatchObject({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      });
     },
   );
 
@@ -34,7 +36,9 @@ describe('parseJsonBody', () => {
   });
 
   it('refuses bytes that are not UTF-8', () => {
-    expect(parseJsonBody(Uint8Array.from([0x7b, 0xff, 0x7d]), JSON_HEADERS).val).toMatchObject({ code: 'INVALID_JSON' });
+    expect(parseJsonBody(Uint8Array.from([0x7b, 0xff, 0x7d]), JSON_HEADERS).val).toMatchObject({
+      code: 'INVALID_JSON',
+    });
   });
 
   it('refuses absurdly deep nesting as invalid JSON instead of throwing', () => {
@@ -55,12 +59,14 @@ describe('parseJsonBody', () => {
 });
 
 describe('isJsonContentType', () => {
-  it.each(['application/json', 'Application/JSON', 'application/json; charset=utf-8', 'application/json;charset="utf-8"'])(
-    'accepts %s',
-    (value) => {
-      expect(isJsonContentType(value)).toBe(true);
-    },
-  );
+  it.each([
+    'application/json',
+    'Application/JSON',
+    'application/json; charset=utf-8',
+    'application/json;charset="utf-8"',
+  ])('accepts %s', (value) => {
+    expect(isJsonContentType(value)).toBe(true);
+  });
 
   it('accepts unrelated parameters', () => {
     expect(isJsonContentType('application/json; profile=x')).toBe(true);

@@ -1,7 +1,7 @@
 import { createHandlers } from '../../src/handlers';
 import type { HttpHeaders } from '../../src/handlers/types';
-import { describeContract } from '../e2e/contract';
 import type { ContractTarget, Reply } from '../e2e/contract';
+import { describeContract } from '../e2e/contract';
 import { PASSWORD } from '../e2e/contract/target';
 import { makeWorld, ok, REQUEST } from '../support/setup';
 

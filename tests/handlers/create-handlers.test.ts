@@ -127,7 +127,11 @@ describe('createHandlers: credentials', () => {
   });
 
   it('answers 403 ACCESS_RESTRICTED for a key used against its restrictions', async () => {
-    expectError(await call(handlers, 'GET', '/.well-known/jwks.json', { apiKey: RESTRICTED_KEY }), 403, 'ACCESS_RESTRICTED');
+    expectError(
+      await call(handlers, 'GET', '/.well-known/jwks.json', { apiKey: RESTRICTED_KEY }),
+      403,
+      'ACCESS_RESTRICTED',
+    );
   });
 
   it('checks a key against the address, the Origin and the mount API name', async () => {
@@ -206,6 +210,20 @@ describe('createHandlers: errors', () => {
     expect(JSON.stringify(logger.calls)).not.toContain('hunter2-secret');
   });
 
+  it('answers an INTERNAL result with a 500 and logs it once', async () => {
+    const register = async () => fail('INTERNAL');
+    const logger = recordingLogger();
+    const response = await call(
+      createHandlers(stubAccounts({ users: { register } }).accounts, { logger }),
+      'POST',
+      '/users',
+    );
+    expectError(response, 500, 'INTERNAL');
+    expect(logger.calls).toEqual([
+      ['accounts-module: POST /users failed', { errorName: 'AccountsError', code: 'INTERNAL' }],
+    ]);
+  });
+
   it('turns a failure while authenticating into a 500 as well', async () => {
     const { accounts } = stubAccounts();
     (accounts.sessions as unknown as { authenticate: () => Promise<never> }).authenticate = async () => {
@@ -216,5 +234,17 @@ describe('createHandlers: errors', () => {
     expectError(response, 500, 'INTERNAL');
     expect(logger.calls).toHaveLength(1);
     expect(JSON.stringify(logger.calls)).not.toContain('Bearer');
+  });
+});
+
+describe('createHandlers: options', () => {
+  it('refuses a body limit that is not a whole number of bytes', () => {
+    expect(() => createHandlers(stubAccounts().accounts, { bodyLimitBytes: Number.NaN })).toThrow(/bodyLimitBytes/);
+  });
+
+  it('offers one route per row of the contract, each with a handler', () => {
+    const { routes } = createHandlers(stubAccounts().accounts);
+    expect(routes).toHaveLength(35);
+    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(35);
   });
 });

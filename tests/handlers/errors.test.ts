@@ -57,7 +57,9 @@ describe('errorResponse', () => {
   });
 
   it('says when to retry a rate-limited request, in whole seconds', () => {
-    expect(errorResponse({ code: 'RATE_LIMITED', message: 'x', retryAfterSeconds: 2.2 }).headers['retry-after']).toBe('3');
+    expect(errorResponse({ code: 'RATE_LIMITED', message: 'x', retryAfterSeconds: 2.2 }).headers['retry-after']).toBe(
+      '3',
+    );
     expect(errorResponse({ code: 'RATE_LIMITED', message: 'x' }).headers['retry-after']).toBe('1');
   });
 

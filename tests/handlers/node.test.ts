@@ -27,7 +27,10 @@ afterAll(async () => {
 beforeEach(() => register.mockClear());
 
 /** Sends a request with a body written in chunks and no Content-Length (chunked encoding). */
-function sendChunked(path: string, chunks: string[]): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function sendChunked(
+  path: string,
+  chunks: string[],
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     request.on('response', (response) => {

@@ -1,8 +1,8 @@
 import { Ok, type Result } from 'ts-results';
 import type { Accounts } from '../../src/domain/accounts';
+import type { KeyRequest } from '../../src/domain/clients';
 import type { CallerClient, CallerUser } from '../../src/domain/context';
 import { type AccountsError, fail } from '../../src/domain/errors';
-import type { KeyRequest } from '../../src/domain/clients';
 
 export const GOOD_TOKEN = 'good.access.token';
 export const GOOD_KEY = 'ak_cli_1_secret';

@@ -1,11 +1,14 @@
-import { Api, expectData, expectError } from './target';
+import { type Api, expectData, expectError } from './target';
 
 /** `/organizations/:id/clients` and `/clients…`, with keys, rotation and access restrictions (SPEC §5). */
 export function describeClients(api: Api): void {
   async function clientOf(tag: string) {
     const { owner, id: organizationId } = await api.organization(tag);
     const created = expectData(
-      await api.send('POST', `/organizations/${organizationId}/clients`, { token: owner.token, json: { name: `Client ${tag}` } }),
+      await api.send('POST', `/organizations/${organizationId}/clients`, {
+        token: owner.token,
+        json: { name: `Client ${tag}` },
+      }),
       201,
     );
     return { owner, organizationId, client: created.client, key: created.key as string };
@@ -29,7 +32,9 @@ export function describeClients(api: Api): void {
         lastUsedAt: null,
       });
       expect(key).toMatch(/^ak_cli_/);
-      const listed = expectData(await api.send('GET', `/organizations/${organizationId}/clients`, { token: owner.token }));
+      const listed = expectData(
+        await api.send('GET', `/organizations/${organizationId}/clients`, { token: owner.token }),
+      );
       expect(listed).toEqual([expect.objectContaining({ id: client.id })]);
       expect(JSON.stringify(listed)).not.toMatch(/secret|hash|ak_cli_/i);
       expect((await useKey(key)).status).toBe(200);
@@ -42,21 +47,36 @@ export function describeClients(api: Api): void {
       const path = `/organizations/${organizationId}/clients`;
       const refused = await api.send('POST', path, { token: owner.token, json: { name: 'Fast', reqsPerSec: 100 } });
       expectError(refused, 403, 'FORBIDDEN');
-      expectError(await api.send('PATCH', `/clients/${client.id}`, { token: owner.token, json: { reqsPerSec: -1 } }), 403, 'FORBIDDEN');
+      expectError(
+        await api.send('PATCH', `/clients/${client.id}`, { token: owner.token, json: { reqsPerSec: -1 } }),
+        403,
+        'FORBIDDEN',
+      );
       const admin = await api.sysadmin();
-      const fast = expectData(await api.send('POST', path, { token: admin, json: { name: 'Fast', reqsPerSec: 100 } }), 201);
+      const fast = expectData(
+        await api.send('POST', path, { token: admin, json: { name: 'Fast', reqsPerSec: 100 } }),
+        201,
+      );
       expect(fast.client.reqsPerSec).toBe(100);
-      const unlimited = expectData(await api.send('PATCH', `/clients/${client.id}`, { token: admin, json: { reqsPerSec: -1 } }));
+      const unlimited = expectData(
+        await api.send('PATCH', `/clients/${client.id}`, { token: admin, json: { reqsPerSec: -1 } }),
+      );
       expect(unlimited.reqsPerSec).toBe(-1);
     });
 
     it('renames a client and hides it from outsiders', async () => {
       const { owner, client } = await clientOf('rename');
-      const renamed = expectData(await api.send('PATCH', `/clients/${client.id}`, { token: owner.token, json: { name: 'Renamed' } }));
+      const renamed = expectData(
+        await api.send('PATCH', `/clients/${client.id}`, { token: owner.token, json: { name: 'Renamed' } }),
+      );
       expect(renamed.name).toBe('Renamed');
       const outsider = await api.signUp('client-outsider');
       expectError(await api.send('GET', `/clients/${client.id}`, { token: outsider.token }), 404, 'NOT_FOUND');
-      expectError(await api.send('PATCH', `/clients/${client.id}`, { token: outsider.token, json: { name: 'x' } }), 404, 'NOT_FOUND');
+      expectError(
+        await api.send('PATCH', `/clients/${client.id}`, { token: outsider.token, json: { name: 'x' } }),
+        404,
+        'NOT_FOUND',
+      );
     });
 
     it('rotates the key: the old one stops working at once', async () => {
@@ -87,14 +107,20 @@ export function describeClients(api: Api): void {
       const { owner, client, key } = await clientOf('ip');
       const path = `/clients/${client.id}/access-restrictions`;
       const elsewhere = expectData(
-        await api.send('POST', path, { token: owner.token, json: { restrictions: [{ type: 'ip', value: '192.0.2.0/24' }] } }),
+        await api.send('POST', path, {
+          token: owner.token,
+          json: { restrictions: [{ type: 'ip', value: '192.0.2.0/24' }] },
+        }),
         201,
       );
       expect(elsewhere).toEqual([expect.objectContaining({ clientId: client.id, type: 'ip', value: '192.0.2.0/24' })]);
       expectError(await useKey(key), 403, 'ACCESS_RESTRICTED');
 
       const both = expectData(
-        await api.send('POST', path, { token: owner.token, json: { restrictions: [{ type: 'ip', value: api.clientIp }] } }),
+        await api.send('POST', path, {
+          token: owner.token,
+          json: { restrictions: [{ type: 'ip', value: api.clientIp }] },
+        }),
         201,
       );
       expect(both).toHaveLength(2);
@@ -104,14 +130,22 @@ export function describeClients(api: Api): void {
       const remaining = expectData(await api.send('DELETE', path, { token: owner.token, json: { ids: [mine.id] } }));
       expect(remaining.map((r: { id: string }) => r.id)).toEqual([elsewhere[0].id]);
       expectError(await useKey(key), 403, 'ACCESS_RESTRICTED');
-      expect(expectData(await api.send('DELETE', path, { token: owner.token, json: { ids: [elsewhere[0].id] } }))).toEqual([]);
+      expect(
+        expectData(await api.send('DELETE', path, { token: owner.token, json: { ids: [elsewhere[0].id] } })),
+      ).toEqual([]);
       expect((await useKey(key)).status).toBe(200);
     });
 
     it('restricts a key by the Origin host', async () => {
       const { owner, client, key } = await clientOf('host');
       const path = `/clients/${client.id}/access-restrictions`;
-      expectData(await api.send('POST', path, { token: owner.token, json: { restrictions: [{ type: 'host', value: '*.example.com' }] } }), 201);
+      expectData(
+        await api.send('POST', path, {
+          token: owner.token,
+          json: { restrictions: [{ type: 'host', value: '*.example.com' }] },
+        }),
+        201,
+      );
       expectError(await useKey(key), 403, 'ACCESS_RESTRICTED');
       expectError(await useKey(key, { origin: 'https://evil.test' }), 403, 'ACCESS_RESTRICTED');
       expect((await useKey(key, { origin: 'https://app.example.com' })).status).toBe(200);
@@ -126,8 +160,15 @@ export function describeClients(api: Api): void {
       const admin = await api.sysadmin();
       const added = expectData(await api.send('POST', path, { token: admin, json: other }), 201);
       expectError(await useKey(key), 403, 'ACCESS_RESTRICTED');
-      expectError(await api.send('DELETE', path, { token: owner.token, json: { ids: [added[0].id] } }), 403, 'FORBIDDEN');
-      expectData(await api.send('POST', path, { token: admin, json: { restrictions: [{ type: 'api', value: api.apiName }] } }), 201);
+      expectError(
+        await api.send('DELETE', path, { token: owner.token, json: { ids: [added[0].id] } }),
+        403,
+        'FORBIDDEN',
+      );
+      expectData(
+        await api.send('POST', path, { token: admin, json: { restrictions: [{ type: 'api', value: api.apiName }] } }),
+        201,
+      );
       expect((await useKey(key)).status).toBe(200);
     });
 
@@ -135,7 +176,12 @@ export function describeClients(api: Api): void {
       const { owner, client } = await clientOf('bad-restriction');
       const reply = await api.send('POST', `/clients/${client.id}/access-restrictions`, {
         token: owner.token,
-        json: { restrictions: [{ type: 'ip', value: '10.0.0.1' }, { type: 'ip', value: '999.1.1.1' }] },
+        json: {
+          restrictions: [
+            { type: 'ip', value: '10.0.0.1' },
+            { type: 'ip', value: '999.1.1.1' },
+          ],
+        },
       });
       expectError(reply, 400, 'VALIDATION_FAILED');
       expect(reply.body.error.details[0].path).toMatch(/^restrictions\.1/);

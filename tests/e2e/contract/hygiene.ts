@@ -1,7 +1,7 @@
 import { ERRORS } from '../../../src/domain/errors';
 import { ROUTE_DEFINITIONS } from '../../../src/handlers/create-handlers';
 import { HTTP_ERRORS } from '../../../src/handlers/errors';
-import { Api, expectData, type Reply, type SendOptions } from './target';
+import { type Api, expectData, type Reply, type SendOptions } from './target';
 
 const KNOWN_CODES = new Set<string>([...Object.values(ERRORS), ...Object.values(HTTP_ERRORS)]);
 
@@ -35,7 +35,10 @@ const BAD_BODIES: Array<[string, SendOptions]> = [
   ['an unknown field', { json: { unknownField: true } }],
   ['every field with a wrong type', { json: WRONG_TYPES }],
   ['NUL characters', { json: { name: 'a\u0000b', email: 'a\u0000@example.com', code: '\u0000' } }],
-  ['huge strings', { json: { name: 'x'.repeat(20_000), email: `${'x'.repeat(20_000)}@example.com`, password: 'p'.repeat(20_000) } }],
+  [
+    'huge strings',
+    { json: { name: 'x'.repeat(20_000), email: `${'x'.repeat(20_000)}@example.com`, password: 'p'.repeat(20_000) } },
+  ],
   ['deep nesting', { json: { name: JSON.parse(`${'['.repeat(2000)}${']'.repeat(2000)}`) } }],
 ];
 
@@ -60,10 +63,16 @@ export function describeHygiene(api: Api): void {
       token = owner.token;
       const member = await api.signUp('hygiene-member');
       const membership = expectData(
-        await api.send('POST', `/organizations/${organizationId}/memberships`, { token, json: { userId: member.id, role: 'member' } }),
+        await api.send('POST', `/organizations/${organizationId}/memberships`, {
+          token,
+          json: { userId: member.id, role: 'member' },
+        }),
         201,
       );
-      const created = expectData(await api.send('POST', `/organizations/${organizationId}/clients`, { token, json: { name: 'Hygiene' } }), 201);
+      const created = expectData(
+        await api.send('POST', `/organizations/${organizationId}/clients`, { token, json: { name: 'Hygiene' } }),
+        201,
+      );
       const spare = await api.login(owner.email, owner.password);
       Object.assign(ids, {
         '/users/:id': 'me',
@@ -91,21 +100,31 @@ export function describeHygiene(api: Api): void {
       '%s refuses a present but invalid credential, even when open to anyone',
       async (_label, route) => {
         const path = concrete(route.path);
-        const badToken = await api.send(route.method, path, { headers: { authorization: 'Bearer not.a.token' }, json: {} });
-        expect({ status: badToken.status, code: badToken.body.error?.code }).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+        const badToken = await api.send(route.method, path, {
+          headers: { authorization: 'Bearer not.a.token' },
+          json: {},
+        });
+        expect({ status: badToken.status, code: badToken.body.error?.code }).toEqual({
+          status: 401,
+          code: 'INVALID_TOKEN',
+        });
         const badKey = await api.send(route.method, path, { apiKey: 'ak_cli_x_y', json: {} });
-        expect({ status: badKey.status, code: badKey.body.error?.code }).toEqual({ status: 401, code: 'INVALID_CLIENT' });
+        expect({ status: badKey.status, code: badKey.body.error?.code }).toEqual({
+          status: 401,
+          code: 'INVALID_CLIENT',
+        });
       },
     );
 
-    it.each(ROUTE_DEFINITIONS.filter((route) => route.path.includes(':id')).map((route) => [`${route.method} ${route.path}`, route] as const))(
-      '%s answers odd ids with a documented 4xx',
-      async (label, route) => {
-        for (const id of ['nope', '%E2%82%AC', 'x'.repeat(600), '%00', '%FF', 'usr_%27%3B--', '..']) {
-          const reply = await api.send(route.method, concrete(route.path, id), { token, json: {} });
-          expectClientError(reply, `${label} with id ${id.slice(0, 20)}`);
-        }
-      },
-    );
+    it.each(
+      ROUTE_DEFINITIONS.filter((route) => route.path.includes(':id')).map(
+        (route) => [`${route.method} ${route.path}`, route] as const,
+      ),
+    )('%s answers odd ids with a documented 4xx', async (label, route) => {
+      for (const id of ['nope', '%E2%82%AC', 'x'.repeat(600), '%00', '%FF', 'usr_%27%3B--', '..']) {
+        const reply = await api.send(route.method, concrete(route.path, id), { token, json: {} });
+        expectClientError(reply, `${label} with id ${id.slice(0, 20)}`);
+      }
+    });
   });
 }

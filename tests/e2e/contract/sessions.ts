@@ -1,4 +1,4 @@
-import { Api, expectData, expectError, newState, PASSWORD, type Tokens, uniqueEmail } from './target';
+import { type Api, expectData, expectError, newState, PASSWORD, type Tokens, uniqueEmail } from './target';
 
 /** `/authn/…`, `/sessions/…`, `/users/:id/sessions` and the JWKS (HTTP.md, SPEC §3). */
 export function describeSessions(api: Api): void {
@@ -16,8 +16,12 @@ export function describeSessions(api: Api): void {
 
     it('gives one answer for a wrong password and an unknown address', async () => {
       const user = await api.signUp('wrong');
-      const wrong = await api.send('POST', '/authn/password', { json: { email: user.email, password: 'not the password' } });
-      const unknown = await api.send('POST', '/authn/password', { json: { email: uniqueEmail('ghost'), password: PASSWORD } });
+      const wrong = await api.send('POST', '/authn/password', {
+        json: { email: user.email, password: 'not the password' },
+      });
+      const unknown = await api.send('POST', '/authn/password', {
+        json: { email: uniqueEmail('ghost'), password: PASSWORD },
+      });
       expectError(wrong, 401, 'INVALID_CREDENTIALS');
       expect(unknown.body).toEqual(wrong.body);
     });
@@ -25,7 +29,11 @@ export function describeSessions(api: Api): void {
     it('answers 429 with Retry-After past the failure limit, even with the right password', async () => {
       const user = await api.signUp('limit');
       for (let attempt = 0; attempt < 10; attempt += 1) {
-        expectError(await api.send('POST', '/authn/password', { json: { email: user.email, password: 'guess guess guess' } }), 401, 'INVALID_CREDENTIALS');
+        expectError(
+          await api.send('POST', '/authn/password', { json: { email: user.email, password: 'guess guess guess' } }),
+          401,
+          'INVALID_CREDENTIALS',
+        );
       }
       const limited = await api.send('POST', '/authn/password', { json: { email: user.email, password: PASSWORD } });
       expectError(limited, 429, 'RATE_LIMITED');
@@ -51,7 +59,9 @@ export function describeSessions(api: Api): void {
     });
 
     it('answers 202 for an unknown address too', async () => {
-      const reply = await api.send('POST', '/authn/email', { json: { email: uniqueEmail('nobody'), state: newState() } });
+      const reply = await api.send('POST', '/authn/email', {
+        json: { email: uniqueEmail('nobody'), state: newState() },
+      });
       expect([reply.status, reply.body]).toEqual([202, { data: null }]);
     });
 
@@ -66,18 +76,32 @@ export function describeSessions(api: Api): void {
     it('rotates tokens within the session; a reused refresh token revokes the session', async () => {
       const user = await api.signUp('refresh');
       const first = user.tokens;
-      const second = expectData<Tokens>(await api.send('POST', '/authn/refresh', { json: { refreshToken: first.refreshToken } }));
+      const second = expectData<Tokens>(
+        await api.send('POST', '/authn/refresh', { json: { refreshToken: first.refreshToken } }),
+      );
       expect(second.sessionId).toBe(first.sessionId);
       expect(second.refreshToken).not.toBe(first.refreshToken);
       expectData(await api.send('GET', '/users/me', { token: second.accessToken }));
 
-      expectError(await api.send('POST', '/authn/refresh', { json: { refreshToken: first.refreshToken } }), 401, 'INVALID_REFRESH_TOKEN');
-      expectError(await api.send('POST', '/authn/refresh', { json: { refreshToken: second.refreshToken } }), 401, 'INVALID_REFRESH_TOKEN');
+      expectError(
+        await api.send('POST', '/authn/refresh', { json: { refreshToken: first.refreshToken } }),
+        401,
+        'INVALID_REFRESH_TOKEN',
+      );
+      expectError(
+        await api.send('POST', '/authn/refresh', { json: { refreshToken: second.refreshToken } }),
+        401,
+        'INVALID_REFRESH_TOKEN',
+      );
       expectError(await api.send('GET', '/users/me', { token: second.accessToken }), 401, 'INVALID_TOKEN');
     });
 
     it('refuses an unknown refresh token', async () => {
-      expectError(await api.send('POST', '/authn/refresh', { json: { refreshToken: 'made-up' } }), 401, 'INVALID_REFRESH_TOKEN');
+      expectError(
+        await api.send('POST', '/authn/refresh', { json: { refreshToken: 'made-up' } }),
+        401,
+        'INVALID_REFRESH_TOKEN',
+      );
     });
   });
 
@@ -87,7 +111,11 @@ export function describeSessions(api: Api): void {
       const other = await api.login(user.email, PASSWORD);
       expect((await api.send('POST', '/sessions/logout', { token: user.token })).status).toBe(204);
       expectError(await api.send('GET', '/users/me', { token: user.token }), 401, 'INVALID_TOKEN');
-      expectError(await api.send('POST', '/authn/refresh', { json: { refreshToken: user.tokens.refreshToken } }), 401, 'INVALID_REFRESH_TOKEN');
+      expectError(
+        await api.send('POST', '/authn/refresh', { json: { refreshToken: user.tokens.refreshToken } }),
+        401,
+        'INVALID_REFRESH_TOKEN',
+      );
       expectData(await api.send('GET', '/users/me', { token: other.accessToken }));
     });
 
@@ -111,7 +139,11 @@ export function describeSessions(api: Api): void {
       expect(JSON.stringify(sessions)).not.toMatch(/token|hash/i);
 
       const stranger = await api.signUp('stranger');
-      expectError(await api.send('DELETE', `/sessions/${other.sessionId}`, { token: stranger.token }), 404, 'NOT_FOUND');
+      expectError(
+        await api.send('DELETE', `/sessions/${other.sessionId}`, { token: stranger.token }),
+        404,
+        'NOT_FOUND',
+      );
       expectError(await api.send('GET', `/users/${user.id}/sessions`, { token: stranger.token }), 404, 'NOT_FOUND');
       expect((await api.send('DELETE', `/sessions/${other.sessionId}`, { token: user.token })).status).toBe(204);
       expectError(await api.send('GET', '/users/me', { token: other.accessToken }), 401, 'INVALID_TOKEN');

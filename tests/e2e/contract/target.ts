@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 export interface Reply {
   status: number;
   headers: Record<string, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON off the wire, which the tests' assertions check field by field
   body: any;
 }
 
@@ -71,6 +72,7 @@ export function expectError(reply: Reply, status: number, code: string): void {
 }
 
 /** Asserts a success with `{ data }` and returns the data. */
+// biome-ignore lint/suspicious/noExplicitAny: as `Reply.body`
 export function expectData<T = any>(reply: Reply, status = 200): T {
   expect({ status: reply.status, body: reply.body }).toEqual({ status, body: { data: expect.anything() } });
   return reply.body.data as T;
@@ -100,10 +102,17 @@ export class Api {
     return expectData<Tokens>(await this.send('POST', '/authn/password', { json: { email, password } }));
   }
 
-  /** Registers a user, verifies their address from the outbox and logs in by password. */
+  /**
+   * Registers a user, verifies their address from the outbox and logs in by password. Each sign-up
+   * counts against the server's per-IP registration limit (100 an hour): the whole contract uses
+   * about 60, so it runs once per server, not more.
+   */
   async signUp(tag = 'user'): Promise<SignedUp> {
     const email = uniqueEmail(tag);
-    const user = expectData(await this.send('POST', '/users', { json: { name: `A ${tag}`, email, password: PASSWORD } }), 201);
+    const user = expectData(
+      await this.send('POST', '/users', { json: { name: `A ${tag}`, email, password: PASSWORD } }),
+      201,
+    );
     const code = await this.lastCode(email);
     expectData(await this.send('POST', '/emails/verify', { json: { email, code } }));
     const tokens = await this.login(email, PASSWORD);

@@ -1,0 +1,92 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serverOptionsFromEnv, startServer } from '../../examples/server-app';
+
+/** examples/server-app.ts in-process: how the environment configures the example server. */
+describe('serverOptionsFromEnv', () => {
+  it('reads the variables of the contract', () => {
+    expect(
+      serverOptionsFromEnv({
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        DATABASE_URL: 'mysql://u@db/accounts',
+        ACCOUNTS_JWT_SECRET: 's',
+        ACCOUNTS_DEV_OUTBOX: 'outbox.jsonl',
+        ACCOUNTS_BCRYPT_COST: '4',
+        ACCOUNTS_TRUST_PROXY: '2',
+      }),
+    ).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: 'mysql://u@db/accounts',
+      jwtSecret: 's',
+      devOutbox: 'outbox.jsonl',
+      bcryptCost: 4,
+      trustProxy: 2,
+    });
+  });
+
+  it('leaves everything to the defaults when nothing is set', () => {
+    expect(Object.values(serverOptionsFromEnv({})).every((value) => value === undefined)).toBe(true);
+  });
+
+  it('reads ACCOUNTS_TRUST_PROXY=true as one proxy', () => {
+    expect(serverOptionsFromEnv({ ACCOUNTS_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  });
+
+  it('refuses a port that is not a number, naming the variable', () => {
+    expect(() => serverOptionsFromEnv({ PORT: 'http' })).toThrow(/PORT/);
+  });
+});
+
+describe('startServer', () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'accounts-server-app-'));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  const quiet = { log: () => undefined, writeEmail: () => undefined, port: 0 };
+
+  it('signs with a private key read from a file path and publishes it', async () => {
+    const keyFile = join(directory, 'ed25519.pem');
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const running = await startServer({ ...quiet, dataDir: directory, jwtPrivateKey: keyFile });
+    try {
+      const jwks = (await (await fetch(`${running.url}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
+      expect(jwks.keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' })]);
+      expect(existsSync(join(directory, 'jwt-secret'))).toBe(false);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('uses a given HS256 secret without writing one', async () => {
+    const running = await startServer({ ...quiet, dataDir: directory, jwtSecret: 'a'.repeat(40) });
+    try {
+      expect(await (await fetch(`${running.url}/.well-known/jwks.json`)).json()).toEqual({ keys: [] });
+      expect(existsSync(join(directory, 'jwt-secret'))).toBe(false);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses to start with a secret that is too short, and releases the database', async () => {
+    await expect(startServer({ ...quiet, dataDir: directory, jwtSecret: 'short' })).rejects.toThrow(/32/);
+  });
+
+  it('logs a line per request with the path only', async () => {
+    const lines: string[] = [];
+    const running = await startServer({ ...quiet, dataDir: directory, log: (line) => lines.push(line) });
+    try {
+      await fetch(`${running.url}/users/me?access_token=abc`);
+      expect(lines).toContainEqual(expect.stringMatching(/^GET \/users\/me 401 [\d.]+ms$/));
+      expect(lines.join('\n')).not.toContain('abc');
+    } finally {
+      await running.close();
+    }
+  });
+});
