@@ -13,6 +13,7 @@ module.exports = {
   coverageReporters: ['text-summary', 'text'],
   // `npm test -- --coverage` fails when the domain drops below 90% of statements (issue: domain core).
   coverageThreshold: { './src/domain/': { statements: 90 } },
+  reporters: ['default', '<rootDir>/tests/support/summary-reporter.js'],
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   testTimeout: 30000,
 };
