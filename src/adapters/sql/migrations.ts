@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from './dialect';
 import * as schemaV1 from './schema-v1';
 
 interface Migration {
@@ -33,23 +34,121 @@ export interface MigrateOptions {
 
 /**
  * Brings the database up to the latest schema. Safe to run any number of times, and from several
- * instances starting at once: knex's lock lets one migrate while the others wait for it (knex itself
- * fails fast on a held lock, and two first runs can race to create the version table), then find
- * nothing left to do. Returns the names of the migrations it applied.
+ * instances starting at once: on MySQL/MariaDB and PostgreSQL the instances queue on a server-side
+ * advisory lock, so one migrates while the others wait, then find nothing left to do. Returns the
+ * names of the migrations it applied.
+ *
+ * The advisory lock is needed because knex's own lock is not safe on a first run: knex creates its
+ * lock table and inserts the lock row with a check-then-insert, so instances racing there can insert
+ * two rows, after which knex's lock (an UPDATE that must touch exactly one row) can never be taken
+ * and every instance retries until the deadline (knex/knex#3538). knex's lock stays in force too: it
+ * also guards against processes that do not take the advisory lock (the knex CLI, older versions).
  */
 export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise<string[]> {
   const deadline = Date.now() + (options.lockTimeoutMs ?? 60_000);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const [, applied] = (await knex.migrate.latest(config)) as [number, string[]];
-      return applied;
-    } catch (error) {
-      const lockHeld = (error as Error).name === 'MigrationLocked';
-      const versionTableRace = attempt <= 3 && /already exists|duplicate key/i.test(String((error as Error).message));
-      if (!(lockHeld || versionTableRace) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
+  return withAdvisoryLock(knex, deadline, async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dropDuplicateLockRows(knex);
+        const [, applied] = (await knex.migrate.latest(config)) as [number, string[]];
+        return applied;
+      } catch (error) {
+        const { name, message } = error as Error;
+        const lockHeld = name === 'MigrationLocked';
+        // SQLite has no advisory lock, so pools there can still race to create knex's tables. Only
+        // errors on those tables count: a migration's own "already exists" must surface unchanged.
+        const versionTableRace =
+          attempt <= 3 && String(message).includes(MIGRATIONS_TABLE) && /already exists|duplicate key/i.test(message);
+        if (!(lockHeld || versionTableRace) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
+      }
     }
+  });
+}
+
+const LOCK_TABLE = `${MIGRATIONS_TABLE}_lock`;
+
+/**
+ * A database that went through knex's first-run race keeps two lock rows and would refuse every
+ * migration for good. Surplus rows are removed only while unlocked, and the lowest one is always
+ * kept, so this never frees a lock that someone holds, even when run by several instances at once.
+ */
+async function dropDuplicateLockRows(knex: Knex): Promise<void> {
+  if (!(await knex.schema.hasTable(LOCK_TABLE))) return;
+  const rows: Array<{ index: number }> = await knex(LOCK_TABLE).select('index').orderBy('index');
+  if (rows.length <= 1) return;
+  await knex(LOCK_TABLE).where('index', '>', rows[0].index).andWhere('is_locked', 0).del();
+}
+
+type Query = (sql: string, bindings?: readonly Knex.Value[]) => Promise<unknown>;
+
+interface AdvisoryLock {
+  /** Waits until `deadline` for the lock; throws a `MigrationLocked` error when it is not free by then. */
+  acquire(query: Query, deadline: number): Promise<void>;
+  release(query: Query): Promise<unknown>;
+}
+
+// Lock names are server-wide on MySQL, so the name carries the database; hashed, it fits in 64 characters.
+const MYSQL_LOCK_NAME = `concat('${MIGRATIONS_TABLE}:', sha1(coalesce(database(), '')))`;
+
+/** The ASCII bytes of "accounts"; PostgreSQL keeps advisory locks per database already. */
+const POSTGRES_LOCK_KEY = '7017561974736057459';
+
+const ADVISORY_LOCKS: Record<'mysql' | 'postgres', AdvisoryLock> = {
+  mysql: {
+    async acquire(query, deadline) {
+      const seconds = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      const [[{ acquired }]] = (await query(`select get_lock(${MYSQL_LOCK_NAME}, ?) as acquired`, [seconds])) as [
+        [{ acquired: number | null }],
+      ];
+      if (Number(acquired) !== 1) throw migrationLockTimeout();
+    },
+    release: (query) => query(`select release_lock(${MYSQL_LOCK_NAME})`),
+  },
+  postgres: {
+    async acquire(query, deadline) {
+      // The connection is closed afterwards, so this setting dies with it. 0 would mean "wait forever".
+      await query(`select set_config('lock_timeout', ?, false)`, [`${Math.max(1, deadline - Date.now())}ms`]);
+      try {
+        await query('select pg_advisory_lock(?::bigint)', [POSTGRES_LOCK_KEY]);
+      } catch (error) {
+        if ((error as { code?: string }).code === '55P03') throw migrationLockTimeout();
+        throw error;
+      }
+    },
+    release: (query) => query('select pg_advisory_unlock(?::bigint)', [POSTGRES_LOCK_KEY]),
+  },
+};
+
+/**
+ * Runs `body` while holding a session-level advisory lock, taken on a connection of its own outside
+ * the pool: migrations run on pooled connections (the CLI's pool has a single one), and closing that
+ * connection afterwards guarantees the lock cannot outlive this call, even if the unlock fails.
+ */
+async function withAdvisoryLock<T>(knex: Knex, deadline: number, body: () => Promise<T>): Promise<T> {
+  const dialect = dialectOf(knex);
+  if (dialect === 'sqlite') return body();
+  const lock = ADVISORY_LOCKS[dialect];
+  const connection = await knex.client.acquireRawConnection();
+  const query: Query = async (sql, bindings = []) => knex.raw(sql, bindings).connection(connection);
+  try {
+    await lock.acquire(query, deadline);
+    try {
+      return await body();
+    } finally {
+      // Closing the connection below frees the lock anyway; an unlock error must not hide body's outcome.
+      await lock.release(query).catch(() => undefined);
+    }
+  } finally {
+    await knex.client.destroyRawConnection(connection).catch(() => undefined);
   }
+}
+
+function migrationLockTimeout(): Error {
+  const error = new Error('accounts-module: another instance is still migrating this database; gave up waiting');
+  // The same name knex gives its own lock error, so callers handle both alike.
+  error.name = 'MigrationLocked';
+  return error;
 }
 
 /** Undoes every migration (drops the accounts tables). Meant for tests and uninstalling. */

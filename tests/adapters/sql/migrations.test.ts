@@ -1,6 +1,15 @@
-import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate, rollback, SqlIo } from '../../../src/adapters/sql';
+import {
+  currentSchemaVersion,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS_TABLE,
+  migrate,
+  rollback,
+  SqlIo,
+} from '../../../src/adapters/sql';
 import { makeUser } from '../../../src/testing';
 import { createTestDatabase, describeEachDb, type TestDatabase } from '../../support/databases';
+
+const LOCK_TABLE = `${MIGRATIONS_TABLE}_lock`;
 
 describeEachDb('migrate()', (migratedDatabase) => {
   let fresh: TestDatabase | undefined;
@@ -31,6 +40,39 @@ describeEachDb('migrate()', (migratedDatabase) => {
     } finally {
       await Promise.all(pools.slice(1).map((pool) => pool.destroy()));
     }
+  });
+
+  it('releases every lock when a migration fails, so another instance can migrate right after', async () => {
+    const database = await freshDatabase();
+    // The first migration creates `users`: a table already there makes its `up` throw.
+    await database.knex.schema.createTable('users', (table) => table.string('id'));
+    // Not `rejects.toThrow`: better-sqlite3's native addon keeps the SqliteError class of the first test
+    // file that loaded it, so in a later file the error is no `Error` of this realm and Jest ignores it.
+    const failure = await migrate(database.knex, { lockTimeoutMs: 1000 }).then(
+      () => 'resolved',
+      (error: { message?: unknown }) => String(error.message),
+    );
+    expect(failure).toMatch(/users.*already exists/);
+    await database.knex.schema.dropTable('users');
+
+    // A lock left behind (knex's or the advisory one) would make this wait, then fail with MigrationLocked.
+    const otherInstance = database.connect();
+    try {
+      expect(await migrate(otherInstance, { lockTimeoutMs: 1000 })).toEqual([LATEST_SCHEMA_VERSION]);
+    } finally {
+      await otherInstance.destroy();
+    }
+    expect(await database.knex(LOCK_TABLE).select('is_locked')).toEqual([{ is_locked: 0 }]);
+  });
+
+  it('repairs the duplicate lock row that concurrent first runs of knex can leave behind', async () => {
+    const { knex } = await freshDatabase();
+    await migrate(knex);
+    await knex(LOCK_TABLE).insert({ is_locked: 0 });
+
+    // With two lock rows knex can never take its lock: this would fail with MigrationLocked.
+    expect(await migrate(knex, { lockTimeoutMs: 1000 })).toEqual([]);
+    expect(await knex(LOCK_TABLE).select('is_locked')).toEqual([{ is_locked: 0 }]);
   });
 
   it('rolls every migration back, and the schema can be built again', async () => {
