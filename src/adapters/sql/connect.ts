@@ -15,8 +15,9 @@ export interface KnexFromUrlOptions {
  * Builds a knex instance from a database URL:
  * - `mysql://user:pass@host:3306/db` (also `mariadb://`): mysql2, UTC timestamps, pool 0–10.
  * - `postgres://…` or `postgresql://…`: pg, pool 0–10.
- * - `sqlite:<path>` (or `sqlite::memory:`): better-sqlite3 on one connection, foreign keys on, WAL
- *   journal for files; the file's directory is created.
+ * - `sqlite:<path>` or `sqlite://<path>` (relative to the working directory unless absolute:
+ *   `sqlite:///var/db/a.db` is absolute), or `sqlite::memory:`: better-sqlite3 on one connection,
+ *   foreign keys on, WAL journal for files; the file's directory is created.
  *
  * The caller owns the returned pool and closes it with `knex.destroy()`.
  */
@@ -68,7 +69,7 @@ function mysqlConnection(url: string): Knex.MySql2ConnectionConfig {
 
 function sqliteConfig(location: string): Knex.Config {
   const inMemory = location === '' || location === ':memory:';
-  const filename = inMemory ? ':memory:' : resolve(location.replace(/^\/\/(?=\/)/, ''));
+  const filename = inMemory ? ':memory:' : resolve(location.replace(/^\/\//, ''));
   if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
   return {
     client: 'better-sqlite3',

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { dialectOf } from './dialect';
 import * as schemaV1 from './schema-v1';
 
@@ -28,7 +28,10 @@ const migrationSource: Knex.MigrationSource<{ name: string; migration: Migration
 const config: Knex.MigratorConfig = { migrationSource, tableName: MIGRATIONS_TABLE };
 
 export interface MigrateOptions {
-  /** How long to wait for another process that holds the migration lock. Default 60 s. */
+  /**
+   * How long to wait for another process that holds the migration lock, in milliseconds: a finite
+   * number, at least 0. Default 60 s. MySQL/MariaDB wait in whole seconds, so it is rounded up there.
+   */
   lockTimeoutMs?: number;
 }
 
@@ -45,7 +48,11 @@ export interface MigrateOptions {
  * also guards against processes that do not take the advisory lock (the knex CLI, older versions).
  */
 export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise<string[]> {
-  const deadline = Date.now() + (options.lockTimeoutMs ?? 60_000);
+  const lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+  if (!Number.isFinite(lockTimeoutMs) || lockTimeoutMs < 0) {
+    throw new RangeError(`migrate(): lockTimeoutMs must be a finite number of milliseconds >= 0, got ${lockTimeoutMs}`);
+  }
+  const deadline = Date.now() + lockTimeoutMs;
   return withAdvisoryLock(knex, deadline, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -101,6 +108,8 @@ const ADVISORY_LOCKS: Record<'mysql' | 'postgres', AdvisoryLock> = {
       const [[{ acquired }]] = (await query(`select get_lock(${MYSQL_LOCK_NAME}, ?) as acquired`, [seconds])) as [
         [{ acquired: number | null }],
       ];
+      // 0: timed out; NULL: the server failed to take it (an error, not someone else migrating).
+      if (acquired === null) throw new Error('accounts-module: MySQL GET_LOCK failed for the migration lock');
       if (Number(acquired) !== 1) throw migrationLockTimeout();
     },
     release: (query) => query(`select release_lock(${MYSQL_LOCK_NAME})`),
@@ -108,7 +117,9 @@ const ADVISORY_LOCKS: Record<'mysql' | 'postgres', AdvisoryLock> = {
   postgres: {
     async acquire(query, deadline) {
       // The connection is closed afterwards, so this setting dies with it. 0 would mean "wait forever".
-      await query(`select set_config('lock_timeout', ?, false)`, [`${Math.max(1, deadline - Date.now())}ms`]);
+      // lock_timeout is an int of milliseconds (at most 2^31 - 1); 0 would mean "wait forever".
+      const waitMs = Math.min(2 ** 31 - 1, Math.max(1, deadline - Date.now()));
+      await query(`select set_config('lock_timeout', ?, false)`, [`${waitMs}ms`]);
       try {
         await query('select pg_advisory_lock(?::bigint)', [POSTGRES_LOCK_KEY]);
       } catch (error) {
@@ -121,26 +132,29 @@ const ADVISORY_LOCKS: Record<'mysql' | 'postgres', AdvisoryLock> = {
 };
 
 /**
- * Runs `body` while holding a session-level advisory lock, taken on a connection of its own outside
- * the pool: migrations run on pooled connections (the CLI's pool has a single one), and closing that
- * connection afterwards guarantees the lock cannot outlive this call, even if the unlock fails.
+ * Runs `body` while holding a session-level advisory lock. A session-level lock belongs to one
+ * connection, so it is taken through a pool of its own with exactly one connection: migrations run on
+ * the caller's pool (the CLI's has a single connection), and destroying this one afterwards guarantees
+ * the lock cannot outlive this call, even if the unlock fails. The pool is built from the caller's own
+ * settings, so a `connection` given as a function (rotating or IAM credentials) works as it does for
+ * them; `min: 1` keeps the connection from being reaped while idle during a long migration.
  */
 async function withAdvisoryLock<T>(knex: Knex, deadline: number, body: () => Promise<T>): Promise<T> {
   const dialect = dialectOf(knex);
   if (dialect === 'sqlite') return body();
   const lock = ADVISORY_LOCKS[dialect];
-  const connection = await knex.client.acquireRawConnection();
-  const query: Query = async (sql, bindings = []) => knex.raw(sql, bindings).connection(connection);
+  const lockPool = knexFactory({ ...knex.client.config, pool: { min: 1, max: 1 } });
+  const query: Query = async (sql, bindings = []) => lockPool.raw(sql, bindings);
   try {
     await lock.acquire(query, deadline);
     try {
       return await body();
     } finally {
-      // Closing the connection below frees the lock anyway; an unlock error must not hide body's outcome.
+      // Destroying the pool below frees the lock anyway; an unlock error must not hide body's outcome.
       await lock.release(query).catch(() => undefined);
     }
   } finally {
-    await knex.client.destroyRawConnection(connection).catch(() => undefined);
+    await lockPool.destroy().catch(() => undefined);
   }
 }
 

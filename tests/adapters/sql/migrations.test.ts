@@ -1,3 +1,4 @@
+import knexFactory, { type Knex } from 'knex';
 import {
   currentSchemaVersion,
   LATEST_SCHEMA_VERSION,
@@ -73,6 +74,21 @@ describeEachDb('migrate()', (migratedDatabase) => {
     // With two lock rows knex can never take its lock: this would fail with MigrationLocked.
     expect(await migrate(knex, { lockTimeoutMs: 1000 })).toEqual([]);
     expect(await knex(LOCK_TABLE).select('is_locked')).toEqual([{ is_locked: 0 }]);
+  });
+
+  it('migrates a pool whose connection settings come from a function (rotating credentials)', async () => {
+    const database = await freshDatabase();
+    const { connection, ...rest } = database.knex.client.config as Knex.Config;
+    const rotating = knexFactory({ ...rest, connection: async () => structuredClone(connection) as never });
+    try {
+      expect(await migrate(rotating, { lockTimeoutMs: 1000 })).toEqual([LATEST_SCHEMA_VERSION]);
+    } finally {
+      await rotating.destroy();
+    }
+  });
+
+  it.each([Number.POSITIVE_INFINITY, Number.NaN, -1])('refuses a lockTimeoutMs of %p', async (lockTimeoutMs) => {
+    await expect(migrate(migratedDatabase().knex, { lockTimeoutMs })).rejects.toThrow(RangeError);
   });
 
   it('rolls every migration back, and the schema can be built again', async () => {

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { SqlIo } from '../../../src/adapters/sql';
+import type { ClientWithKey } from '../../../src/domain/clients';
+import type { Tokens } from '../../../src/domain/sessions';
+import type { Organization } from '../../../src/ports/entities';
+import { describeEachDb } from '../../support/databases';
+import { addUser, NO_ORIGIN } from '../../support/org-fixtures';
+import { recordQueries } from '../../support/query-recorder';
+import { errCode, lastCode, makeWorld, ok, REQUEST, STRONG_PASSWORD, signUp } from '../../support/setup';
+
+/**
+ * The domain services on a real database: the races the Io conformance suite proves for single
+ * statements must also hold for whole use cases (a loser must get its documented error, never an
+ * infrastructure failure), and the hot paths must cost the round trips the design promises.
+ */
+describeEachDb('the domain services on SqlIo', (database) => {
+  const RACERS = 20;
+  const sqlWorld = () => makeWorld({ io: new SqlIo(database().knex) });
+  const race = <T>(attempt: (index: number) => Promise<T>) =>
+    Promise.all(Array.from({ length: RACERS }, (_, index) => attempt(index)));
+
+  it(`registers one of ${RACERS} parallel sign-ups of one address; every other one gets EMAIL_TAKEN`, async () => {
+    const world = sqlWorld();
+    const email = `racer-${randomUUID()}@example.com`;
+    const names = Array.from({ length: RACERS }, (_, index) => `Racer ${index} ${email}`);
+    const results = await race((index) =>
+      world.accounts.users.register({ name: names[index], email, password: STRONG_PASSWORD }, REQUEST),
+    );
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    expect(results.filter((result) => result.err).map(errCode)).toEqual(Array(RACERS - 1).fill('EMAIL_TAKEN'));
+    // Losers roll back their user row too: one user, one address, one verification code.
+    const [{ count: users }] = await database().knex('users').whereIn('name', names).count({ count: '*' });
+    expect(Number(users)).toBe(1);
+    const codes = await database().knex('verification_codes').where({ address: email, purpose: 'verify-email' });
+    expect(codes).toHaveLength(1);
+  });
+
+  it(`rotates a refresh token for exactly one of ${RACERS} parallel refreshes`, async () => {
+    const world = sqlWorld();
+    const { tokens } = await signUp(world, { email: `refresh-${randomUUID()}@example.com` });
+    const results = await race(() => world.accounts.sessions.refresh({ refreshToken: tokens.refreshToken }, REQUEST));
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    expect(results.filter((result) => result.err).map(errCode)).toEqual(
+      Array(RACERS - 1).fill('INVALID_REFRESH_TOKEN'),
+    );
+    const issued = await database().knex('refresh_tokens').where({ session_id: tokens.sessionId });
+    expect(issued).toHaveLength(2);
+  });
+
+  it(`logs in exactly one of ${RACERS} parallel uses of one login code`, async () => {
+    const world = sqlWorld();
+    const email = `code-${randomUUID()}@example.com`;
+    await signUp(world, { email });
+    const state = `state-${randomUUID()}`;
+    ok(await world.accounts.sessions.requestLoginCode({ email, state }, REQUEST));
+    const code = lastCode(world, email, 'login');
+    const results = await race(() => world.accounts.sessions.loginWithCode({ code, state }, REQUEST));
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    expect(results.filter((result) => result.err).map(errCode)).toEqual(Array(RACERS - 1).fill('INVALID_CODE'));
+  });
+
+  it('validates an access token strictly in one query', async () => {
+    const world = sqlWorld();
+    const { tokens, userId } = await signUp(world, { email: `strict-${randomUUID()}@example.com` });
+    const { result, queries } = await recordQueries(database().knex, () =>
+      world.accounts.sessions.authenticate(tokens.accessToken),
+    );
+    expect(ok<{ id: string }>(result).id).toBe(userId);
+    expect(queries).toHaveLength(1);
+  });
+
+  it('authenticates a client key in one query, plus one write of lastUsedAt at most once a minute', async () => {
+    const world = sqlWorld();
+    const owner = await addUser(world);
+    const organization = ok<Organization>(await world.accounts.organizations.create(owner, { name: 'Acme' }));
+    const { key } = ok<ClientWithKey>(await world.accounts.clients.create(owner, organization.id, { name: 'Job' }));
+    const authenticate = () =>
+      recordQueries(database().knex, () => world.accounts.clients.authenticate(key, NO_ORIGIN));
+
+    const first = await authenticate();
+    ok(first.result);
+    expect(first.queries.map((query) => query.sql.trim().split(' ')[0].toLowerCase())).toEqual(['select', 'update']);
+    world.clock.advance(59_000);
+    expect((await authenticate()).queries).toHaveLength(1);
+    world.clock.advance(2_000);
+    expect((await authenticate()).queries).toHaveLength(2);
+  });
+
+  it('refreshes tokens without a query outside its one rotation transaction beyond the two lookups', async () => {
+    const world = sqlWorld();
+    const { tokens } = await signUp(world, { email: `rotate-${randomUUID()}@example.com` });
+    const { result, queries } = await recordQueries(database().knex, () =>
+      world.accounts.sessions.refresh({ refreshToken: tokens.refreshToken }, REQUEST),
+    );
+    expect(ok<Tokens>(result).sessionId).toBe(tokens.sessionId);
+    const outside = queries.filter((query) => query.txId === undefined);
+    expect(outside).toHaveLength(2); // the refresh token, then its session with its user
+  });
+});
