@@ -13,8 +13,12 @@ import { isSystemCaller } from './authorization';
 import { ClientRoleCodec, decode, listOf, Name, Opaque, ReqsPerSec, struct } from './codecs';
 import { type Caller, type CallerClient, type Deps, emit, inTransaction } from './context';
 import { type AccountsError, type FieldProblem, fail } from './errors';
+import { rateLimited } from './limits';
 import { authorizeOrganizationRead, authorizeOrganizationRole } from './organizations';
 import { toPublicClient } from './views';
+
+/** `reqsPerSec` of a client that is not throttled. */
+export const UNLIMITED_REQS_PER_SEC = -1;
 
 /** A client may hold at most this many access restrictions. */
 export const MAX_RESTRICTIONS_PER_CLIENT = 100;
@@ -298,7 +302,7 @@ export class ClientService {
    * INVALID_CLIENT, and the secret is compared even when the id is unknown, so neither answers nor
    * timing tell which client ids exist. Restrictions are checked only once the key is proven.
    * `lastUsedAt` is written at most once per `clientLastUsedIntervalMs`: a recently used client costs
-   * one read and no write.
+   * one read and no write. A client over its `reqsPerSec` gets `RATE_LIMITED` (429 with Retry-After).
    */
   async authenticate(key: string, request: KeyRequest): Promise<Result<CallerClient, AccountsError>> {
     const { io, lib } = this.deps;
@@ -311,6 +315,13 @@ export class ClientService {
     if (!live || !secretMatches) return fail('INVALID_CLIENT');
     const { client, restrictions } = live;
     if (!restrictionsAllow(restrictions, request)) return fail('ACCESS_RESTRICTED');
+    // `reqsPerSec` throttles the client (SPEC §5), counted in the shared rate-limit store so that the
+    // limit holds across every instance of the application, in fixed one-second windows.
+    if (client.reqsPerSec !== UNLIMITED_REQS_PER_SEC) {
+      const limit = { key: `client:${client.id}`, limit: client.reqsPerSec, windowMs: 1000 };
+      const limited = await rateLimited(this.deps, limit);
+      if (limited) return limited;
+    }
 
     const now = lib.now();
     const staleBefore = new Date(now.getTime() - lib.config.clientLastUsedIntervalMs);

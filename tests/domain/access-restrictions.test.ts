@@ -248,6 +248,10 @@ describe('restrictionsAllow', () => {
   it('ORs restrictions of one type', () => {
     expect(restrictionsAllow([ip('198.51.100.1'), ip('203.0.113.7')], request)).toBe(true);
     expect(restrictionsAllow([ip('198.51.100.1'), ip('198.51.100.2')], request)).toBe(false);
+    expect(restrictionsAllow([host('other.example.com'), host('app.example.com')], request)).toBe(true);
+    expect(restrictionsAllow([host('other.example.com'), host('*.example.org')], request)).toBe(false);
+    expect(restrictionsAllow([api('billing'), api('accounts')], request)).toBe(true);
+    expect(restrictionsAllow([api('billing'), api('reports')], request)).toBe(false);
   });
 
   it('ANDs restrictions of different types', () => {

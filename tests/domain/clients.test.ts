@@ -258,4 +258,30 @@ describe('authenticating a key', () => {
       cast.world.clock.now(),
     );
   });
+
+  it('throttles a client to its reqsPerSec: the next request in the same second gets RATE_LIMITED', async () => {
+    const cast = await organizationCast();
+    const { clients } = cast.world.accounts;
+    const created = await createClient(cast); // the default, 10 per second
+    for (let request = 1; request <= 10; request++) ok(await clients.authenticate(created.key, NO_ORIGIN));
+    const throttled = await clients.authenticate(created.key, NO_ORIGIN);
+    expect(errCode(throttled)).toBe('RATE_LIMITED');
+    expect((throttled.val as { retryAfterSeconds?: number }).retryAfterSeconds).toBe(1);
+
+    cast.world.clock.advance(1000);
+    ok(await clients.authenticate(created.key, NO_ORIGIN));
+  });
+
+  it('does not throttle a client whose reqsPerSec is -1, and follows a changed limit at once', async () => {
+    const cast = await organizationCast();
+    const { clients } = cast.world.accounts;
+    const created = await createClient(cast);
+    ok(await clients.update(cast.sysadmin, created.client.id, { reqsPerSec: -1 }));
+    for (let request = 1; request <= 50; request++) ok(await clients.authenticate(created.key, NO_ORIGIN));
+
+    ok(await clients.update(cast.sysadmin, created.client.id, { reqsPerSec: 1 }));
+    cast.world.clock.advance(1000);
+    ok(await clients.authenticate(created.key, NO_ORIGIN));
+    expect(errCode(await clients.authenticate(created.key, NO_ORIGIN))).toBe('RATE_LIMITED');
+  });
 });

@@ -134,12 +134,25 @@ describe('registration', () => {
       REQUEST,
     );
     expect(errCode(third)).toBe('RATE_LIMITED');
-    expect((third.val as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
+    expect((third.val as { retryAfterSeconds: number }).retryAfterSeconds).toBe(60 * 60);
     const elsewhere = await world.accounts.users.register(
       { name: 'C', email: 'c@example.com', password: STRONG_PASSWORD },
       { ip: '198.51.100.1', userAgent: null },
     );
     expect(elsewhere.ok).toBe(true);
+  });
+
+  it('lifts the per-IP registration limit exactly one hour after the window opened', async () => {
+    const world = makeWorld({ config: { registrationsPerIp: 1 } });
+    const register = (email: string) =>
+      world.accounts.users.register({ name: 'W', email, password: STRONG_PASSWORD }, REQUEST);
+    ok(await register('w1@example.com'));
+    world.clock.advance(3_600_000 - 1000);
+    const lastSecond = await register('w2@example.com');
+    expect(errCode(lastSecond)).toBe('RATE_LIMITED');
+    expect((lastSecond.val as { retryAfterSeconds: number }).retryAfterSeconds).toBe(1);
+    world.clock.advance(1000);
+    ok(await register('w2@example.com'));
   });
 
   it('does not count weak passwords against the per-IP quota, but counts probes of taken addresses', async () => {
@@ -267,6 +280,19 @@ describe('password change', () => {
         await world.accounts.sessions.loginWithPassword({ email: alice.email, password: STRONG_PASSWORD }, REQUEST),
       ),
     ).toBe('INVALID_CREDENTIALS');
+  });
+
+  it("refuses a new password equal to the user's name", async () => {
+    const world = makeWorld();
+    const alice = await signUp(world, { name: 'Ada Augusta Lovelace' });
+    const change = (newPassword: string) =>
+      world.accounts.users.changePassword(alice.caller, alice.userId, {
+        currentPassword: STRONG_PASSWORD,
+        newPassword,
+      });
+    expect(errCode(await change('Ada Augusta Lovelace'))).toBe('WEAK_PASSWORD');
+    expect(errCode(await change('ada augusta lovelace'))).toBe('WEAK_PASSWORD');
+    ok(await change('Ada Augusta Lovelace, engine'));
   });
 
   it("revokes the user's other sessions but keeps the current one", async () => {

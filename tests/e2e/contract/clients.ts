@@ -64,6 +64,17 @@ export function describeClients(api: Api): void {
       expect(unlimited.reqsPerSec).toBe(-1);
     });
 
+    it('answers 429 with Retry-After to a client over its reqsPerSec', async () => {
+      const { client, key } = await clientOf('throttled');
+      const admin = await api.sysadmin();
+      expectData(await api.send('PATCH', `/clients/${client.id}`, { token: admin, json: { reqsPerSec: 1 } }));
+      // Two requests back to back fall in one one-second window (it starts at the first of them).
+      expect((await useKey(key)).status).toBe(200);
+      const throttled = await useKey(key);
+      expectError(throttled, 429, 'RATE_LIMITED');
+      expect(throttled.headers['retry-after']).toBe('1');
+    });
+
     it('renames a client and hides it from outsiders', async () => {
       const { owner, client } = await clientOf('rename');
       const renamed = expectData(
