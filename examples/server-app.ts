@@ -73,7 +73,14 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
     jwtPrivateKey: env.ACCOUNTS_JWT_PRIVATE_KEY || undefined,
     devOutbox: env.ACCOUNTS_DEV_OUTBOX || undefined,
     bcryptCost: number('ACCOUNTS_BCRYPT_COST'),
-    trustProxy: trustProxy === 'true' ? true : trustProxy ? number('ACCOUNTS_TRUST_PROXY') : undefined,
+    trustProxy:
+      trustProxy === 'true'
+        ? true
+        : trustProxy === 'false'
+          ? false
+          : trustProxy
+            ? number('ACCOUNTS_TRUST_PROXY')
+            : undefined,
   };
 }
 
@@ -126,16 +133,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 }
 
+/** Longer paths are cut in the log: an id is never this long, and a client must not flood the log. */
+const LOGGED_PATH_CHARACTERS = 200;
+
 /**
  * `METHOD path status ms`: the path without its query string and never a header or body, so no token,
- * key, password or code reaches the log.
+ * key, password or code reaches the log. Logged on 'close', which also fires for a request the client
+ * abandoned before the answer was written (logged as `aborted`).
  */
 function logRequest(request: IncomingMessage, response: ServerResponse, log: (line: string) => void): void {
   const started = process.hrtime.bigint();
-  response.once('finish', () => {
+  response.once('close', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const path = (request.url ?? '/').split('?')[0];
-    log(`${request.method} ${path} ${response.statusCode} ${ms.toFixed(1)}ms`);
+    const fullPath = (request.url ?? '/').split('?')[0];
+    const path = fullPath.length > LOGGED_PATH_CHARACTERS ? `${fullPath.slice(0, LOGGED_PATH_CHARACTERS)}…` : fullPath;
+    const status = response.writableFinished ? String(response.statusCode) : 'aborted';
+    log(`${request.method} ${path} ${status} ${ms.toFixed(1)}ms`);
   });
 }
 

@@ -18,6 +18,8 @@ function refinedString(name: string, check: (value: string) => string | { error:
       if (typeof u !== 'string') return t.failure(u, c, 'must be a string');
       // NUL is refused everywhere: PostgreSQL cannot store it and C libraries end strings at it.
       if (u.includes('\u0000')) return t.failure(u, c, 'must not contain NUL characters');
+      // A lone surrogate is not text: every database would store it as U+FFFD, changing it silently.
+      if (/\p{Cs}/u.test(u)) return t.failure(u, c, 'must be valid Unicode text (no lone surrogates)');
       const checked = check(u);
       return typeof checked === 'string' ? t.success(checked) : t.failure(u, c, checked.error);
     },

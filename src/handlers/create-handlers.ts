@@ -38,8 +38,8 @@ const CONSOLE_LOGGER: HandlerLogger = {
 };
 
 /**
- * Binds the route table to an `Accounts`. Each handler reads the JSON body (400 / 413 / 415), builds
- * the caller from `Authorization: Bearer` and `X-Api-Key` (401 / 403), runs one service and maps its
+ * Binds the route table to an `Accounts`. Each handler builds the caller from `Authorization: Bearer`
+ * and `X-Api-Key` (401 / 403), reads the JSON body (400 / 413 / 415), runs one service and maps its
  * result to a status with `httpStatusOf`. Handlers never throw: an unexpected error is logged once
  * and answered with a bare 500.
  */
@@ -69,12 +69,13 @@ export function bindRoute(accounts: Accounts, definition: RouteDefinition, optio
       const params = request.params ?? {};
       if (!Object.values(params).every(isPlausibleParam)) return errorResponse(NO_SUCH_ROUTE);
 
-      const body = parseJsonBody(request.body, request.headers, limit);
-      if (body.err) return errorResponse(body.val);
-
+      // Credentials first: a present but invalid one is a 401 whatever else is wrong (HTTP.md).
       const ip = clientAddress(request.remoteAddress, request.headers, options.trustProxy);
       const caller = await authenticateCaller(accounts, request.headers, { ip, apiName });
       if (caller.err) return errorResponse(caller.val);
+
+      const body = parseJsonBody(request.body, request.headers, limit);
+      if (body.err) return errorResponse(body.val);
 
       if (definition.body === 'none') {
         const empty = expectNoFields(body.val);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accountsError } from '../domain/errors';
 import type { AccountsHandlers } from './create-handlers';
-import { errorResponse, httpError } from './errors';
+import { errorResponse, httpError, internalErrorResponse } from './errors';
 import type { HttpResponse } from './types';
 
 export interface NodeListenerOptions {
@@ -12,12 +12,25 @@ export interface NodeListenerOptions {
 /** A body read within the limit, or the news that it was over it. */
 export type BodyRead = { tooLarge: false; body: Buffer } | { tooLarge: true };
 
+/** The request stream was drained before the handlers saw it: an integration mistake, not the client's. */
+export class BodyAlreadyReadError extends Error {
+  constructor() {
+    super(
+      'accounts-module: the request body was already read by another middleware; mount the routes before any body parser',
+    );
+    this.name = 'BodyAlreadyReadError';
+  }
+}
+
 /**
  * Reads a request body, keeping at most `limitBytes`. A declared `Content-Length` over the limit is
  * refused before reading anything; a streamed body is refused as soon as it passes the limit, and what
  * follows is never buffered. Rejects when the client aborts.
  */
 export function readRequestBody(request: IncomingMessage, limitBytes: number): Promise<BodyRead> {
+  // A body parser mounted before the handlers (express.json() …) has drained the stream: waiting
+  // for 'end' would hang the request forever, so say what is wrong instead.
+  if (request.readableEnded) return Promise.reject(new BodyAlreadyReadError());
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve({ tooLarge: true });
   return new Promise((resolve, reject) => {
@@ -84,8 +97,13 @@ export function toNodeListener(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   return (request, response) => {
-    serve(handlers, basePath, request, response).catch(() => {
-      // Only reading the body can fail here (the client went away): there is nobody left to answer.
+    serve(handlers, basePath, request, response).catch((error: unknown) => {
+      if (error instanceof BodyAlreadyReadError) {
+        console.error(error.message);
+        writeResponse(response, internalErrorResponse());
+        return;
+      }
+      // Otherwise reading the body failed because the client went away: there is nobody left to answer.
       response.destroy();
     });
   };

@@ -45,7 +45,11 @@ export const getJwks: Action = async (accounts) =>
   Ok({
     status: 200,
     // Public keys: caches may keep them a while, and verifiers refetch on an unknown `kid`.
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300' },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'public, max-age=300',
+      'x-content-type-options': 'nosniff',
+    },
     body: accounts.jwks(),
   });
 

@@ -426,4 +426,22 @@ describe('text input', () => {
       'password',
     ]);
   });
+
+  it('refuses lone surrogates, which a database would silently turn into U+FFFD, and keeps real pairs', async () => {
+    const world = makeWorld();
+    const result = await world.accounts.users.register(
+      { name: 'a\ud800b', email: 'x\udc00@example.com', password: `${STRONG_PASSWORD}\ud83d` },
+      REQUEST,
+    );
+    expect(errCode(result)).toBe('VALIDATION_FAILED');
+    expect((result.val as { details: { path: string }[] }).details.map((d) => d.path).sort()).toEqual([
+      'email',
+      'name',
+      'password',
+    ]);
+    const emoji = ok<{ name: string }>(
+      await world.accounts.users.register({ name: 'Ada \ud83d\ude80', email: 'emoji@example.com' }, REQUEST),
+    );
+    expect(emoji.name).toBe('Ada 🚀');
+  });
 });

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverOptionsFromEnv, startServer } from '../../examples/server-app';
@@ -32,8 +33,9 @@ describe('serverOptionsFromEnv', () => {
     expect(Object.values(serverOptionsFromEnv({})).every((value) => value === undefined)).toBe(true);
   });
 
-  it('reads ACCOUNTS_TRUST_PROXY=true as one proxy', () => {
+  it('reads ACCOUNTS_TRUST_PROXY=true as one proxy, and false as none', () => {
     expect(serverOptionsFromEnv({ ACCOUNTS_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(serverOptionsFromEnv({ ACCOUNTS_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
   });
 
   it('refuses a port that is not a number, naming the variable', () => {
@@ -85,6 +87,22 @@ describe('startServer', () => {
       await fetch(`${running.url}/users/me?access_token=abc`);
       expect(lines).toContainEqual(expect.stringMatching(/^GET \/users\/me 401 [\d.]+ms$/));
       expect(lines.join('\n')).not.toContain('abc');
+
+      await fetch(`${running.url}/users/${'x'.repeat(5000)}`);
+      expect(lines.at(-1)).toMatch(/^GET \/users\/x{193}… 404 [\d.]+ms$/);
+
+      // A client that gives up halfway through its body still leaves a line.
+      const socket = connect(Number(new URL(running.url).port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        'POST /users HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"na',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      for (let waited = 0; waited < 2000 && !lines.at(-1)?.includes('aborted'); waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(lines.at(-1)).toMatch(/^POST \/users aborted [\d.]+ms$/);
     } finally {
       await running.close();
     }

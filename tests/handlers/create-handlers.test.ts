@@ -116,6 +116,29 @@ describe('createHandlers: credentials', () => {
     expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 
+  it.each([
+    ['a body that is not JSON', { raw: '{nope', headers: { 'content-type': 'application/json' } }],
+    ['a wrong content type', { raw: 'name=x', headers: { 'content-type': 'text/plain' } }],
+    [
+      'an oversized body',
+      { raw: JSON.stringify({ name: 'x'.repeat(200_000) }), headers: { 'content-type': 'application/json' } },
+    ],
+  ])('answers 401 for an invalid token before looking at %s', async (_case, request) => {
+    const response = await call(handlers, 'POST', '/users', {
+      raw: request.raw,
+      headers: { ...request.headers, authorization: 'Bearer nope' },
+    });
+    expectError(response, 401, 'INVALID_TOKEN');
+    expectError(
+      await call(handlers, 'POST', '/users', {
+        raw: request.raw,
+        headers: { ...request.headers, 'x-api-key': 'ak_wrong' },
+      }),
+      401,
+      'INVALID_CLIENT',
+    );
+  });
+
   it('accepts the scheme in any case', async () => {
     const response = await call(handlers, 'GET', '/users/me', { headers: { authorization: `bearer ${GOOD_TOKEN}` } });
     expect(response.status).toBe(200);

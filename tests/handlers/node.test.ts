@@ -84,6 +84,27 @@ describe('toNodeListener', () => {
     expect(response.status).toBe(201);
   });
 
+  it('refuses a request whose body another middleware already read, instead of waiting forever', async () => {
+    const listener = toNodeListener(handlers);
+    const [drained, drainedBase] = await listen((request, response) => {
+      request.resume();
+      request.on('end', () => listener(request, response));
+    });
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const response = await fetch(`${drainedBase}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(response.status).toBe(500);
+    } finally {
+      errors.mockRestore();
+      await new Promise((resolve) => drained.close(resolve));
+    }
+  });
+
   it('answers 404 NOT_FOUND for an unknown path', async () => {
     const unknown = await fetch(`${base}/nope`);
     expect(unknown.status).toBe(404);
