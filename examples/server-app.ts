@@ -125,7 +125,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       accounts,
       server,
       knex,
-      close: () => closeServer(server, knex),
+      close: () => closeServer(server, knex, accounts),
     };
   } catch (error) {
     await knex.destroy();
@@ -184,7 +184,7 @@ function emailerFor(options: ServerOptions): Emailer {
   return options.devOutbox ? new MultiEmailer(console, new OutboxEmailer(resolve(options.devOutbox))) : console;
 }
 
-async function closeServer(server: Server, knex: Knex): Promise<void> {
+async function closeServer(server: Server, knex: Knex, accounts: Accounts): Promise<void> {
   const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
   server.closeIdleConnections();
   // Requests in flight get a moment to finish; then their connections are cut.
@@ -192,5 +192,7 @@ async function closeServer(server: Server, knex: Knex): Promise<void> {
   deadline.unref();
   await closed;
   clearTimeout(deadline);
+  // Emails that went out after their answers are still on their way: let them finish.
+  await accounts.settled();
   await knex.destroy();
 }

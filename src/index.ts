@@ -13,6 +13,7 @@ export { type CreateAccountsOptions, createAccounts } from './create-accounts';
 export { Accounts } from './domain/accounts';
 export * from './domain/clients';
 export * from './domain/codecs';
+export { PendingDeliveries } from './domain/codes';
 export * from './domain/context';
 export { EmailListInput, EmailService, ResendVerificationInput, VerifyEmailInput } from './domain/emails';
 // Domain: services, errors, codecs and the caller model.

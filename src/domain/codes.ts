@@ -1,7 +1,7 @@
 import type { CodePurpose, VerificationCode } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { CodeMessage, Lib } from '../ports/lib';
-import { addMs, emit } from './context';
+import { addMs, type Deps, emit } from './context';
 
 /**
  * Verification codes (SPEC §4), shared by email verification and login by code.
@@ -62,6 +62,34 @@ export async function deliverCodes(lib: Lib, messages: Array<CodeMessage | null>
       emit(lib, { type: 'email.delivery_failed', at: lib.now(), address: message.to, purpose: message.purpose });
     }
   }
+}
+
+/**
+ * Code emails that are sent after the answer rather than before it. The endpoints that must not reveal
+ * whether an address exists (a login-code request, a verification resend) send only for known
+ * addresses; waiting for a mail transport there would make their timing tell the two apart (SPEC §4).
+ */
+export class PendingDeliveries {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /** Starts delivering and returns at once; a failed delivery becomes an `email.delivery_failed` event. */
+  start(lib: Lib, messages: Array<CodeMessage | null>): void {
+    const delivery: Promise<void> = deliverCodes(lib, messages)
+      .catch(() => undefined)
+      .finally(() => this.inFlight.delete(delivery));
+    this.inFlight.add(delivery);
+  }
+
+  /** Resolves once every delivery started so far (and any started meanwhile) has finished. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+}
+
+/** Delivers in the background when the services share `PendingDeliveries` (as `Accounts` does), else inline. */
+export async function deliverAfterAnswer(deps: Deps, messages: Array<CodeMessage | null>): Promise<void> {
+  if (deps.pendingDeliveries) deps.pendingDeliveries.start(deps.lib, messages);
+  else await deliverCodes(deps.lib, messages);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { AccountsEvent } from '../ports/events';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import type { RateLimitStore } from '../ports/rate-limits';
+import type { PendingDeliveries } from './codes';
 import type { AccountsError } from './errors';
 
 /** What every domain service is built from. */
@@ -11,6 +12,11 @@ export interface Deps {
   io: Io;
   lib: Lib;
   rateLimits: RateLimitStore;
+  /**
+   * Where code emails sent after the answer are tracked (`Accounts` creates one and waits for it in
+   * `settled()`). Without it, those emails are sent before the answer.
+   */
+  pendingDeliveries?: PendingDeliveries;
 }
 
 /**

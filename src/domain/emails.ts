@@ -4,7 +4,7 @@ import type { LoginEmail } from '../ports/entities';
 import type { CodeMessage } from '../ports/lib';
 import { canReadEverything, checkSelfOrSystem, hiddenFrom, isSelf } from './authorization';
 import { CodeInput, decode, Email, listOf, struct } from './codecs';
-import { deliverCodes, prepareCode, redeemCode } from './codes';
+import { deliverAfterAnswer, deliverCodes, prepareCode, redeemCode } from './codes';
 import { type Caller, type Deps, emit, inTransaction } from './context';
 import { type AccountsError, fail } from './errors';
 
@@ -127,7 +127,7 @@ export class EmailService {
     const email = await io.findLoginEmail(address);
     if (email && email.verifiedAt === null) {
       const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'verify-email', address }));
-      await deliverCodes(lib, [message]);
+      await deliverAfterAnswer(this.deps, [message]);
     }
     return Ok(undefined);
   }

@@ -6,7 +6,7 @@ import type { Io } from '../ports/io';
 import type { AccessTokenClaims } from '../ports/lib';
 import { canReadEverything, hiddenFrom, isSelf, isSystemCaller } from './authorization';
 import { CodeInput, decode, Email, LoginState, Opaque, PasswordInput, struct } from './codecs';
-import { deliverCodes, prepareCode, redeemCode } from './codes';
+import { deliverAfterAnswer, prepareCode, redeemCode } from './codes';
 import { addMs, type Caller, type CallerUser, type Deps, emit, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { rateLimited } from './limits';
@@ -141,7 +141,7 @@ export class SessionService {
     const found = await io.findUserByEmail(email);
     if (found && isUserActive(found.user)) {
       const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'login', address: email, state }));
-      await deliverCodes(lib, [message]);
+      await deliverAfterAnswer(this.deps, [message]);
     }
     return Ok(undefined);
   }

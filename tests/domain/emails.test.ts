@@ -191,6 +191,7 @@ describe('resending verification', () => {
       return Promise.reject(new Error(`smtp down while sending ${message.code}`));
     };
     ok(await world.accounts.emails.resendVerification({ email: alice.email }));
+    await world.accounts.settled();
     const failed = world.events.filter((e) => e.type === 'email.delivery_failed');
     expect(failed).toEqual([expect.objectContaining({ address: alice.email, purpose: 'verify-email' })]);
     expect(undelivered).toHaveLength(1);

@@ -196,6 +196,45 @@ describe('§3 sessions and tokens', () => {
 });
 
 describe('§4 login emails and verification codes', () => {
+  it.each([
+    ['a login-code request', 'login'],
+    ['a verification resend', 'verify-email'],
+  ] as const)(
+    '%s answers before the email is delivered, so a slow mail transport reveals no address',
+    async (_, kind) => {
+      const world = makeWorld();
+      const alice = await signUp(world);
+      if (kind === 'verify-email')
+        ok(await world.accounts.emails.add(alice.caller, alice.userId, { emails: ['new@example.com'] }));
+      const address = kind === 'login' ? alice.email : 'new@example.com';
+      let deliver: () => void = () => undefined;
+      const delivered: string[] = [];
+      world.lib.sendCode = (message) =>
+        new Promise<void>((resolve) => {
+          deliver = () => {
+            delivered.push(message.to);
+            resolve();
+          };
+        });
+      const ask = () =>
+        kind === 'login'
+          ? world.accounts.sessions.requestLoginCode({ email: address, state: STATE }, REQUEST)
+          : world.accounts.emails.resendVerification({ email: address });
+
+      // With the transport stuck, the answer still comes: it cannot depend on the send.
+      ok(await ask());
+      let settled = false;
+      const waiting = world.accounts.settled().then(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(settled).toBe(false);
+      deliver();
+      await waiting;
+      expect(delivered).toEqual([address]);
+    },
+  );
+
   it('a login code works until 1 ms before 10 minutes, a verify-email code until 1 ms before 24 hours', async () => {
     const world = makeWorld();
     const alice = await signUp(world);

@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CodePurpose } from '../../ports/entities';
 
@@ -75,11 +75,12 @@ export class ConsoleEmailer implements Emailer {
  * Appends each email as one JSON line `{ "to", "subject", "text", "kind", "code" }` to a file (the
  * development outbox, `ACCOUNTS_DEV_OUTBOX`), creating its directory if missing. Development only:
  * the file holds live codes.
+ *
+ * The line is written synchronously, before `send` returns: the login-code endpoints answer before
+ * their email is delivered (so their timing reveals nothing), and a script that reads the outbox right
+ * after the answer must find the new code there, never the one before it.
  */
 export class OutboxEmailer implements Emailer {
-  private pending: Promise<unknown> = Promise.resolve();
-  private directoryReady: Promise<unknown> | undefined;
-
   constructor(readonly filePath: string) {}
 
   async send(message: EmailMessage): Promise<void> {
@@ -90,21 +91,8 @@ export class OutboxEmailer implements Emailer {
       kind: message.kind,
       code: message.code,
     })}\n`;
-    // Chained so lines land in send order even when sends overlap.
-    const written = this.pending.then(() => this.append(line));
-    this.pending = written.catch(() => undefined);
-    await written;
-  }
-
-  protected async append(line: string): Promise<void> {
-    this.directoryReady ??= mkdir(dirname(this.filePath), { recursive: true });
-    try {
-      await this.directoryReady;
-    } catch (error) {
-      this.directoryReady = undefined;
-      throw error;
-    }
-    await appendFile(this.filePath, line, 'utf8');
+    mkdirSync(dirname(this.filePath), { recursive: true });
+    appendFileSync(this.filePath, line, 'utf8');
   }
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,14 @@ describe('OutboxEmailer', () => {
       },
     ]);
     expect(Object.keys(JSON.parse(lines[0]!))).toEqual(['to', 'subject', 'text', 'kind', 'code']);
+  });
+
+  test('has written the line when send returns, before its promise settles', async () => {
+    const file = join(directory, 'outbox.jsonl');
+    const sending = new OutboxEmailer(file).send(message('ann@example.com', '333333'));
+    // Login-code answers go out before delivery settles: a reader of the outbox must already see the code.
+    expect(JSON.parse(readFileSync(file, 'utf8')).code).toBe('333333');
+    await sending;
   });
 });
 
