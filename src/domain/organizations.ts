@@ -137,8 +137,21 @@ export class OrganizationService {
     const { io, lib } = this.deps;
     const access = await authorizeOrganizationRole(io, caller, organizationId, 'owner');
     if (access.err) return access;
-    if (!(await io.deleteOrganization(organizationId))) return fail('NOT_FOUND');
-    emit(lib, { type: 'organization.deleted', at: lib.now(), organizationId });
+    // What goes with the organization is listed in the same transaction, so every client and
+    // membership it takes along is reported (SPEC §9) and none is reported that survives.
+    const removed = await inTransaction(io, async (tx) => {
+      const clients = await tx.listClients(organizationId);
+      const memberships = await tx.listMemberships(organizationId);
+      if (!(await tx.deleteOrganization(organizationId))) return fail('NOT_FOUND');
+      return Ok({ clients, memberships });
+    });
+    if (removed.err) return removed;
+    const at = lib.now();
+    emit(lib, { type: 'organization.deleted', at, organizationId });
+    for (const client of removed.val.clients) {
+      if (client.deletedAt === null) emit(lib, { type: 'client.deleted', at, clientId: client.id, organizationId });
+    }
+    for (const membership of removed.val.memberships) this.membershipChanged(membership, 'removed', null);
     return Ok(undefined);
   }
 

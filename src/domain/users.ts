@@ -188,7 +188,8 @@ export class UserService {
     const deleted = await inTransaction(io, async (tx) => {
       const user = await tx.findUserById(userId);
       if (!user || user.deletedAt) return fail('NOT_FOUND');
-      for (const membership of await tx.listMembershipsOfUser(userId)) {
+      const memberships = await tx.listMembershipsOfUser(userId);
+      for (const membership of memberships) {
         if (membership.role === 'owner' && (await tx.countOwners(membership.organizationId)) <= 1) {
           return fail('LAST_OWNER', {
             message: `The user is the only owner of organization ${membership.organizationId}: transfer or delete it first.`,
@@ -199,11 +200,15 @@ export class UserService {
       await tx.deleteAllLoginEmails(userId);
       await tx.deleteMembershipsOfUser(userId);
       await tx.revokeUserSessions(userId, now);
-      return Ok(undefined);
+      return Ok(memberships);
     });
     if (deleted.err) return deleted;
     emit(lib, { type: 'user.deleted', at: now, userId, byUserId: caller.user?.id ?? null });
     emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_deleted' });
+    // Each organization's audit trail sees its member leave, not only the user's own trail.
+    for (const { organizationId } of deleted.val) {
+      emit(lib, { type: 'membership.changed', at: now, organizationId, userId, change: 'removed', role: null });
+    }
     return Ok(undefined);
   }
 

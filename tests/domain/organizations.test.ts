@@ -133,6 +133,32 @@ describe('updating and deleting an organization', () => {
       expect.objectContaining({ type: 'organization.deleted', organizationId: organization.id }),
     );
   });
+
+  it('reports every client and membership that goes with it, and only live clients', async () => {
+    const { world, organization, owner, admin, member } = await organizationCast();
+    const { organizations, clients } = world.accounts;
+    const live = ok<{ client: { id: string } }>(await clients.create(admin, organization.id, { name: 'Live' }));
+    const gone = ok<{ client: { id: string } }>(await clients.create(admin, organization.id, { name: 'Gone' }));
+    ok(await clients.delete(admin, gone.client.id));
+    world.events.length = 0;
+
+    ok(await organizations.delete(owner, organization.id));
+    const deletedClients = world.events.flatMap((event) => (event.type === 'client.deleted' ? [event.clientId] : []));
+    expect(deletedClients).toEqual([live.client.id]);
+    const removed = membershipEvents(world.events).map((event) => [event.userId, event.change, event.organizationId]);
+    expect(removed.sort()).toEqual(
+      [owner, admin, member].map(({ user }) => [user.id, 'removed', organization.id]).sort(),
+    );
+  });
+
+  it('reports nothing but NOT_FOUND for an organization that is already gone', async () => {
+    const { world, organization, owner } = await organizationCast();
+    ok(await world.accounts.organizations.delete(owner, organization.id));
+    world.events.length = 0;
+    const sysadmin = await addUser(world, ['sysadmin', 'user']);
+    expect(errCode(await world.accounts.organizations.delete(sysadmin, organization.id))).toBe('NOT_FOUND');
+    expect(world.events).toEqual([]);
+  });
 });
 
 describe('adding members', () => {

@@ -358,6 +358,26 @@ describe('deletion, bans and roles', () => {
     await signUp(world, { email: 'gone@example.com' });
   });
 
+  it("reports the end of each of the deleted user's memberships to its organization", async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    const bob = await signUp(world);
+    const organizations = await Promise.all(
+      ['One', 'Two'].map(async (name) =>
+        ok<{ id: string }>(await world.accounts.organizations.create(alice.caller, { name })),
+      ),
+    );
+    for (const { id } of organizations) {
+      ok(await world.accounts.organizations.addMembership(alice.caller, id, { userId: bob.userId, role: 'member' }));
+    }
+    world.events.length = 0;
+    ok(await world.accounts.users.delete(bob.caller, bob.userId));
+    const removed = world.events.flatMap((event) =>
+      event.type === 'membership.changed' ? [[event.organizationId, event.userId, event.change]] : [],
+    );
+    expect(removed.sort()).toEqual(organizations.map(({ id }) => [id, bob.userId, 'removed']).sort());
+  });
+
   it('refuses to delete the only owner of an organization', async () => {
     const world = makeWorld();
     const alice = await signUp(world);
