@@ -4,10 +4,12 @@
  *
  *   npx accounts-module migrate --url mysql://user:pass@host/db
  *   npx accounts-module migrate            (reads DATABASE_URL)
+ *   npx accounts-module roles --email ann@example.com --set employee,user
  */
 import { parseArgs } from 'node:util';
 import { createKnexFromUrl, currentSchemaVersion, migrate } from './adapters/sql';
 import { bootstrapCommand } from './cli-bootstrap';
+import { rolesCommand } from './cli-roles';
 
 export interface CliContext {
   env: NodeJS.ProcessEnv;
@@ -54,6 +56,7 @@ export const COMMANDS: Record<string, CliCommand> = {
     },
   },
   bootstrap: bootstrapCommand,
+  roles: rolesCommand,
 };
 
 function help(context: CliContext): void {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createKnexFromUrl, currentSchemaVersion, LATEST_SCHEMA_VERSION } from '../src/adapters/sql';
 import { type CliContext, main } from '../src/cli';
+import { bootstrap } from '../src/cli-bootstrap';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -65,5 +66,38 @@ describe('accounts-module CLI', () => {
     expect(await main(['migrate', '--url', 'oracle://nowhere/db'], context)).toBe(1);
     expect(context.errors.join('\n')).toMatch(/^migrate failed: .*unsupported database URL scheme/);
     expect(context.errors.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it("shows and replaces a user's roles, refusing unknown roles and addresses", async () => {
+    const url = `sqlite:${join(directory, 'roles.db')}`;
+    const knex = createKnexFromUrl(url);
+    try {
+      await bootstrap(knex, { email: 'root@example.com', name: 'Root', bcryptCost: 4 });
+    } finally {
+      await knex.destroy();
+    }
+    const roles = async (...args: string[]) => {
+      const context = captured();
+      const code = await main(['roles', '--url', url, '--email', 'Root@Example.com', ...args], context);
+      return { code, out: context.lines.join('\n'), err: context.errors.join('\n') };
+    };
+
+    expect(await roles()).toEqual({ code: 0, out: 'root@example.com: sysadmin, user', err: '' });
+    expect(await roles('--set', 'employee, user')).toEqual({
+      code: 0,
+      out: 'root@example.com: employee, user',
+      err: '',
+    });
+    expect(await roles()).toMatchObject({ code: 0, out: 'root@example.com: employee, user' });
+
+    const refused = await roles('--set', 'superuser');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^roles failed: VALIDATION_FAILED: .*roles/);
+    expect(await roles()).toMatchObject({ out: 'root@example.com: employee, user' });
+
+    const unknown = captured();
+    expect(await main(['roles', '--url', url, '--email', 'nobody@example.com'], unknown)).toBe(1);
+    expect(unknown.errors.join('\n')).toMatch(/no user has the address nobody@example.com/);
+    expect(await main(['roles', '--url', url], captured())).toBe(2);
   });
 });

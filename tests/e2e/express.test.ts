@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExpressApp } from '../../examples/express';
-import { makeWorld, ok, REQUEST } from '../support/setup';
+import { grantRolesIn, makeWorld, ok, REQUEST } from '../support/setup';
 import { describeContract } from './contract';
 import { expectData, expectError, newState, PASSWORD, uniqueEmail } from './contract/target';
 import { fetchReply, httpTarget } from './server-process';
@@ -68,5 +68,6 @@ describe('Express 5 mounting', () => {
   describeContract(() => ({
     ...httpTarget(() => base, { outbox: '', sysadmin }),
     lastCode: async (address, kind) => codeFor(address, kind),
+    grantRoles: grantRolesIn(world),
   }));
 });

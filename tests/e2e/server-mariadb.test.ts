@@ -34,5 +34,7 @@ describeDb('mariadb', 'example server end to end', (database) => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  describeContract(() => httpTarget(() => server.url, { outbox, sysadmin }));
+  describeContract(() =>
+    httpTarget(() => server.url, { outbox, sysadmin, database: { url: database().url, cwd: directory } }),
+  );
 });

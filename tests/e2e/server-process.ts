@@ -199,11 +199,23 @@ export function outboxCode(file: string, address: string, kind: 'verify-email' |
 /** A contract target talking to a running server over HTTP. */
 export function httpTarget(
   url: () => string,
-  settings: { outbox: string; sysadmin: { email: string; password: string }; clientIp?: string },
+  settings: {
+    outbox: string;
+    sysadmin: { email: string; password: string };
+    clientIp?: string;
+    /** The server's database and working directory, for the `roles` command. */
+    database?: { url: string; cwd: string };
+  },
 ): ContractTarget {
   return {
     send: (method, path, options) => fetchReply(url(), method, path, options),
     lastCode: async (address, kind) => outboxCode(settings.outbox, address, kind),
+    async grantRoles(email, roles) {
+      if (!settings.database) throw new Error('this target has no database to grant roles in');
+      const { url: databaseUrl, cwd } = settings.database;
+      const ran = await runCli(['roles', '--url', databaseUrl, '--email', email, '--set', roles.join(',')], { cwd });
+      if (ran.code !== 0) throw new Error(`accounts-module roles failed: ${ran.stderr}`);
+    },
     sysadmin: settings.sysadmin,
     clientIp: settings.clientIp ?? '127.0.0.1',
     apiName: 'accounts',

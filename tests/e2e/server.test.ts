@@ -109,7 +109,9 @@ describe('example server on SQLite, unconfigured', () => {
     expect(wrong.headers.allow).toBe('POST');
   });
 
-  describeContract(() => httpTarget(() => server.url, { outbox, sysadmin }));
+  describeContract(() =>
+    httpTarget(() => server.url, { outbox, sysadmin, database: { url: 'sqlite:./data/accounts.db', cwd: directory } }),
+  );
 });
 
 describe('example server restart', () => {

@@ -3,7 +3,7 @@ import type { HttpHeaders } from '../../src/handlers/types';
 import type { ContractTarget, Reply } from '../e2e/contract';
 import { describeContract } from '../e2e/contract';
 import { PASSWORD } from '../e2e/contract/target';
-import { makeWorld, ok, REQUEST } from '../support/setup';
+import { grantRolesIn, makeWorld, ok, REQUEST } from '../support/setup';
 
 /**
  * The whole HTTP contract in-process: the route table over the in-memory Io, called through
@@ -39,6 +39,7 @@ const target: ContractTarget = {
     if (!message) throw new Error(`no ${kind} email to ${address}`);
     return message.code;
   },
+  grantRoles: grantRolesIn(world),
   sysadmin,
   clientIp: CLIENT_IP,
   apiName: 'accounts',

@@ -4,6 +4,7 @@ import { createAccounts } from '../../src/create-accounts';
 import type { Accounts } from '../../src/domain/accounts';
 import type { Caller, RequestInfo } from '../../src/domain/context';
 import type { Tokens } from '../../src/domain/sessions';
+import type { UserRole } from '../../src/ports/entities';
 import type { AccountsEvent } from '../../src/ports/events';
 import type { Io } from '../../src/ports/io';
 import type { AccountsConfig, Lib } from '../../src/ports/lib';
@@ -107,6 +108,16 @@ export async function signUpSysadmin(world: TestWorld): Promise<SignedInUser> {
   await world.io.updateUser(admin.userId, { roles: ['sysadmin', 'user'], updatedAt: world.clock.now() });
   admin.caller = { user: ok(await world.accounts.sessions.authenticate(admin.tokens.accessToken)) };
   return admin;
+}
+
+/** Replaces the roles of the user who owns an address, as a sysadmin would (`users.setRoles`). */
+export function grantRolesIn(world: TestWorld): (email: string, roles: string[]) => Promise<void> {
+  return async (email, roles) => {
+    const found = await world.io.findUserByEmail(email);
+    if (!found) throw new Error(`no user has the address ${email}`);
+    const system: Caller = { client: { id: 'cli_test_operator', organizationId: '', roles: ['system'] } };
+    ok(await world.accounts.users.setRoles(system, found.user.id, { roles: roles as UserRole[] }));
+  };
 }
 
 /** Signs up a user with the employee role. */

@@ -1,4 +1,5 @@
 import { describeClients } from './clients';
+import { describeEmployees } from './employees';
 import { describeHygiene } from './hygiene';
 import { describeOrganizations } from './organizations';
 import { describeSessions } from './sessions';
@@ -14,5 +15,6 @@ export function describeContract(target: () => ContractTarget): void {
   describeSessions(api);
   describeOrganizations(api);
   describeClients(api);
+  describeEmployees(api);
   describeHygiene(api);
 }

@@ -28,6 +28,11 @@ export interface ContractTarget {
   send(method: string, path: string, options?: SendOptions): Promise<Reply>;
   /** The latest code emailed to an address for a purpose. */
   lastCode(address: string, kind: 'verify-email' | 'login'): Promise<string>;
+  /**
+   * Replaces a user's roles the way an operator does (there is no HTTP route for it: the
+   * `accounts-module roles` command, or `users.setRoles` as a system caller in-process).
+   */
+  grantRoles(email: string, roles: string[]): Promise<void>;
   /** A sysadmin user that exists on the target (bootstrapped). */
   sysadmin: { email: string; password: string };
   /** The address the server sees for requests of the target (for `ip` restrictions). */
@@ -117,6 +122,10 @@ export class Api {
     expectData(await this.send('POST', '/emails/verify', { json: { email, code } }));
     const tokens = await this.login(email, PASSWORD);
     return { id: user.id, email, password: PASSWORD, tokens, token: tokens.accessToken };
+  }
+
+  grantRoles(email: string, roles: string[]): Promise<void> {
+    return this.target().grantRoles(email, roles);
   }
 
   /** A fresh session of the bootstrapped sysadmin. */
