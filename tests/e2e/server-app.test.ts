@@ -80,6 +80,55 @@ describe('startServer', () => {
     await expect(startServer({ ...quiet, dataDir: directory, jwtSecret: 'short' })).rejects.toThrow(/32/);
   });
 
+  it.each([
+    [1, '198.51.100.23'],
+    [false, '127.0.0.1'],
+  ] as const)(
+    'with trustProxy %p records the caller as %s, in sessions and in the per-IP limits',
+    async (trustProxy, seenAs) => {
+      const running = await startServer({ ...quiet, dataDir: directory, bcryptCost: 4, trustProxy });
+      const post = (path: string, json: unknown, headers: Record<string, string> = {}) =>
+        fetch(`${running.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.23', ...headers },
+          body: JSON.stringify(json),
+        });
+      try {
+        const password = 'correct horse battery staple';
+        expect((await post('/users', { name: 'Proxied', email: 'proxied@example.com', password })).status).toBe(201);
+        const { data: tokens } = (await (
+          await post('/authn/password', { email: 'proxied@example.com', password })
+        ).json()) as {
+          data: { accessToken: string };
+        };
+        const sessions = (await (
+          await fetch(`${running.url}/users/me/sessions`, {
+            headers: { authorization: `Bearer ${tokens.accessToken}` },
+          })
+        ).json()) as { data: Array<{ ip: string }> };
+        expect(sessions.data.map((session) => session.ip)).toEqual([seenAs]);
+
+        // The registration limit (100 an hour) counts the address the handlers see, and nothing else.
+        for (let index = 1; index < 100; index++) {
+          const created = await post('/users', { name: `P${index}`, email: `proxied${index}@example.com` });
+          expect(created.status).toBe(201);
+        }
+        const limited = await post('/users', { name: 'One too many', email: 'proxied-last@example.com' });
+        expect(limited.status).toBe(429);
+        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(3500);
+        const other = await post(
+          '/users',
+          { name: 'Elsewhere', email: 'elsewhere@example.com' },
+          { 'x-forwarded-for': '203.0.113.99' },
+        );
+        // Behind a trusted proxy another client is another address; without one, everybody is the proxy.
+        expect(other.status).toBe(trustProxy ? 201 : 429);
+      } finally {
+        await running.close();
+      }
+    },
+  );
+
   it('logs a line per request with the path only', async () => {
     const lines: string[] = [];
     const running = await startServer({ ...quiet, dataDir: directory, log: (line) => lines.push(line) });

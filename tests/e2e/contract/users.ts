@@ -1,4 +1,4 @@
-import { type Api, expectData, expectError, PASSWORD, uniqueEmail } from './target';
+import { type Api, expectData, expectError, newState, PASSWORD, uniqueEmail } from './target';
 
 /** `/users…` and `/emails…` (HTTP.md). */
 export function describeUsersAndEmails(api: Api): void {
@@ -18,12 +18,28 @@ export function describeUsersAndEmails(api: Api): void {
       expect(await api.lastCode(email)).toMatch(/^\d{6}$/);
     });
 
-    it('registers a passwordless user', async () => {
-      const user = expectData(
-        await api.send('POST', '/users', { json: { name: 'Bo', email: uniqueEmail('nopw') } }),
-        201,
-      );
+    it('registers a passwordless user, who logs in by code and may then set a first password', async () => {
+      const email = uniqueEmail('nopw');
+      const user = expectData(await api.send('POST', '/users', { json: { name: 'Bo', email } }), 201);
       expect(user.hasPassword).toBe(false);
+      expectError(
+        await api.send('POST', '/authn/password', { json: { email, password: PASSWORD } }),
+        401,
+        'INVALID_CREDENTIALS',
+      );
+
+      const state = newState();
+      expect((await api.send('POST', '/authn/email', { json: { email, state } })).status).toBe(202);
+      const code = await api.lastCode(email, 'login');
+      const tokens = expectData(await api.send('POST', '/authn/code', { json: { code, state } }));
+      // No current password to prove: there is none yet.
+      const set = await api.send('POST', '/users/me/password', {
+        token: tokens.accessToken,
+        json: { newPassword: PASSWORD },
+      });
+      expect(set.status).toBe(204);
+      expect(expectData(await api.send('GET', '/users/me', { token: tokens.accessToken })).hasPassword).toBe(true);
+      expect((await api.login(email, PASSWORD)).sessionId).toEqual(expect.any(String));
     });
 
     it('refuses roles, unknown fields and bad values, naming each field', async () => {
