@@ -155,6 +155,20 @@ export class SessionService {
     const decoded = decode(CodeLoginInput, input);
     if (decoded.err) return decoded;
     const { code, state } = decoded.val;
+    // Counted before the guess, like password attempts, so parallel guesses cannot pass the limit.
+    const ipKey = request.ip === null ? null : `code-login:ip:${request.ip}`;
+    const window = lib.config.loginFailureWindowMs;
+    if (ipKey) {
+      const limited = await rateLimited(this.deps, {
+        key: ipKey,
+        limit: lib.config.codeLoginFailuresPerIp,
+        windowMs: window,
+      });
+      if (limited) {
+        this.loginFailed('code', 'rate_limited', null, request);
+        return limited;
+      }
+    }
     const now = lib.now();
     const redeemed = await redeemCode(io, lib, { purpose: 'login', state }, code, async (tx, loginCode) => {
       const found = await tx.findUserByEmail(loginCode.address);
@@ -175,6 +189,8 @@ export class SessionService {
       return redeemed.value;
     }
     const { userId, address, verified, tokens } = redeemed.value.val;
+    // A proven code gives its attempt back, so an office behind one address is never locked out.
+    if (ipKey) await this.deps.rateLimits.hit(ipKey, window, lib.now(), -1);
     // The code proved control of the address: that is a verification, reported like one (SPEC §9).
     if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
     emit(lib, {

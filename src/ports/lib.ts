@@ -121,6 +121,11 @@ export interface AccountsConfig {
   loginFailuresPerIdentifier: number;
   /** Failed password logins per IP per window. */
   loginFailuresPerIp: number;
+  /**
+   * Failed code logins per IP per window (`loginFailureWindowMs`). Beyond SPEC §7, which limits
+   * password logins: without it one address could guess against the codes of many accounts at once.
+   */
+  codeLoginFailuresPerIp: number;
   loginFailureWindowMs: number;
   /** Registrations per IP per window. */
   registrationsPerIp: number;
@@ -146,6 +151,7 @@ export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
   codeSendWindowMs: 15 * 60_000,
   loginFailuresPerIdentifier: 10,
   loginFailuresPerIp: 100,
+  codeLoginFailuresPerIp: 100,
   loginFailureWindowMs: 15 * 60_000,
   registrationsPerIp: 100,
   registrationWindowMs: 3_600_000,

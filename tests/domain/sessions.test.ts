@@ -394,6 +394,35 @@ describe('login by emailed code', () => {
     expect(safeEqual.mock.calls.length).toBeLessThanOrEqual(5);
   });
 
+  it('limits failed code logins per IP, whatever the code, and gives a proven code its attempt back', async () => {
+    const world = makeWorld({ config: { codeLoginFailuresPerIp: 3 } });
+    const alice = await signUp(world);
+    const code = await requestCode(world, alice.email);
+    ok(await world.accounts.sessions.loginWithCode({ code, state: STATE }, REQUEST));
+    // Guesses against states nobody requested: each counts, none can be told from a real miss.
+    for (let guess = 0; guess < 3; guess++) {
+      const state = `unrequested-state-${guess}-0000`;
+      expect(errCode(await world.accounts.sessions.loginWithCode({ code: '123456', state }, REQUEST))).toBe(
+        'INVALID_CODE',
+      );
+    }
+    const next = await requestCode(world, alice.email, 'another-state-00000001');
+    const blocked = await world.accounts.sessions.loginWithCode(
+      { code: next, state: 'another-state-00000001' },
+      REQUEST,
+    );
+    expect(errCode(blocked)).toBe('RATE_LIMITED');
+    expect((blocked.val as { retryAfterSeconds: number }).retryAfterSeconds).toBe(15 * 60);
+    expect(world.events.at(-1)).toMatchObject({ type: 'login.failed', method: 'code', reason: 'rate_limited' });
+    // Another address is not affected, and the blocked code is still good there.
+    ok(
+      await world.accounts.sessions.loginWithCode(
+        { code: next, state: 'another-state-00000001' },
+        { ip: '198.51.100.77', userAgent: null },
+      ),
+    );
+  });
+
   it('expires after 10 minutes', async () => {
     const world = makeWorld();
     const alice = await signUp(world);

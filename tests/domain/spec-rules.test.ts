@@ -62,6 +62,7 @@ describe('the default configuration', () => {
       codeSendWindowMs: 15 * MINUTE,
       loginFailuresPerIdentifier: 10,
       loginFailuresPerIp: 100,
+      codeLoginFailuresPerIp: 100,
       loginFailureWindowMs: 15 * MINUTE,
       registrationsPerIp: 100,
       registrationWindowMs: HOUR,
