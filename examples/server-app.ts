@@ -125,7 +125,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       accounts,
       server,
       knex,
-      close: () => closeServer(server, knex, accounts),
+      close: () => closeServer(server, knex, accounts, log),
     };
   } catch (error) {
     await knex.destroy();
@@ -184,7 +184,10 @@ function emailerFor(options: ServerOptions): Emailer {
   return options.devOutbox ? new MultiEmailer(console, new OutboxEmailer(resolve(options.devOutbox))) : console;
 }
 
-async function closeServer(server: Server, knex: Knex, accounts: Accounts): Promise<void> {
+/** How long a shutdown waits for code emails still on their way (a mail transport may hang). */
+const DELIVERY_GRACE_MS = 10_000;
+
+async function closeServer(server: Server, knex: Knex, accounts: Accounts, log: (line: string) => void): Promise<void> {
   const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
   server.closeIdleConnections();
   // Requests in flight get a moment to finish; then their connections are cut.
@@ -192,7 +195,9 @@ async function closeServer(server: Server, knex: Knex, accounts: Accounts): Prom
   deadline.unref();
   await closed;
   clearTimeout(deadline);
-  // Emails that went out after their answers are still on their way: let them finish.
-  await accounts.settled();
+  // Emails that went out after their answers may still be on their way: give them a moment.
+  if (!(await accounts.settled(DELIVERY_GRACE_MS))) {
+    log(`shutting down with ${accounts.pendingDeliveries} code email(s) undelivered`);
+  }
   await knex.destroy();
 }

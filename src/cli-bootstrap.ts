@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
-import { DefaultLib } from './adapters/lib';
 import { createKnexFromUrl, migrate, SqlIo } from './adapters/sql';
 import type { CliCommand, CliContext } from './cli';
+import { describeAccountsError, operatorLib } from './cli-support';
 import { createAccounts } from './create-accounts';
 import type { Caller } from './domain/context';
 
@@ -36,19 +35,14 @@ export async function bootstrap(knex: Knex, input: BootstrapInput): Promise<Boot
   if (Number(count) > 0) throw new Error('the database already has users; bootstrap only sets up an empty one');
 
   const io = new SqlIo(knex);
-  const lib = new DefaultLib({
-    // Nothing is signed here; a throwaway key satisfies the options.
-    tokens: { secret: randomBytes(32) },
-    passwords: input.bcryptCost === undefined ? undefined : { bcryptCost: input.bcryptCost },
-    // The verify-email code is not needed: the address is marked verified below.
-    emailer: { send: async () => undefined },
-  });
+  // The verify-email code is not needed: the address is marked verified below.
+  const lib = operatorLib({ bcryptCost: input.bcryptCost });
   const accounts = createAccounts({ io, lib });
   const registered = await accounts.users.register(
     { name: input.name, email: input.email, password: input.password },
     { ip: null, userAgent: 'accounts-module bootstrap' },
   );
-  if (registered.err) throw new Error(describeError(registered.val));
+  if (registered.err) throw new Error(describeAccountsError(registered.val));
   const user = registered.val;
   await io.transaction(async (tx) => {
     await tx.updateUser(user.id, { roles: ['sysadmin', 'user'], updatedAt: lib.now() });
@@ -58,25 +52,16 @@ export async function bootstrap(knex: Knex, input: BootstrapInput): Promise<Boot
 
   const caller: Caller = { user: { id: user.id, roles: ['sysadmin', 'user'], sessionId: null } };
   const organization = await accounts.organizations.create(caller, { name: input.organization ?? 'System' });
-  if (organization.err) throw new Error(describeError(organization.val));
+  if (organization.err) throw new Error(describeAccountsError(organization.val));
   const created = await accounts.clients.create(
     caller,
     organization.val.id,
     { name: input.systemClient },
     { roles: ['system'] },
   );
-  if (created.err) throw new Error(describeError(created.val));
+  if (created.err) throw new Error(describeAccountsError(created.val));
   const { client, key } = created.val;
   return { userId: user.id, client: { id: client.id, organizationId: client.organizationId, key } };
-}
-
-function describeError(error: {
-  code: string;
-  message: string;
-  details?: { path: string; message: string }[];
-}): string {
-  const details = (error.details ?? []).map((detail) => `${detail.path} ${detail.message}`).join('; ');
-  return `${error.code}: ${error.message}${details ? ` (${details})` : ''}`;
 }
 
 async function readStdin(): Promise<string> {

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
-import { DefaultLib } from './adapters/lib';
 import { createKnexFromUrl, SqlIo } from './adapters/sql';
 import type { CliCommand } from './cli';
+import { describeAccountsError, operatorLib } from './cli-support';
 import { createAccounts } from './create-accounts';
 import { normalizeEmail } from './domain/codecs';
 import type { Caller } from './domain/context';
@@ -28,18 +27,10 @@ export async function setUserRoles(knex: Knex, email: string, roles?: string[]):
   if (!found || found.user.deletedAt) throw new Error(`no user has the address ${normalizeEmail(email)}`);
   if (roles === undefined) return found.user.roles;
 
-  const lib = new DefaultLib({
-    // Nothing is signed or sent here; a throwaway key and a silent emailer satisfy the options.
-    tokens: { secret: randomBytes(32) },
-    emailer: { send: async () => undefined },
-  });
-  const changed = await createAccounts({ io, lib }).users.setRoles(OPERATOR, found.user.id, {
+  const changed = await createAccounts({ io, lib: operatorLib() }).users.setRoles(OPERATOR, found.user.id, {
     roles: roles as UserRole[],
   });
-  if (changed.err) {
-    const details = (changed.val.details ?? []).map((detail) => `${detail.path} ${detail.message}`).join('; ');
-    throw new Error(`${changed.val.code}: ${changed.val.message}${details ? ` (${details})` : ''}`);
-  }
+  if (changed.err) throw new Error(describeAccountsError(changed.val));
   return changed.val.roles;
 }
 

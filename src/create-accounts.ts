@@ -12,6 +12,13 @@ export interface CreateAccountsOptions {
    * when the application runs on several instances, so the limits hold across them.
    */
   rateLimits?: RateLimitStore;
+  /**
+   * Where the per-client `reqsPerSec` counters live; default: `rateLimits`. They are hit on every
+   * request a key authenticates, so a shared SQL store costs statements on the hot path (one on
+   * PostgreSQL and SQLite, a short locked transaction on MySQL). Pass a `MemoryRateLimitStore` to
+   * throttle per instance for free, or a store of your own (e.g. Redis) to share the counters cheaply.
+   */
+  clientRateLimits?: RateLimitStore;
 }
 
 /** The usual entry point: the accounts services over your `Io` and `Lib`. */
@@ -20,5 +27,6 @@ export function createAccounts(options: CreateAccountsOptions): Accounts {
     io: options.io,
     lib: options.lib,
     rateLimits: options.rateLimits ?? new MemoryRateLimitStore(),
+    clientRateLimits: options.clientRateLimits,
   });
 }

@@ -20,11 +20,11 @@ export class Accounts {
   readonly clients: ClientService;
 
   readonly deps: Deps;
-  private readonly pendingDeliveries: PendingDeliveries;
+  private readonly deliveries: PendingDeliveries;
 
   constructor(deps: Deps) {
-    this.pendingDeliveries = deps.pendingDeliveries ?? new PendingDeliveries();
-    this.deps = { ...deps, pendingDeliveries: this.pendingDeliveries };
+    this.deliveries = deps.pendingDeliveries ?? new PendingDeliveries();
+    this.deps = { ...deps, pendingDeliveries: this.deliveries };
     this.users = new UserService(this.deps);
     this.emails = new EmailService(this.deps);
     this.sessions = new SessionService(this.deps);
@@ -33,12 +33,18 @@ export class Accounts {
   }
 
   /**
-   * Resolves once every code email sent after its answer has been handed to `Lib.sendCode` (the
+   * Resolves once `Lib.sendCode` has finished for every code email sent after its answer (the
    * login-code and resend endpoints answer first, so their timing does not reveal whether an address
-   * exists). Await it before shutting down, and in tests before reading a failed delivery's event.
+   * exists), or once `timeoutMs` has passed; true when none is left. Await it before shutting down,
+   * and in tests before reading a failed delivery's event.
    */
-  settled(): Promise<void> {
-    return this.pendingDeliveries.settled();
+  settled(timeoutMs?: number): Promise<boolean> {
+    return this.deliveries.settled(timeoutMs);
+  }
+
+  /** How many code emails sent after their answer are still being delivered. */
+  get pendingDeliveries(): number {
+    return this.deliveries.pending;
   }
 
   /** Public keys for verifying access tokens elsewhere (`/.well-known/jwks.json`). */

@@ -302,7 +302,8 @@ export class ClientService {
    * INVALID_CLIENT, and the secret is compared even when the id is unknown, so neither answers nor
    * timing tell which client ids exist. Restrictions are checked only once the key is proven.
    * `lastUsedAt` is written at most once per `clientLastUsedIntervalMs`: a recently used client costs
-   * one read and no write. A client over its `reqsPerSec` gets `RATE_LIMITED` (429 with Retry-After).
+   * one `Io` read and no write, plus one hit of the client rate-limit store; a client over its
+   * `reqsPerSec` gets `RATE_LIMITED` (429 with Retry-After).
    */
   async authenticate(key: string, request: KeyRequest): Promise<Result<CallerClient, AccountsError>> {
     const { io, lib } = this.deps;
@@ -315,11 +316,11 @@ export class ClientService {
     if (!live || !secretMatches) return fail('INVALID_CLIENT');
     const { client, restrictions } = live;
     if (!restrictionsAllow(restrictions, request)) return fail('ACCESS_RESTRICTED');
-    // `reqsPerSec` throttles the client (SPEC §5), counted in the shared rate-limit store so that the
-    // limit holds across every instance of the application, in fixed one-second windows.
+    // `reqsPerSec` throttles the client (SPEC §5) in fixed one-second windows, counted in the client
+    // store (by default the shared rate-limit store, so that the limit holds across instances).
     if (client.reqsPerSec !== UNLIMITED_REQS_PER_SEC) {
       const limit = { key: `client:${client.id}`, limit: client.reqsPerSec, windowMs: 1000 };
-      const limited = await rateLimited(this.deps, limit);
+      const limited = await rateLimited(this.deps, limit, this.deps.clientRateLimits ?? this.deps.rateLimits);
       if (limited) return limited;
     }
 

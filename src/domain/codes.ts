@@ -80,9 +80,33 @@ export class PendingDeliveries {
     this.inFlight.add(delivery);
   }
 
-  /** Resolves once every delivery started so far (and any started meanwhile) has finished. */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  /** How many deliveries have not finished yet. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Resolves once every delivery started so far (and any started meanwhile) has finished, or once
+   * `timeoutMs` has passed: true when nothing is left in flight.
+   */
+  async settled(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const allDone = (async () => {
+      while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    })();
+    if (timeoutMs === Number.POSITIVE_INFINITY) {
+      await allDone;
+      return true;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    try {
+      await Promise.race([allDone, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.inFlight.size === 0;
   }
 }
 

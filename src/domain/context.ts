@@ -12,6 +12,8 @@ export interface Deps {
   io: Io;
   lib: Lib;
   rateLimits: RateLimitStore;
+  /** The store for per-client `reqsPerSec` counters; default `rateLimits`. */
+  clientRateLimits?: RateLimitStore;
   /**
    * Where code emails sent after the answer are tracked (`Accounts` creates one and waits for it in
    * `settled()`). Without it, those emails are sent before the answer.

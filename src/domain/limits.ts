@@ -1,4 +1,5 @@
 import type { Result } from 'ts-results';
+import type { RateLimitStore } from '../ports/rate-limits';
 import type { Deps } from './context';
 import { type AccountsError, fail } from './errors';
 
@@ -10,9 +11,10 @@ import { type AccountsError, fail } from './errors';
 export async function rateLimited(
   deps: Deps,
   limit: { key: string; limit: number; windowMs: number },
+  store: RateLimitStore = deps.rateLimits,
 ): Promise<Result<never, AccountsError> | null> {
   const now = deps.lib.now();
-  const state = await deps.rateLimits.hit(limit.key, limit.windowMs, now);
+  const state = await store.hit(limit.key, limit.windowMs, now);
   if (state.count <= limit.limit) return null;
   const retryAfterSeconds = Math.max(1, Math.ceil((state.resetAt.getTime() - now.getTime()) / 1000));
   return fail('RATE_LIMITED', { retryAfterSeconds });

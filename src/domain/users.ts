@@ -14,6 +14,7 @@ import { deliverCodes, prepareCode } from './codes';
 import { type Caller, type Deps, emit, inTransaction, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { rateLimited } from './limits';
+import { emitMembershipChanged } from './organizations';
 
 /** `POST /users`: registration never accepts roles (an unknown field is refused). */
 export const RegisterInput = struct('RegisterInput', { name: Name, email: Email }, { password: PasswordInput });
@@ -206,9 +207,7 @@ export class UserService {
     emit(lib, { type: 'user.deleted', at: now, userId, byUserId: caller.user?.id ?? null });
     emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_deleted' });
     // Each organization's audit trail sees its member leave, not only the user's own trail.
-    for (const { organizationId } of deleted.val) {
-      emit(lib, { type: 'membership.changed', at: now, organizationId, userId, change: 'removed', role: null });
-    }
+    for (const membership of deleted.val) emitMembershipChanged(lib, membership, 'removed', null);
     return Ok(undefined);
   }
 

@@ -29,6 +29,8 @@ export interface AccountsHandlers {
   dispatch: HttpHandler;
   /** The body limit in force, for adapters that read the body stream (see `toNodeListener`). */
   bodyLimitBytes: number;
+  /** The logger in force, for adapters that meet failures of their own (see `toNodeListener`). */
+  logger: HandlerLogger;
 }
 
 const NO_SUCH_ROUTE = accountsError('NOT_FOUND', { message: 'No such route.' });
@@ -54,7 +56,7 @@ export function createHandlers(accounts: Accounts, options: HandlersOptions = {}
     handler: bindRoute(accounts, definition, { ...options, bodyLimitBytes }),
   }));
   const router = new Router(routes);
-  return { routes, dispatch: router.dispatch, bodyLimitBytes };
+  return { routes, dispatch: router.dispatch, bodyLimitBytes, logger: options.logger ?? CONSOLE_LOGGER };
 }
 
 /** Wraps one route definition with the HTTP concerns every route shares. */

@@ -99,7 +99,7 @@ export function toNodeListener(
   return (request, response) => {
     serve(handlers, basePath, request, response).catch((error: unknown) => {
       if (error instanceof BodyAlreadyReadError) {
-        console.error(error.message);
+        handlers.logger.error(error.message, { errorName: error.name });
         writeResponse(response, internalErrorResponse());
         return;
       }

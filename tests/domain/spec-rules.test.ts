@@ -224,6 +224,9 @@ describe('§4 login emails and verification codes', () => {
 
       // With the transport stuck, the answer still comes: it cannot depend on the send.
       ok(await ask());
+      // A bounded wait gives up on the stuck transport and says so.
+      expect(await world.accounts.settled(20)).toBe(false);
+      expect(world.accounts.pendingDeliveries).toBe(1);
       let settled = false;
       const waiting = world.accounts.settled().then(() => {
         settled = true;
@@ -233,6 +236,8 @@ describe('§4 login emails and verification codes', () => {
       deliver();
       await waiting;
       expect(delivered).toEqual([address]);
+      expect(await world.accounts.settled(20)).toBe(true);
+      expect(world.accounts.pendingDeliveries).toBe(0);
     },
   );
 

@@ -99,6 +99,9 @@ describe('toNodeListener', () => {
         signal: AbortSignal.timeout(5000),
       });
       expect(response.status).toBe(500);
+      expect(errors).toHaveBeenCalledWith(expect.stringMatching(/already read by another middleware/), {
+        errorName: 'BodyAlreadyReadError',
+      });
     } finally {
       errors.mockRestore();
       await new Promise((resolve) => drained.close(resolve));

@@ -116,8 +116,8 @@ const ADVISORY_LOCKS: Record<'mysql' | 'postgres', AdvisoryLock> = {
   },
   postgres: {
     async acquire(query, deadline) {
-      // The connection is closed afterwards, so this setting dies with it. 0 would mean "wait forever".
-      // lock_timeout is an int of milliseconds (at most 2^31 - 1); 0 would mean "wait forever".
+      // The setting dies with the lock's own connection. It is an int of milliseconds (at most
+      // 2^31 - 1), and 0 would mean "wait forever".
       const waitMs = Math.min(2 ** 31 - 1, Math.max(1, deadline - Date.now()));
       await query(`select set_config('lock_timeout', ?, false)`, [`${waitMs}ms`]);
       try {

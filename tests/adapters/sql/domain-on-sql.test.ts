@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { SqlIo } from '../../../src/adapters/sql';
+import { MemoryRateLimitStore } from '../../../src/adapters/memory';
+import { SqlIo, SqlRateLimitStore } from '../../../src/adapters/sql';
+import { createAccounts } from '../../../src/create-accounts';
 import type { ClientWithKey } from '../../../src/domain/clients';
 import type { Tokens } from '../../../src/domain/sessions';
 import type { Organization } from '../../../src/ports/entities';
@@ -69,7 +71,7 @@ describeEachDb('the domain services on SqlIo', (database) => {
     expect(queries).toHaveLength(1);
   });
 
-  it('authenticates a client key in one query, plus one write of lastUsedAt at most once a minute', async () => {
+  it('authenticates a client key in one Io query, plus one write of lastUsedAt at most once a minute', async () => {
     const world = sqlWorld();
     const owner = await addUser(world);
     const organization = ok<Organization>(await world.accounts.organizations.create(owner, { name: 'Acme' }));
@@ -84,6 +86,33 @@ describeEachDb('the domain services on SqlIo', (database) => {
     expect((await authenticate()).queries).toHaveLength(1);
     world.clock.advance(2_000);
     expect((await authenticate()).queries).toHaveLength(2);
+  });
+
+  it.each([
+    ['the shared SQL store', true],
+    ['a clientRateLimits store in memory', false],
+  ])('counts a key against reqsPerSec in %s', async (_, shared) => {
+    const world = sqlWorld();
+    const accounts = createAccounts({
+      io: world.io,
+      lib: world.lib,
+      rateLimits: new SqlRateLimitStore(database().knex),
+      clientRateLimits: shared ? undefined : new MemoryRateLimitStore(),
+    });
+    const owner = await addUser(world);
+    const organization = ok<Organization>(await accounts.organizations.create(owner, { name: 'Acme' }));
+    const { key } = ok<ClientWithKey>(await accounts.clients.create(owner, organization.id, { name: 'Job' }));
+    ok(await accounts.clients.authenticate(key, NO_ORIGIN)); // writes lastUsedAt
+
+    const { result, queries } = await recordQueries(database().knex, () =>
+      accounts.clients.authenticate(key, NO_ORIGIN),
+    );
+    ok(result);
+    const counter = queries.filter((query) => /rate_limits/.test(query.sql));
+    const transactionControl = queries.filter((query) => /^(begin|commit|start transaction)/i.test(query.sql.trim()));
+    expect(queries.length - counter.length - transactionControl.length).toBe(1); // the client with its restrictions
+    const expected = !shared ? 0 : database().kind === 'mariadb' ? 2 : 1;
+    expect(counter).toHaveLength(expected);
   });
 
   it('refreshes tokens without a query outside its one rotation transaction beyond the two lookups', async () => {
