@@ -54,6 +54,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** `ACCOUNTS_TRUST_PROXY` as a word; anything else is a number of proxies (unset or empty: not given). */
+const TRUST_PROXY_WORDS = new Map([
+  ['true', true],
+  ['false', false],
+]);
+
 /** Reads the variables of HTTP.md ("The example server") and a few for tests and proxies. */
 export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   const number = (name: string): number | undefined => {
@@ -63,7 +69,6 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
     if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number, not "${value}"`);
     return parsed;
   };
-  const trustProxy = env.ACCOUNTS_TRUST_PROXY;
   return {
     port: number('PORT'),
     host: env.HOST || undefined,
@@ -73,14 +78,7 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
     jwtPrivateKey: env.ACCOUNTS_JWT_PRIVATE_KEY || undefined,
     devOutbox: env.ACCOUNTS_DEV_OUTBOX || undefined,
     bcryptCost: number('ACCOUNTS_BCRYPT_COST'),
-    trustProxy:
-      trustProxy === 'true'
-        ? true
-        : trustProxy === 'false'
-          ? false
-          : trustProxy
-            ? number('ACCOUNTS_TRUST_PROXY')
-            : undefined,
+    trustProxy: TRUST_PROXY_WORDS.get(env.ACCOUNTS_TRUST_PROXY ?? '') ?? number('ACCOUNTS_TRUST_PROXY'),
   };
 }
 

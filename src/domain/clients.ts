@@ -6,6 +6,7 @@ import {
   type Client,
   type ClientRole,
   type PublicClient,
+  UNLIMITED_REQS_PER_SEC,
 } from '../ports/entities';
 import type { ClientPatch, Io } from '../ports/io';
 import { type RestrictedRequest, RestrictionInput, restrictionsAllow } from './access-restrictions';
@@ -16,9 +17,6 @@ import { type AccountsError, type FieldProblem, fail } from './errors';
 import { rateLimited } from './limits';
 import { authorizeOrganizationRead, authorizeOrganizationRole } from './organizations';
 import { toPublicClient } from './views';
-
-/** `reqsPerSec` of a client that is not throttled. */
-export const UNLIMITED_REQS_PER_SEC = -1;
 
 /** A client may hold at most this many access restrictions. */
 export const MAX_RESTRICTIONS_PER_CLIENT = 100;

@@ -1,6 +1,12 @@
 import * as t from 'io-ts';
 import { Err, Ok, type Result } from 'ts-results';
-import { CLIENT_ROLES, MEMBERSHIP_ROLES, RESTRICTION_TYPES, USER_ROLES } from '../ports/entities';
+import {
+  CLIENT_ROLES,
+  MEMBERSHIP_ROLES,
+  RESTRICTION_TYPES,
+  UNLIMITED_REQS_PER_SEC,
+  USER_ROLES,
+} from '../ports/entities';
 import { type AccountsError, accountsError, type FieldProblem } from './errors';
 
 /**
@@ -82,7 +88,7 @@ export const ReqsPerSec = new t.Type<number, number>(
   'ReqsPerSec',
   (u): u is number => typeof u === 'number',
   (u, c) =>
-    typeof u === 'number' && Number.isInteger(u) && (u === -1 || (u >= 1 && u <= 1_000_000))
+    typeof u === 'number' && Number.isInteger(u) && (u === UNLIMITED_REQS_PER_SEC || (u >= 1 && u <= 1_000_000))
       ? t.success(u)
       : t.failure(u, c, 'must be -1 (unlimited) or an integer from 1 to 1000000'),
   t.identity,

@@ -74,6 +74,9 @@ export interface Membership {
   createdAt: Date;
 }
 
+/** `Client.reqsPerSec` of a client that is not throttled. */
+export const UNLIMITED_REQS_PER_SEC = -1;
+
 export interface Client {
   id: string;
   organizationId: string;
@@ -81,7 +84,7 @@ export interface Client {
   /** SHA-256 (hex) of the key's secret part. */
   secretHash: string;
   roles: ClientRole[];
-  /** Requests per second allowed to this client; -1 means unlimited. */
+  /** Requests per second allowed to this client; `UNLIMITED_REQS_PER_SEC` (-1) means unlimited. */
   reqsPerSec: number;
   createdAt: Date;
   updatedAt: Date;
