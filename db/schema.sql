@@ -18,6 +18,7 @@ CREATE TABLE `users` (
   `updated_at` datetime(3) NOT NULL,
   `deleted_at` datetime(3) DEFAULT NULL,
   `banned_at` datetime(3) DEFAULT NULL,
+  `credential_version` int(11) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -110,6 +111,9 @@ CREATE TABLE `sessions` (
   `idle_expires_at` datetime(3) NOT NULL,
   `expires_at` datetime(3) NOT NULL,
   `revoked_at` datetime(3) DEFAULT NULL,
+  `credential_version` int(11) NOT NULL DEFAULT 0,
+  `auth_method` varchar(16) NOT NULL DEFAULT 'password',
+  `authenticated_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `sessions_user_id_index` (`user_id`,`created_at`),
   KEY `sessions_client_id_index` (`client_id`),
@@ -153,5 +157,7 @@ CREATE TABLE `accounts_migrations_lock` (
 ) ENGINE=InnoDB;
 
 -- The migrations this schema stands for (knex's version table and its lock row).
-INSERT INTO `accounts_migrations` (`name`, `batch`, `migration_time`) VALUES ('20261122_001_initial', 1, CURRENT_TIMESTAMP);
+INSERT INTO `accounts_migrations` (`name`, `batch`, `migration_time`) VALUES
+  ('20261122_001_initial', 1, CURRENT_TIMESTAMP),
+  ('20261202_002_credential_versions', 1, CURRENT_TIMESTAMP);
 INSERT INTO `accounts_migrations_lock` (`is_locked`) VALUES (0);

@@ -1,7 +1,6 @@
 import type {
   AccessRestriction,
   Client,
-  CodePurpose,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -11,7 +10,7 @@ import type {
   User,
   VerificationCode,
 } from '../src/ports/entities';
-import type { ClientPatch, Io, UsableCodeFilter, UserPatch } from '../src/ports/io';
+import type { ClientPatch, CodeScope, Io, UsableCodeFilter, UserPatch } from '../src/ports/io';
 
 /**
  * Way 2 of adopting the library: your own `Io`. This one wraps any other `Io` (the SQL one, say) and
@@ -52,6 +51,10 @@ export class TimedIo implements Io {
     return this.timed('findUserById', () => this.inner.findUserById(id));
   }
 
+  lockUser(id: string): Promise<User | null> {
+    return this.timed('lockUser', () => this.inner.lockUser(id));
+  }
+
   updateUser(id: string, patch: UserPatch): Promise<boolean> {
     return this.timed('updateUser', () => this.inner.updateUser(id, patch));
   }
@@ -80,12 +83,18 @@ export class TimedIo implements Io {
     return this.timed('markLoginEmailVerified', () => this.inner.markLoginEmailVerified(address, at));
   }
 
+  releaseUnverifiedLoginEmail(address: string, createdBefore: Date): Promise<boolean> {
+    return this.timed('releaseUnverifiedLoginEmail', () =>
+      this.inner.releaseUnverifiedLoginEmail(address, createdBefore),
+    );
+  }
+
   insertVerificationCode(code: VerificationCode): Promise<void> {
     return this.timed('insertVerificationCode', () => this.inner.insertVerificationCode(code));
   }
 
-  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]> {
-    return this.timed('findUsableCodes', () => this.inner.findUsableCodes(filter, now));
+  findUsableCode(filter: UsableCodeFilter, now: Date): Promise<VerificationCode | null> {
+    return this.timed('findUsableCode', () => this.inner.findUsableCode(filter, now));
   }
 
   reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean> {
@@ -96,8 +105,8 @@ export class TimedIo implements Io {
     return this.timed('consumeCode', () => this.inner.consumeCode(id, at));
   }
 
-  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number> {
-    return this.timed('invalidateCodes', () => this.inner.invalidateCodes(purpose, address, at));
+  invalidateCodes(scope: CodeScope, at: Date): Promise<number> {
+    return this.timed('invalidateCodes', () => this.inner.invalidateCodes(scope, at));
   }
 
   countCodesSentSince(address: string, since: Date): Promise<number> {
@@ -126,6 +135,16 @@ export class TimedIo implements Io {
 
   revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number> {
     return this.timed('revokeUserSessions', () => this.inner.revokeUserSessions(userId, at, exceptSessionId));
+  }
+
+  revokeOldestSessions(userId: string, keep: number, now: Date): Promise<string[]> {
+    return this.timed('revokeOldestSessions', () => this.inner.revokeOldestSessions(userId, keep, now));
+  }
+
+  setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void> {
+    return this.timed('setSessionCredentialVersion', () =>
+      this.inner.setSessionCredentialVersion(id, credentialVersion),
+    );
   }
 
   insertRefreshToken(token: RefreshToken): Promise<void> {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createKnexFromUrl, currentSchemaVersion, LATEST_SCHEMA_VERSION } from '../src/adapters/sql';
+import { createKnexFromUrl, currentSchemaVersion, LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS } from '../src/adapters/sql';
 import { type CliContext, main } from '../src/cli';
 import { bootstrap } from '../src/cli-bootstrap';
 
@@ -31,7 +31,7 @@ describe('accounts-module CLI', () => {
     const url = `sqlite:${join(directory, 'nested', 'accounts.db')}`;
     const cli = [join(ROOT, 'src/cli.ts'), 'migrate', '--url', url];
     const first = await run(join(ROOT, 'node_modules/.bin/tsx'), cli, { cwd: ROOT });
-    expect(first.stdout).toContain(`Applied 1 migration(s): ${LATEST_SCHEMA_VERSION}`);
+    expect(first.stdout).toContain(`Applied ${SCHEMA_VERSIONS.length} migration(s): ${SCHEMA_VERSIONS.join(', ')}`);
     const second = await run(join(ROOT, 'node_modules/.bin/tsx'), cli, { cwd: ROOT });
     expect(second.stdout).toContain('already up to date');
     const knex = createKnexFromUrl(url);

@@ -30,8 +30,9 @@ export function roleAtLeast(role: MembershipRole, minimum: MembershipRole): bool
 }
 
 /**
- * The caller's role in an organization: their membership's role, `owner` for system callers (they
- * may do everything), or null when the caller is not a member.
+ * The caller's role in an organization: `owner` for system callers (they may do everything), else the
+ * higher of the user's membership role and `member` for an `internal` client of that organization
+ * (a first-party service reads its own organization); null when neither holds one.
  */
 export async function roleInOrganization(
   io: Io,
@@ -39,9 +40,13 @@ export async function roleInOrganization(
   organizationId: string,
 ): Promise<MembershipRole | null> {
   if (isSystemCaller(caller)) return 'owner';
-  if (!caller.user) return null;
+  const clientRole: MembershipRole | null =
+    caller.client?.organizationId === organizationId && caller.client.roles.includes('internal') ? 'member' : null;
+  if (!caller.user) return clientRole;
   const membership: Membership | null = await io.findMembership(organizationId, caller.user.id);
-  return membership?.role ?? null;
+  const userRole = membership?.role ?? null;
+  if (userRole === null || clientRole === null) return userRole ?? clientRole;
+  return roleAtLeast(userRole, clientRole) ? userRole : clientRole;
 }
 
 /**

@@ -394,7 +394,13 @@ export class ClientService {
     return Ok(client);
   }
 
-  /** A live client the caller administers (admin+ of its organization, or a system caller). */
+  /**
+   * A live client the caller administers: admin+ of its organization, or a system caller. Managing a
+   * `system` client (rotating its key above all) hands out everything it may do, so only a sysadmin
+   * user or another system client manages one: nobody obtains a credential more privileged than their
+   * own (SPEC §5, §6). `internal` and `external` keys grant at most a member's reading of their own
+   * organization, which every admin holds already.
+   */
   private async findManaged(io: Io, caller: Caller, clientId: string): Promise<Result<Client, AccountsError>> {
     const client = await this.findVisible(io, caller, clientId);
     if (client.err) return client;
@@ -402,6 +408,9 @@ export class ClientService {
     // Only a key reading itself gets this far without seeing the organization: it may look, not manage.
     if (access.err)
       return access.val.code === 'NOT_FOUND' && caller.client?.id === clientId ? fail('FORBIDDEN') : access;
+    if (client.val.roles.includes('system') && !isSystemCaller(caller)) {
+      return fail('FORBIDDEN', { message: 'Only a sysadmin or a system client may manage a system client.' });
+    }
     return Ok(client.val);
   }
 }

@@ -148,20 +148,23 @@ export function struct<R extends t.Props, O extends t.Props = Record<never, neve
       const output: Record<string, unknown> = {};
       const errors: t.Errors = [];
       const check = (key: string, codec: t.Mixed) => {
-        const result = codec.validate(input[key], t.appendContext(c, key, codec, input[key]));
+        const value = field(key);
+        const result = codec.validate(value, t.appendContext(c, key, codec, value));
         if (result._tag === 'Left') errors.push(...result.left);
         else output[key] = result.right;
       };
+      const field = (key: string): unknown => (Object.hasOwn(input, key) ? input[key] : undefined);
       for (const [key, codec] of Object.entries(required)) {
-        if (input[key] === undefined)
+        if (field(key) === undefined)
           errors.push({ value: undefined, context: t.appendContext(c, key, codec, undefined), message: 'is required' });
         else check(key, codec);
       }
       for (const [key, codec] of Object.entries(optionalProps)) {
-        if (input[key] !== undefined) check(key, codec);
+        if (field(key) !== undefined) check(key, codec);
       }
       for (const key of Object.keys(input)) {
-        if (!(key in required) && !(key in optionalProps)) {
+        // Own properties only: `in` would find `constructor`, `toString`, `__proto__`… on every object.
+        if (!Object.hasOwn(required, key) && !Object.hasOwn(optionalProps, key)) {
           errors.push({
             value: input[key],
             context: t.appendContext(c, key, t.unknown, input[key]),
@@ -182,6 +185,12 @@ export function decode<A, O>(codec: t.Type<A, O, unknown>, input: unknown): Resu
   return Err(accountsError('VALIDATION_FAILED', { details: toFieldProblems(result.left) }));
 }
 
+/**
+ * At most this many problems are listed, then one entry says how many more there were: a body of
+ * thousands of unknown keys must not earn an answer hundreds of times its size.
+ */
+export const MAX_FIELD_PROBLEMS = 50;
+
 function toFieldProblems(errors: t.Errors): FieldProblem[] {
   const problems = new Map<string, string>();
   for (const error of errors) {
@@ -192,7 +201,10 @@ function toFieldProblems(errors: t.Errors): FieldProblem[] {
     const key = path === '' ? '(body)' : path;
     if (!problems.has(key)) problems.set(key, error.message ?? 'is invalid');
   }
-  return [...problems].map(([path, message]) => ({ path, message }));
+  const listed = [...problems].slice(0, MAX_FIELD_PROBLEMS).map(([path, message]) => ({ path, message }));
+  const more = problems.size - listed.length;
+  if (more > 0) listed.push({ path: '(more)', message: `and ${more} more problems` });
+  return listed;
 }
 
 /** Turns password-policy problems into a `WEAK_PASSWORD` error on the given field. */

@@ -1,7 +1,8 @@
-import type { CodePurpose, VerificationCode } from '../ports/entities';
+import { CODE_PURPOSES, type CodePurpose, type VerificationCode } from '../ports/entities';
 import type { Io } from '../ports/io';
-import type { CodeMessage, Lib } from '../ports/lib';
+import type { AccountsConfig, CodeMessage, Lib } from '../ports/lib';
 import { addMs, type Deps, emit } from './context';
+import { ipLimitKey, type Limit, perIpLimit, rateLimited } from './limits';
 
 /**
  * Verification codes (SPEC §4), shared by email verification and login by code.
@@ -18,18 +19,43 @@ export interface CodeRequest {
 }
 
 /**
- * Stores a new code for the address, invalidating earlier unused codes of the same purpose, and
- * returns the message to send, or null when the address already got `codeSendLimit` codes in the
- * window (then nothing is stored or sent, and callers answer as usual so the limit reveals nothing).
+ * Counts a code request against the tight send limit of SPEC §4: `codeSendLimit` codes per window
+ * for one address on behalf of one requesting IP, so requests from one place cannot use up the codes
+ * the owner asks for elsewhere. Outside any transaction (the rate-limit store may share the pool).
+ * False when the request is over the limit: callers then send nothing and answer as usual.
+ */
+export async function withinSendLimit(deps: Deps, address: string, ip: string | null): Promise<boolean> {
+  const { config } = deps.lib;
+  const requester = ipLimitKey(config, ip);
+  if (requester === null) return true;
+  const limit = {
+    key: `code-send:${address}|${requester}`,
+    limit: config.codeSendLimit,
+    windowMs: config.codeSendWindowMs,
+  };
+  return (await rateLimited(deps, limit)) === null;
+}
+
+/**
+ * Stores a new code for the address and returns the message to send, or null when the address
+ * already got `codeSendLimitPerAddress` codes in the window, whoever asked (then nothing is stored or
+ * sent, and callers answer as usual so the limit reveals nothing).
+ *
+ * A new code invalidates earlier unused ones: a `verify-email` code those of its address; a `login`
+ * code those bound to its state, whatever their address, so that a state binds at most one live login
+ * code (one code-login request is compared against one code) while a code the owner requested under
+ * another state survives an attacker's requests (SPEC §4).
  */
 export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promise<CodeMessage | null> {
   const { config } = lib;
   const now = lib.now();
   // The window is (now - window, now]: a code sent exactly one window ago no longer counts.
   const sentRecently = await io.countCodesSentSince(request.address, addMs(now, 1 - config.codeSendWindowMs));
-  if (sentRecently >= config.codeSendLimit) return null;
+  if (sentRecently >= config.codeSendLimitPerAddress) return null;
 
-  await io.invalidateCodes(request.purpose, request.address, now);
+  const state = request.purpose === 'login' ? request.state : undefined;
+  if (state !== undefined) await io.invalidateCodes({ purpose: 'login', state }, now);
+  else await io.invalidateCodes({ purpose: request.purpose, address: request.address }, now);
   const id = lib.newId('code');
   const code = lib.newCode();
   const ttl = request.purpose === 'login' ? config.loginCodeTtlMs : config.verifyEmailCodeTtlMs;
@@ -38,7 +64,7 @@ export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promi
     id,
     purpose: request.purpose,
     address: request.address,
-    state: request.state ?? null,
+    state: state ?? null,
     codeHash: lib.hashCode(id, code),
     attempts: 0,
     createdAt: now,
@@ -47,6 +73,13 @@ export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promi
     invalidatedAt: null,
   });
   return { to: request.address, purpose: request.purpose, code, expiresAt };
+}
+
+/** Invalidates every pending code of both purposes sent to these addresses (removed or freed ones). */
+export async function invalidateCodesOf(tx: Io, addresses: Iterable<string>, at: Date): Promise<void> {
+  for (const address of new Set(addresses)) {
+    for (const purpose of CODE_PURPOSES) await tx.invalidateCodes({ purpose, address }, at);
+  }
 }
 
 /**
@@ -117,33 +150,57 @@ export async function deliverAfterAnswer(deps: Deps, messages: Array<CodeMessage
 }
 
 /**
- * Finds the usable code matching the lookup and the typed `code`, and consumes it. Each comparison
- * first reserves an attempt atomically in the store, so parallel guesses cannot exceed
- * `codeMaxAttempts`: the 5th wrong attempt leaves the code unusable, while after 4 wrong ones the
- * right code still wins its (5th) attempt. Attempts are reserved outside any transaction on purpose:
- * a rollback must never give an attacker their guesses back.
+ * The per-IP limit on wrong code comparisons (SPEC §4, §7), shared by code logins and email
+ * verification: what one address can guess per window, whatever the number of accounts it targets.
+ * Counted before the comparison and given back when the code is right.
+ */
+export function codeGuessLimits(config: AccountsConfig, ip: string | null): Limit[] {
+  return perIpLimit(config, 'code-guess', ip, config.codeFailuresPerIp, config.loginFailureWindowMs);
+}
+
+/** Login-code requests and verification resends per IP (SPEC §4): each makes a code and maybe an email. */
+export function codeRequestLimits(config: AccountsConfig, ip: string | null): Limit[] {
+  return perIpLimit(config, 'code-request', ip, config.codeRequestsPerIp, config.codeSendWindowMs);
+}
+
+/**
+ * Compares `code` with the one usable code matching the lookup (the newest: SPEC §4 binds one live
+ * login code to a state), and consumes it when it matches. The comparison first reserves an attempt
+ * atomically in the store, so parallel guesses cannot exceed `codeMaxAttempts`: the 5th wrong attempt
+ * leaves the code unusable, while after 4 wrong ones the right code still wins its (5th) attempt.
+ * Attempts are reserved outside any transaction on purpose: a rollback must never give an attacker
+ * their guesses back. One request costs one lookup and at most one attempt, whatever an attacker
+ * parked under the same state or address (SPEC §7).
  *
- * `onMatch` runs in the transaction that consumes the code, so what the code grants (a verified
- * address, a session) is written together with its consumption or not at all. Returns null when no
- * usable code matched.
+ * The transaction that consumes the code first locks the user holding the code's address (if any),
+ * the order every transaction touching a user's emails, codes or sessions follows, and `onMatch`
+ * runs in it with that user's id: what the code grants (a verified address, a session) is written
+ * together with its consumption or not at all. `admit`, when given, runs once the code matched and
+ * before it is consumed, outside the transaction (for checks that need the rate-limit store): a value
+ * it returns is the answer, and the code stays unconsumed. Returns null when the code did not match.
  */
 export async function redeemCode<T>(
   io: Io,
   lib: Lib,
   lookup: { purpose: CodePurpose; address?: string; state?: string },
   code: string,
-  onMatch: (tx: Io, redeemed: VerificationCode) => Promise<T>,
+  onMatch: (tx: Io, redeemed: VerificationCode, ownerId: string | null) => Promise<T>,
+  admit?: (ownerId: string | null) => Promise<T | null>,
 ): Promise<{ value: T } | null> {
   const now = lib.now();
   const maxAttempts = lib.config.codeMaxAttempts;
-  const candidates = await io.findUsableCodes({ ...lookup, maxAttempts }, now);
-  for (const candidate of candidates) {
-    if (!(await io.reserveCodeAttempt(candidate.id, maxAttempts, now))) continue;
-    if (!lib.safeEqual(lib.hashCode(candidate.id, code), candidate.codeHash)) continue;
-    const granted = await io.transaction(async (tx) =>
-      (await tx.consumeCode(candidate.id, now)) ? { value: await onMatch(tx, candidate) } : null,
-    );
-    if (granted) return granted;
-  }
-  return null;
+  const candidate = await io.findUsableCode({ ...lookup, maxAttempts }, now);
+  if (!candidate) return null;
+  if (!(await io.reserveCodeAttempt(candidate.id, maxAttempts, now))) return null;
+  if (!lib.safeEqual(lib.hashCode(candidate.id, code), candidate.codeHash)) return null;
+  const holderId = (await io.findLoginEmail(candidate.address))?.userId ?? null;
+  const refused = admit ? await admit(holderId) : null;
+  if (refused !== null) return { value: refused };
+  return io.transaction(async (tx) => {
+    if (holderId !== null) await tx.lockUser(holderId);
+    if (!(await tx.consumeCode(candidate.id, now))) return null;
+    // The address may have changed hands between the read above and the lock.
+    const ownerId = (await tx.findLoginEmail(candidate.address))?.userId ?? null;
+    return { value: await onMatch(tx, candidate, ownerId !== null && ownerId === holderId ? ownerId : null) };
+  });
 }

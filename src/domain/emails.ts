@@ -4,9 +4,19 @@ import type { LoginEmail } from '../ports/entities';
 import type { CodeMessage } from '../ports/lib';
 import { canReadEverything, checkSelfOrSystem, hiddenFrom, isSelf } from './authorization';
 import { CodeInput, decode, Email, listOf, struct } from './codecs';
-import { deliverAfterAnswer, deliverCodes, prepareCode, redeemCode } from './codes';
-import { type Caller, type Deps, emit, inTransaction } from './context';
+import {
+  codeGuessLimits,
+  codeRequestLimits,
+  deliverAfterAnswer,
+  deliverCodes,
+  invalidateCodesOf,
+  prepareCode,
+  redeemCode,
+  withinSendLimit,
+} from './codes';
+import { type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
+import { firstLimitPassed, forgive, type Limit, perIpLimit } from './limits';
 
 /** At most this many addresses per request: enough for people, too few to flood mailboxes. */
 const MAX_EMAILS_PER_REQUEST = 10;
@@ -32,9 +42,16 @@ export class EmailService {
 
   /**
    * Adds unverified addresses and sends each a verify-email code. All or nothing: one address already
-   * in use (by anyone) refuses the whole request, naming it.
+   * in use (by anyone) refuses the whole request, naming it. Each address counts against per-user and
+   * per-IP limits, before the check that would reveal whether it is taken, and a user holds at most
+   * `maxUnverifiedEmailsPerUser` unverified addresses at once (SPEC §4, §7).
    */
-  async add(caller: Caller, userId: string, input: EmailListInput): Promise<Result<LoginEmail[], AccountsError>> {
+  async add(
+    caller: Caller,
+    userId: string,
+    input: EmailListInput,
+    request: RequestInfo = NO_REQUEST_INFO,
+  ): Promise<Result<LoginEmail[], AccountsError>> {
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
@@ -42,19 +59,31 @@ export class EmailService {
     if (decoded.err) return decoded;
     const addresses = [...new Set(decoded.val.emails)];
     if (!(await this.liveUserExists(userId))) return fail('NOT_FOUND');
+    const limited = await this.countAdds(userId, addresses.length, request);
+    if (limited) return limited;
+    const mayEmail = await Promise.all(addresses.map((address) => withinSendLimit(this.deps, address, request.ip)));
 
+    const { config } = lib;
     const now = lib.now();
     const added = await inTransaction(io, async (tx) => {
+      // Locked, so that parallel requests cannot both pass the cap on unverified addresses.
+      await tx.lockUser(userId);
+      const unverified = (await tx.listLoginEmails(userId)).filter((email) => email.verifiedAt === null).length;
+      if (unverified + addresses.length > config.maxUnverifiedEmailsPerUser) {
+        return fail('TOO_MANY_UNVERIFIED_EMAILS', {
+          message: `A user may hold at most ${config.maxUnverifiedEmailsPerUser} unverified addresses; verify or remove some first.`,
+        });
+      }
       const emails: LoginEmail[] = [];
       const messages: Array<CodeMessage | null> = [];
-      for (const address of addresses) {
+      for (const [position, address] of addresses.entries()) {
         const email: LoginEmail = { address, userId, verifiedAt: null, createdAt: now };
         if (!(await tx.insertLoginEmail(email))) {
           const index = decoded.val.emails.indexOf(address);
           return fail('EMAIL_TAKEN', { details: [{ path: `emails.${index}`, message: 'is already in use' }] });
         }
         emails.push(email);
-        messages.push(await prepareCode(tx, lib, { purpose: 'verify-email', address }));
+        if (mayEmail[position]) messages.push(await prepareCode(tx, lib, { purpose: 'verify-email', address }));
       }
       return Ok({ emails, messages });
     });
@@ -64,7 +93,10 @@ export class EmailService {
     return Ok(added.val.emails);
   }
 
-  /** Removes addresses of the user; a user always keeps at least one (`LAST_EMAIL`). Returns what remains. */
+  /**
+   * Removes addresses of the user; a user always keeps at least one (`LAST_EMAIL`), however many
+   * removals run at once (the user is locked first). Returns what remains.
+   */
   async remove(caller: Caller, userId: string, input: EmailListInput): Promise<Result<LoginEmail[], AccountsError>> {
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
@@ -76,6 +108,7 @@ export class EmailService {
 
     const now = lib.now();
     const remaining = await inTransaction(io, async (tx) => {
+      await tx.lockUser(userId);
       const current = await tx.listLoginEmails(userId);
       const owned = new Set(current.map((email) => email.address));
       const unknown = addresses
@@ -87,10 +120,7 @@ export class EmailService {
       if (left.length === 0) return fail('LAST_EMAIL');
       await tx.deleteLoginEmails(userId, addresses);
       // Pending codes for a removed address must not verify it or log anyone in later.
-      for (const address of addresses) {
-        await tx.invalidateCodes('verify-email', address, now);
-        await tx.invalidateCodes('login', address, now);
-      }
+      await invalidateCodesOf(tx, addresses, now);
       return Ok(left);
     });
     if (remaining.err) return remaining;
@@ -98,17 +128,34 @@ export class EmailService {
     return Ok(remaining.val);
   }
 
-  /** Verifies an address with the code sent to it. A wrong, used or expired code is `INVALID_CODE`. */
-  async verify(input: VerifyEmailInput): Promise<Result<LoginEmail, AccountsError>> {
+  /**
+   * Verifies an address with the code sent to it. A wrong, used or expired code is `INVALID_CODE`.
+   * Wrong codes count against the same per-IP limit as code logins (SPEC §4).
+   */
+  async verify(
+    input: VerifyEmailInput,
+    request: RequestInfo = NO_REQUEST_INFO,
+  ): Promise<Result<LoginEmail, AccountsError>> {
     const { io, lib } = this.deps;
     const decoded = decode(VerifyEmailInput, input);
     if (decoded.err) return decoded;
     const { email: address, code } = decoded.val;
+    const limits = codeGuessLimits(lib.config, request.ip);
+    const limited = await firstLimitPassed(this.deps, limits);
+    if (limited) return limited;
     const now = lib.now();
-    const redeemed = await redeemCode(io, lib, { purpose: 'verify-email', address }, code, async (tx) => {
-      await tx.markLoginEmailVerified(address, now);
-      return tx.findLoginEmail(address);
-    });
+    const redeemed = await redeemCode(
+      io,
+      lib,
+      { purpose: 'verify-email', address },
+      code,
+      async (tx, _code, ownerId) => {
+        if (ownerId === null) return null;
+        await tx.markLoginEmailVerified(address, now);
+        return tx.findLoginEmail(address);
+      },
+    );
+    if (redeemed) await forgive(this.deps, limits);
     const email = redeemed?.value;
     if (!email) return fail('INVALID_CODE');
     emit(lib, { type: 'email.verified', at: now, userId: email.userId, address });
@@ -117,19 +164,45 @@ export class EmailService {
 
   /**
    * Sends a new verify-email code. Answers the same whether the address is unknown, already verified,
-   * over its send limit or sent to (SPEC §4: no enumeration): only the mailbox learns the difference.
+   * over its send limit or sent to (SPEC §4: no enumeration), after the same work: a code is stored
+   * whatever the address (only an unverified one is emailed it), and the email goes out after the
+   * answer. Requests are limited per IP.
    */
-  async resendVerification(input: ResendVerificationInput): Promise<Result<void, AccountsError>> {
+  async resendVerification(
+    input: ResendVerificationInput,
+    request: RequestInfo = NO_REQUEST_INFO,
+  ): Promise<Result<void, AccountsError>> {
     const { io, lib } = this.deps;
     const decoded = decode(ResendVerificationInput, input);
     if (decoded.err) return decoded;
     const address = decoded.val.email;
+    const limited = await firstLimitPassed(this.deps, codeRequestLimits(lib.config, request.ip));
+    if (limited) return limited;
     const email = await io.findLoginEmail(address);
-    if (email && email.verifiedAt === null) {
+    if (await withinSendLimit(this.deps, address, request.ip)) {
       const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'verify-email', address }));
-      await deliverAfterAnswer(this.deps, [message]);
+      if (email && email.verifiedAt === null) await deliverAfterAnswer(this.deps, [message]);
     }
     return Ok(undefined);
+  }
+
+  /** Counts `count` new addresses against the per-user and per-IP limits on adding them. */
+  private async countAdds(
+    userId: string,
+    count: number,
+    request: RequestInfo,
+  ): Promise<Result<never, AccountsError> | null> {
+    const { config } = this.deps.lib;
+    const windowMs = config.emailAddWindowMs;
+    const limits: Limit[] = [
+      { key: `email-add:user:${userId}`, limit: config.emailAddsPerUser, windowMs },
+      ...perIpLimit(config, 'email-add', request.ip, config.emailAddsPerIp, windowMs),
+    ];
+    for (let added = 0; added < count; added++) {
+      const limited = await firstLimitPassed(this.deps, limits);
+      if (limited) return limited;
+    }
+    return null;
   }
 
   private async liveUserExists(userId: string): Promise<boolean> {

@@ -27,6 +27,11 @@ export const ERRORS = {
   INVALID_CLIENT: 'INVALID_CLIENT',
   /** A client key used against one of its access restrictions. */
   ACCESS_RESTRICTED: 'ACCESS_RESTRICTED',
+  /**
+   * A right login code for an address that hung, unverified, on an account proven by another address:
+   * the address was released from that account (pre-hijacking, SPEC §4) and can be registered now.
+   */
+  ADDRESS_RELEASED: 'ADDRESS_RELEASED',
   /** The account is banned. Only said to someone who proved the password or code. */
   ACCOUNT_DISABLED: 'ACCOUNT_DISABLED',
   /** Login needs a verified email (`requireVerifiedEmail`). */
@@ -41,6 +46,8 @@ export const ERRORS = {
   ALREADY_MEMBER: 'ALREADY_MEMBER',
   /** The current password is missing or wrong. */
   INVALID_CURRENT_PASSWORD: 'INVALID_CURRENT_PASSWORD',
+  /** The user already holds `maxUnverifiedEmailsPerUser` unverified addresses. */
+  TOO_MANY_UNVERIFIED_EMAILS: 'TOO_MANY_UNVERIFIED_EMAILS',
   /** Too many attempts; `retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** An infrastructure failure (database down…). The message never carries internals. */
@@ -76,6 +83,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   INVALID_REFRESH_TOKEN: 'The refresh token is invalid or expired.',
   INVALID_CLIENT: 'The API key is invalid.',
   ACCESS_RESTRICTED: 'The API key may not be used for this request.',
+  ADDRESS_RELEASED:
+    'This address was not verified on the account holding it, which another address proves; it has been released and can be registered now.',
   ACCOUNT_DISABLED: 'This account is disabled.',
   EMAIL_NOT_VERIFIED: 'The email address must be verified first.',
   EMAIL_TAKEN: 'This email address is already in use.',
@@ -83,6 +92,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   LAST_OWNER: 'An organization must keep at least one owner.',
   ALREADY_MEMBER: 'The user is already a member of this organization.',
   INVALID_CURRENT_PASSWORD: 'The current password is missing or wrong.',
+  TOO_MANY_UNVERIFIED_EMAILS: 'Verify or remove some of your unverified addresses first.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   INTERNAL: 'Something went wrong on our side.',
 };

@@ -1,7 +1,21 @@
+import ipaddr from 'ipaddr.js';
 import type { Result } from 'ts-results';
+import type { AccountsConfig } from '../ports/lib';
 import type { RateLimitStore } from '../ports/rate-limits';
 import type { Deps } from './context';
 import { type AccountsError, fail } from './errors';
+
+/** One limit: at most `limit` counted attempts per `windowMs` under `key`. */
+export interface Limit {
+  key: string;
+  limit: number;
+  windowMs: number;
+  /**
+   * What `forgive` does once the request proved it was no guess: `refund` (the default) gives its own
+   * attempt back, `reset` clears the counter (SPEC §7: a success resets the identifier's counter).
+   */
+  onSuccess?: 'refund' | 'reset';
+}
 
 /**
  * Counts one attempt against a limit (SPEC §7) and answers `RATE_LIMITED` (with the seconds until the
@@ -10,7 +24,7 @@ import { type AccountsError, fail } from './errors';
  */
 export async function rateLimited(
   deps: Deps,
-  limit: { key: string; limit: number; windowMs: number },
+  limit: Limit,
   store: RateLimitStore = deps.rateLimits,
 ): Promise<Result<never, AccountsError> | null> {
   const now = deps.lib.now();
@@ -18,4 +32,102 @@ export async function rateLimited(
   if (state.count <= limit.limit) return null;
   const retryAfterSeconds = Math.max(1, Math.ceil((state.resetAt.getTime() - now.getTime()) / 1000));
   return fail('RATE_LIMITED', { retryAfterSeconds });
+}
+
+/**
+ * Counts one attempt against each limit, in order, and stops at the first one passed: its
+ * `RATE_LIMITED` is the answer. The limits counted before it keep their count, which is what a
+ * refused attempt costs; those after it are not touched.
+ */
+export async function firstLimitPassed(
+  deps: Deps,
+  limits: ReadonlyArray<Limit>,
+): Promise<Result<never, AccountsError> | null> {
+  for (const limit of limits) {
+    const limited = await rateLimited(deps, limit);
+    if (limited) return limited;
+  }
+  return null;
+}
+
+/**
+ * Undoes what a request counted against each limit once it proved it was no guess (a right password,
+ * a right code), so that the counters hold failures only and an office behind one address is never
+ * locked out by its own successes. Each request gives back only its own attempt (or resets a counter
+ * keyed by what it just proved), never other requests' failures.
+ */
+export async function forgive(deps: Deps, limits: ReadonlyArray<Limit>): Promise<void> {
+  const now = deps.lib.now();
+  for (const limit of limits) {
+    if (limit.onSuccess === 'reset') await deps.rateLimits.reset(limit.key);
+    else await deps.rateLimits.hit(limit.key, limit.windowMs, now, -1);
+  }
+}
+
+/**
+ * The limits a password check counts against (SPEC §7), tightest first: failures per identifier and
+ * IP, a higher ceiling per identifier from anywhere, and failures per IP. `firstLimitPassed` stops at
+ * the first one passed, so an attacker stuck at the tight limit from one place adds nothing to the
+ * identifier's ceiling: failures from one IP cannot lock the owner out elsewhere (ASVS 6.1.1).
+ * `identifier` is what the password is checked for (`email:<address>`, `user:<id>`).
+ */
+export function passwordGuessLimits(config: AccountsConfig, identifier: string, ip: string | null): Limit[] {
+  const windowMs = config.loginFailureWindowMs;
+  const requester = ipLimitKey(config, ip);
+  const ceiling: Limit = { key: `password-guess:${identifier}`, limit: config.loginFailuresPerIdentifier, windowMs };
+  if (requester === null) return [ceiling];
+  return [
+    {
+      key: `password-guess:${identifier}|${requester}`,
+      limit: config.loginFailuresPerIdentifierAndIp,
+      windowMs,
+      onSuccess: 'reset',
+    },
+    ceiling,
+    { key: `password-guess:ip:${requester}`, limit: config.loginFailuresPerIp, windowMs },
+  ];
+}
+
+/** Successful logins of one user per window (SPEC §7: generous, but bounded). */
+export function loginSuccessLimit(config: AccountsConfig, userId: string): Limit {
+  return { key: `login-success:${userId}`, limit: config.loginSuccessesPerUser, windowMs: config.loginSuccessWindowMs };
+}
+
+/** Limits counted per requesting IP only (none when `ipLimitsWithoutAddress` skips an unknown address). */
+export function perIpLimit(
+  config: AccountsConfig,
+  name: string,
+  ip: string | null,
+  limit: number,
+  windowMs: number,
+): Limit[] {
+  const requester = ipLimitKey(config, ip);
+  return requester === null ? [] : [{ key: `${name}:ip:${requester}`, limit, windowMs }];
+}
+
+/**
+ * The part of an address that per-IP limits count (SPEC §7): an IPv4 address whole (IPv4-mapped IPv6
+ * as IPv4), an IPv6 address by its prefix of `ipv6LimitPrefixLength` bits (one subscriber usually
+ * holds a whole /64, so counting single addresses would let them rotate past every limit). A request
+ * whose address is unknown counts as `unknown` (`ipLimitsWithoutAddress: 'shared'`) or not at all
+ * (`'skip'`, null); so does one whose address does not parse.
+ */
+export function ipLimitKey(config: AccountsConfig, ip: string | null): string | null {
+  const parsed = ip === null ? null : parseAddress(ip);
+  if (parsed === null) return config.ipLimitsWithoutAddress === 'skip' ? null : 'unknown';
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const prefixLength = Math.min(128, Math.max(0, Math.floor(config.ipv6LimitPrefixLength)));
+  const bytes = parsed.toByteArray();
+  for (let bit = prefixLength; bit < 128; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
+  return `${ipaddr.fromByteArray(bytes).toString()}/${prefixLength}`;
+}
+
+function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const text = ip.trim().replace(/^\[(.*)\]$/, '$1');
+  if (!ipaddr.isValid(text)) return null;
+  const parsed = ipaddr.parse(text);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return (parsed as ipaddr.IPv6).toIPv4Address();
+  }
+  return parsed;
 }

@@ -3,7 +3,14 @@ import { Ok, type Result } from 'ts-results';
 import type { Membership, MembershipRole, Organization } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
-import { canReadEverything, forbiddenFor, hiddenFrom, roleAtLeast, roleInOrganization } from './authorization';
+import {
+  canReadEverything,
+  forbiddenFor,
+  hiddenFrom,
+  isSystemCaller,
+  roleAtLeast,
+  roleInOrganization,
+} from './authorization';
 import { decode, MembershipRoleCodec, Name, Opaque, struct } from './codecs';
 import { type Caller, type Deps, emit, inTransaction } from './context';
 import { type AccountsError, fail } from './errors';
@@ -133,7 +140,10 @@ export class OrganizationService {
     return Ok({ ...access.val.organization, ...patch });
   }
 
-  /** Owners delete the organization with its memberships, clients and their restrictions. */
+  /**
+   * Owners delete the organization with its memberships, clients and their restrictions; one that
+   * holds a `system` client only a sysadmin or a system client may delete.
+   */
   async delete(caller: Caller, organizationId: string): Promise<Result<void, AccountsError>> {
     const { io, lib } = this.deps;
     const access = await authorizeOrganizationRole(io, caller, organizationId, 'owner');
@@ -144,6 +154,12 @@ export class OrganizationService {
     // port has no row lock to close that window (see docs/decisions.md, "Cascades").
     const removed = await inTransaction(io, async (tx) => {
       const clients = await tx.listClients(organizationId);
+      // Deleting a system client is managing it (SPEC §5): only system callers may, with its organization too.
+      if (!isSystemCaller(caller) && clients.some((client) => client.roles.includes('system'))) {
+        return fail('FORBIDDEN', {
+          message: 'This organization holds a system client: only a sysadmin may delete it.',
+        });
+      }
       const memberships = await tx.listMemberships(organizationId);
       if (!(await tx.deleteOrganization(organizationId))) return fail('NOT_FOUND');
       return Ok({ clients, memberships });

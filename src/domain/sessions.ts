@@ -1,15 +1,37 @@
 import * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
-import type { PublicSession, Session, User } from '../ports/entities';
-import type { SessionRevokeReason } from '../ports/events';
+import type { LoginEmail, PublicSession, User, VerificationCode } from '../ports/entities';
+import type { LoginFailureReason, SessionRevokeReason } from '../ports/events';
 import type { Io } from '../ports/io';
 import type { AccessTokenClaims } from '../ports/lib';
 import { canReadEverything, hiddenFrom, isSelf, isSystemCaller } from './authorization';
 import { CodeInput, decode, Email, LoginState, Opaque, PasswordInput, struct } from './codecs';
-import { deliverAfterAnswer, prepareCode, redeemCode } from './codes';
+import {
+  codeGuessLimits,
+  codeRequestLimits,
+  deliverAfterAnswer,
+  invalidateCodesOf,
+  prepareCode,
+  redeemCode,
+  withinSendLimit,
+} from './codes';
 import { addMs, type Caller, type CallerUser, type Deps, emit, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
-import { rateLimited } from './limits';
+import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';
+import {
+  isUserActive,
+  type LoginContext,
+  minDate,
+  type OpenedSession,
+  openSession,
+  reportSessionLimit,
+  sessionHolds,
+  type Tokens,
+  tokensFor,
+  toPublicSession,
+} from './session-opening';
+
+export { isSessionLive, type LoginContext, type Tokens, toPublicSession } from './session-opening';
 
 export const PasswordLoginInput = struct('PasswordLoginInput', { email: Email, password: PasswordInput });
 export type PasswordLoginInput = t.TypeOf<typeof PasswordLoginInput>;
@@ -26,43 +48,17 @@ export type RefreshInput = t.TypeOf<typeof RefreshInput>;
 export const LogoutInput = struct('LogoutInput', {}, { all: t.boolean });
 export type LogoutInput = t.TypeOf<typeof LogoutInput>;
 
-/** What every successful login and refresh returns (SPEC §3). */
-export interface Tokens {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  /** Seconds until the access token expires. */
-  expiresIn: number;
-  sessionId: string;
-}
-
-/** A login's request context; `clientId` is the API client the request came through, if any. */
-export interface LoginContext extends RequestInfo {
-  clientId?: string | null;
-}
-
-export function toPublicSession(session: Session): PublicSession {
-  return {
-    id: session.id,
-    userId: session.userId,
-    clientId: session.clientId,
-    ip: session.ip,
-    userAgent: session.userAgent,
-    createdAt: session.createdAt,
-    lastUsedAt: session.lastUsedAt,
-    expiresAt: session.expiresAt,
-    idleExpiresAt: session.idleExpiresAt,
-  };
-}
-
-/** Whether a session can still be used at `now`: not revoked, neither idle- nor absolutely expired. */
-export function isSessionLive(session: Session, now: Date): boolean {
-  return session.revokedAt === null && now < session.idleExpiresAt && now < session.expiresAt;
-}
-
-function isUserActive(user: User): boolean {
-  return user.deletedAt === null && user.bannedAt === null;
-}
+/** What a proven login code grants, decided in the transaction that consumes it. */
+type CodeLoginGrant = Result<
+  {
+    userId: string;
+    address: string;
+    verified: boolean;
+    claimed: { passwordRemoved: boolean } | null;
+    opened: OpenedSession;
+  },
+  AccountsError
+>;
 
 /** Logins, token refresh, logout and access-token validation (SPEC §3, §4, §7). */
 export class SessionService {
@@ -71,8 +67,10 @@ export class SessionService {
   /**
    * Password login. An unknown address, a passwordless user and a wrong password get the same
    * `INVALID_CREDENTIALS` after the same bcrypt work (a dummy hash), so neither the answer nor its
-   * timing tells which addresses have accounts. Failures are limited per address and per IP; every
-   * attempt is counted before the password is checked, so parallel guesses cannot pass the limit.
+   * timing tells which addresses have accounts. Failures are limited per (address, IP), per address
+   * and per IP (`passwordGuessLimits`); every attempt is counted before the password is checked, so
+   * parallel guesses cannot pass a limit. The session is opened only if the user's credentials are
+   * still those the password was checked against (`openSession`).
    */
   async loginWithPassword(input: PasswordLoginInput, request: LoginContext): Promise<Result<Tokens, AccountsError>> {
     const { io, lib } = this.deps;
@@ -80,13 +78,8 @@ export class SessionService {
     if (decoded.err) return decoded;
     const { email, password } = decoded.val;
     const { config } = lib;
-    const emailKey = `login:email:${email}`;
-    const ipKey = request.ip === null ? null : `login:ip:${request.ip}`;
-    const window = config.loginFailureWindowMs;
-
-    const limited =
-      (await rateLimited(this.deps, { key: emailKey, limit: config.loginFailuresPerIdentifier, windowMs: window })) ??
-      (ipKey && (await rateLimited(this.deps, { key: ipKey, limit: config.loginFailuresPerIp, windowMs: window })));
+    const limits = passwordGuessLimits(config, `email:${email}`, request.ip);
+    const limited = await firstLimitPassed(this.deps, limits);
     if (limited) {
       this.loginFailed('password', 'rate_limited', email, request);
       return limited;
@@ -100,10 +93,7 @@ export class SessionService {
       this.loginFailed('password', 'invalid_credentials', email, request);
       return fail('INVALID_CREDENTIALS');
     }
-
-    // The password is proven: a success resets this address's counter and refunds the IP's attempt.
-    await this.deps.rateLimits.reset(emailKey);
-    if (ipKey) await this.deps.rateLimits.hit(ipKey, window, lib.now(), -1);
+    await forgive(this.deps, limits);
 
     if (user.bannedAt) {
       this.loginFailed('password', 'banned', email, request);
@@ -113,42 +103,58 @@ export class SessionService {
       this.loginFailed('password', 'email_not_verified', email, request);
       return fail('EMAIL_NOT_VERIFIED');
     }
-    if (lib.passwordNeedsRehash(user.passwordHash)) {
-      const passwordHash = await lib.hashPassword(password);
-      await io.updateUser(user.id, { passwordHash, updatedAt: lib.now() });
+    const tooMany = await rateLimited(this.deps, loginSuccessLimit(config, user.id));
+    if (tooMany) {
+      this.loginFailed('password', 'rate_limited', email, request);
+      return tooMany;
     }
-    const tokens = await io.transaction((tx) => this.openSession(tx, user, request));
-    emit(lib, {
-      type: 'login.succeeded',
-      at: lib.now(),
-      userId: user.id,
-      sessionId: tokens.sessionId,
-      method: 'password',
-      ip: request.ip,
+    // Hashed before the transaction (SPEC §8); stored only if the password checked is still the one set.
+    const upgradedHash = lib.passwordNeedsRehash(user.passwordHash) ? await lib.hashPassword(password) : null;
+    const proof = { userId: user.id, method: 'password' as const, credentialVersion: user.credentialVersion };
+    const opened = await io.transaction(async (tx) => {
+      const session = await openSession(tx, lib, proof, request);
+      if (session && upgradedHash) await tx.updateUser(user.id, { passwordHash: upgradedHash, updatedAt: lib.now() });
+      return session;
     });
-    return Ok(tokens);
+    if (!opened) {
+      this.loginFailed('password', 'credentials_changed', email, request);
+      return fail('INVALID_CREDENTIALS');
+    }
+    this.loginSucceeded(user.id, opened, 'password', request);
+    return Ok(opened.tokens);
   }
 
   /**
    * Sends a login code to a known address, bound to the caller's `state`. Always answers the same
-   * (accepted), whether the address is unknown, its user banned, over the send limit or sent to.
+   * (accepted), whether the address is unknown, its user banned, over a send limit or sent to; and
+   * after the same work: a code is stored for an unknown address too (it is never sent, so nobody can
+   * use it), and the email goes out after the answer, so timing tells nothing either (SPEC §4).
+   * Requests are limited per IP (429), sends per (address, IP) and per address (silently).
    */
-  async requestLoginCode(input: LoginCodeRequestInput, _request: RequestInfo): Promise<Result<void, AccountsError>> {
+  async requestLoginCode(input: LoginCodeRequestInput, request: RequestInfo): Promise<Result<void, AccountsError>> {
     const { io, lib } = this.deps;
     const decoded = decode(LoginCodeRequestInput, input);
     if (decoded.err) return decoded;
     const { email, state } = decoded.val;
+    const limited = await firstLimitPassed(this.deps, codeRequestLimits(lib.config, request.ip));
+    if (limited) return limited;
     const found = await io.findUserByEmail(email);
-    if (found && isUserActive(found.user)) {
+    if (await withinSendLimit(this.deps, email, request.ip)) {
       const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'login', address: email, state }));
-      await deliverAfterAnswer(this.deps, [message]);
+      if (found && isUserActive(found.user)) await deliverAfterAnswer(this.deps, [message]);
     }
     return Ok(undefined);
   }
 
   /**
-   * Exchanges a login code and the state it was requested with for a session. The code proves control
-   * of the address, so the address is marked verified in the same transaction.
+   * Exchanges a login code and the state it was requested with for a session; one request is
+   * compared against the one code bound to that state. The code proves control of the address, so
+   * the address is marked verified in the same transaction, and (SPEC §4, pre-hijacking):
+   * - when it is the account's first verified address, the password and sessions set up before by
+   *   whoever registered it stop working (`account.claimed`);
+   * - when the address is unverified on an account that another verified address proves, the login
+   *   lands nowhere: the address is released from that account (`ADDRESS_RELEASED`).
+   * Wrong codes are limited per IP, right ones per user (`loginSuccessesPerUser`).
    */
   async loginWithCode(input: CodeLoginInput, request: LoginContext): Promise<Result<Tokens, AccountsError>> {
     const { io, lib } = this.deps;
@@ -156,52 +162,90 @@ export class SessionService {
     if (decoded.err) return decoded;
     const { code, state } = decoded.val;
     // Counted before the guess, like password attempts, so parallel guesses cannot pass the limit.
-    const ipKey = request.ip === null ? null : `code-login:ip:${request.ip}`;
-    const window = lib.config.loginFailureWindowMs;
-    if (ipKey) {
-      const limited = await rateLimited(this.deps, {
-        key: ipKey,
-        limit: lib.config.codeLoginFailuresPerIp,
-        windowMs: window,
-      });
-      if (limited) {
-        this.loginFailed('code', 'rate_limited', null, request);
-        return limited;
-      }
+    const limits = codeGuessLimits(lib.config, request.ip);
+    const limited = await firstLimitPassed(this.deps, limits);
+    if (limited) {
+      this.loginFailed('code', 'rate_limited', null, request);
+      return limited;
     }
-    const now = lib.now();
-    const redeemed = await redeemCode(io, lib, { purpose: 'login', state }, code, async (tx, loginCode) => {
-      const found = await tx.findUserByEmail(loginCode.address);
-      if (!found || found.user.deletedAt) return fail('INVALID_CODE');
-      if (found.user.bannedAt) return fail('ACCOUNT_DISABLED');
-      const verified = await tx.markLoginEmailVerified(loginCode.address, now);
-      const tokens = await this.openSession(tx, found.user, request);
-      return Ok({ userId: found.user.id, address: loginCode.address, verified, tokens });
-    });
+    const redeemed = await redeemCode<CodeLoginGrant>(
+      io,
+      lib,
+      { purpose: 'login', state },
+      code,
+      (tx, loginCode, ownerId) => this.grantCodeLogin(tx, loginCode, ownerId, request),
+      async (ownerId) => (ownerId === null ? null : rateLimited(this.deps, loginSuccessLimit(lib.config, ownerId))),
+    );
     if (!redeemed) {
       this.loginFailed('code', 'invalid_code', null, request);
       return fail('INVALID_CODE');
     }
+    // A proven code gives its attempt back, so an office behind one address is never locked out.
+    await forgive(this.deps, limits);
     if (redeemed.value.err) {
-      // Every failed login is reported (SPEC §9), a proven code of a banned or deleted user included.
-      const banned = redeemed.value.val.code === 'ACCOUNT_DISABLED';
-      this.loginFailed('code', banned ? 'banned' : 'invalid_code', null, request);
+      this.loginFailed('code', codeLoginFailureReason(redeemed.value.val), null, request);
       return redeemed.value;
     }
-    const { userId, address, verified, tokens } = redeemed.value.val;
-    // A proven code gives its attempt back, so an office behind one address is never locked out.
-    if (ipKey) await this.deps.rateLimits.hit(ipKey, window, lib.now(), -1);
+    const { userId, address, verified, claimed, opened } = redeemed.value.val;
+    const now = lib.now();
+    if (claimed) {
+      emit(lib, { type: 'account.claimed', at: now, userId, address, passwordRemoved: claimed.passwordRemoved });
+      this.sessionRevoked(userId, null, 'account_claimed');
+    }
     // The code proved control of the address: that is a verification, reported like one (SPEC §9).
     if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
-    emit(lib, {
-      type: 'login.succeeded',
-      at: now,
-      userId,
-      sessionId: tokens.sessionId,
-      method: 'code',
-      ip: request.ip,
-    });
-    return Ok(tokens);
+    this.loginSucceeded(userId, opened, 'code', request);
+    return Ok(opened.tokens);
+  }
+
+  /** What a proven login code grants: runs in the transaction that consumed it, the user locked. */
+  private async grantCodeLogin(
+    tx: Io,
+    loginCode: VerificationCode,
+    ownerId: string | null,
+    request: LoginContext,
+  ): Promise<CodeLoginGrant> {
+    const { lib } = this.deps;
+    const now = lib.now();
+    const user = ownerId === null ? null : await tx.lockUser(ownerId);
+    // A code sent to an address nobody holds (any more) opens nothing.
+    if (!user || user.deletedAt) return fail('INVALID_CODE');
+    if (user.bannedAt) return fail('ACCOUNT_DISABLED');
+    const address = loginCode.address;
+    const emails = await tx.listLoginEmails(user.id);
+    const proven = emails.find((email) => email.address === address);
+    if (!proven) return fail('INVALID_CODE');
+
+    let credentialVersion = user.credentialVersion;
+    let claimed: { passwordRemoved: boolean } | null = null;
+    if (proven.verifiedAt === null) {
+      const provenElsewhere = emails.some((email) => email.verifiedAt !== null);
+      if (provenElsewhere) return this.releaseAddress(tx, user, proven);
+      // The first proof of any address of this account: whoever set its password or holds its
+      // sessions never showed they own an address, so none of it survives the one who just did.
+      credentialVersion += 1;
+      await tx.updateUser(user.id, { passwordHash: null, credentialVersion, updatedAt: now });
+      await tx.revokeUserSessions(user.id, now);
+      claimed = { passwordRemoved: user.passwordHash !== null };
+    }
+    const verified = await tx.markLoginEmailVerified(address, now);
+    const opened = await openSession(tx, lib, { userId: user.id, method: 'code', credentialVersion }, request);
+    if (!opened) return fail('INVALID_CODE');
+    return Ok({ userId: user.id, address, verified, claimed, opened });
+  }
+
+  /**
+   * The proven address hung unverified on an account that another verified address proves: whoever
+   * added it never showed they own it, so the login lands nowhere and the address goes free for its
+   * owner to register (SPEC §4: a code login never lands in an account proven by another address).
+   */
+  private async releaseAddress(tx: Io, user: User, email: LoginEmail): Promise<CodeLoginGrant> {
+    const { lib } = this.deps;
+    const now = lib.now();
+    await tx.deleteLoginEmails(user.id, [email.address]);
+    await invalidateCodesOf(tx, [email.address], now);
+    emit(lib, { type: 'email.released', at: now, userId: user.id, address: email.address, reason: 'proven_elsewhere' });
+    return fail('ADDRESS_RELEASED');
   }
 
   /**
@@ -235,7 +279,7 @@ export class SessionService {
       }
       return fail('INVALID_REFRESH_TOKEN');
     }
-    if (!found || !isSessionLive(found.session, now) || now >= stored.expiresAt || !isUserActive(found.user)) {
+    if (!found || !sessionHolds(found.session, found.user, now) || now >= stored.expiresAt) {
       return fail('INVALID_REFRESH_TOKEN');
     }
     const { session, user } = found;
@@ -254,7 +298,7 @@ export class SessionService {
       return true;
     });
     if (!rotated) return fail('INVALID_REFRESH_TOKEN');
-    return Ok(await this.tokensFor(user, session, refreshToken));
+    return Ok(await tokensFor(lib, user, session, refreshToken));
   }
 
   /** Ends the caller's current session, or all of their sessions with `{ all: true }`. */
@@ -296,8 +340,9 @@ export class SessionService {
 
   /**
    * Strict validation of an access token: signature, expiry, issuer and audience, then in one indexed
-   * lookup that the session is live and its user neither banned nor deleted. The caller gets the
-   * user's current roles, not those frozen in the token.
+   * lookup that the session is live, its user neither banned nor deleted, and the user's credentials
+   * unchanged since the session was opened. The caller gets the user's current roles, not those
+   * frozen in the token.
    */
   async authenticate(accessToken: string): Promise<Result<CallerUser, AccountsError>> {
     const { io, lib } = this.deps;
@@ -305,7 +350,7 @@ export class SessionService {
     if (!claims) return fail('INVALID_TOKEN');
     const found = await io.findSessionWithUser(claims.sid);
     if (!found || found.session.userId !== claims.sub) return fail('INVALID_TOKEN');
-    if (!isSessionLive(found.session, lib.now()) || !isUserActive(found.user)) return fail('INVALID_TOKEN');
+    if (!sessionHolds(found.session, found.user, lib.now())) return fail('INVALID_TOKEN');
     return Ok({ id: found.user.id, roles: [...found.user.roles], sessionId: found.session.id });
   }
 
@@ -318,55 +363,27 @@ export class SessionService {
     return claims ? Ok(claims) : fail('INVALID_TOKEN');
   }
 
-  /** Creates a session with its first refresh token (in the caller's transaction) and signs tokens. */
-  private async openSession(tx: Io, user: User, request: LoginContext): Promise<Tokens> {
+  private loginSucceeded(
+    userId: string,
+    opened: OpenedSession,
+    method: 'password' | 'code',
+    request: RequestInfo,
+  ): void {
     const { lib } = this.deps;
-    const now = lib.now();
-    const session: Session = {
-      id: lib.newId('session'),
-      userId: user.id,
-      clientId: request.clientId ?? null,
-      // Bounded like their columns: both come from request headers when a proxy is trusted.
-      ip: request.ip === null ? null : request.ip.slice(0, 64),
-      userAgent: request.userAgent === null ? null : request.userAgent.slice(0, 512),
-      createdAt: now,
-      lastUsedAt: now,
-      idleExpiresAt: addMs(now, lib.config.sessionIdleTtlMs),
-      expiresAt: addMs(now, lib.config.sessionAbsoluteTtlMs),
-      revokedAt: null,
-    };
-    const refreshToken = lib.newSecret();
-    await tx.insertSession(session);
-    await tx.insertRefreshToken({
-      tokenHash: lib.hashSecret(refreshToken),
-      sessionId: session.id,
-      createdAt: now,
-      expiresAt: minDate(session.idleExpiresAt, session.expiresAt),
-      consumedAt: null,
+    reportSessionLimit(lib, userId, opened);
+    emit(lib, {
+      type: 'login.succeeded',
+      at: lib.now(),
+      userId,
+      sessionId: opened.tokens.sessionId,
+      method,
+      ip: request.ip,
     });
-    return this.tokensFor(user, session, refreshToken);
-  }
-
-  private async tokensFor(user: User, session: Session, refreshToken: string): Promise<Tokens> {
-    const { lib } = this.deps;
-    const accessToken = await lib.signAccessToken({
-      userId: user.id,
-      sessionId: session.id,
-      roles: user.roles,
-      clientId: session.clientId,
-    });
-    return {
-      accessToken,
-      refreshToken,
-      tokenType: 'Bearer',
-      expiresIn: Math.floor(lib.config.accessTokenTtlMs / 1000),
-      sessionId: session.id,
-    };
   }
 
   private loginFailed(
     method: 'password' | 'code',
-    reason: 'invalid_credentials' | 'invalid_code' | 'rate_limited' | 'banned' | 'email_not_verified',
+    reason: LoginFailureReason,
     email: string | null,
     request: RequestInfo,
   ): void {
@@ -378,6 +395,9 @@ export class SessionService {
   }
 }
 
-function minDate(a: Date, b: Date): Date {
-  return a < b ? a : b;
+function codeLoginFailureReason(error: AccountsError): LoginFailureReason {
+  if (error.code === 'ACCOUNT_DISABLED') return 'banned';
+  if (error.code === 'RATE_LIMITED') return 'rate_limited';
+  if (error.code === 'ADDRESS_RELEASED') return 'address_released';
+  return 'invalid_code';
 }

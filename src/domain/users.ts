@@ -1,6 +1,7 @@
 import type * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
 import type { LoginEmail, PublicUser, User, UserRole } from '../ports/entities';
+import type { Io } from '../ports/io';
 import {
   canReadEverything,
   checkSelfOrSystem,
@@ -10,10 +11,10 @@ import {
   isSystemCaller,
 } from './authorization';
 import { decode, Email, listOf, Name, PasswordInput, struct, UserRoleCodec, weakPassword } from './codecs';
-import { deliverCodes, prepareCode } from './codes';
-import { type Caller, type Deps, emit, inTransaction, type RequestInfo } from './context';
+import { deliverCodes, invalidateCodesOf, prepareCode, withinSendLimit } from './codes';
+import { addMs, type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
-import { rateLimited } from './limits';
+import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';
 import { emitMembershipChanged } from './organizations';
 
 /** `POST /users`: registration never accepts roles (an unknown field is refused). */
@@ -69,19 +70,21 @@ export class UserService {
     }
     // Counted after the policy (a weak password is a validation failure) but before the address check,
     // so probing sign-up for taken addresses is throttled like any registration.
-    if (request.ip !== null) {
-      const limited = await rateLimited(this.deps, {
-        key: `register:ip:${request.ip}`,
-        limit: lib.config.registrationsPerIp,
-        windowMs: lib.config.registrationWindowMs,
-      });
-      if (limited) return limited;
-    }
-    if (await io.findLoginEmail(email))
-      return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
-    const passwordHash = password === undefined ? null : await lib.hashPassword(password);
-
+    const { config } = lib;
+    const limited = await firstLimitPassed(
+      this.deps,
+      perIpLimit(config, 'register', request.ip, config.registrationsPerIp, config.registrationWindowMs),
+    );
+    if (limited) return limited;
     const now = lib.now();
+    const held = await io.findLoginEmail(email);
+    // An address someone added and never proved is theirs only for a while (SPEC §4, pre-hijacking).
+    const stale =
+      held !== null && held.verifiedAt === null && held.createdAt <= addMs(now, -config.unverifiedEmailClaimAfterMs);
+    if (held && !stale) return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
+    const passwordHash = password === undefined ? null : await lib.hashPassword(password);
+    const mayEmail = await withinSendLimit(this.deps, email, request.ip);
+
     const user: User = {
       id: lib.newId('user'),
       name,
@@ -91,21 +94,52 @@ export class UserService {
       updatedAt: now,
       deletedAt: null,
       bannedAt: null,
+      credentialVersion: 0,
     };
     const loginEmail: LoginEmail = { address: email, userId: user.id, verifiedAt: null, createdAt: now };
     const created = await inTransaction(io, async (tx) => {
+      const released = held ? await this.releaseStaleAddress(tx, held.userId, email) : false;
       await tx.insertUser(user);
       // The unique index decides between two concurrent registrations of one address.
       if (!(await tx.insertLoginEmail(loginEmail))) {
         return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
       }
-      return Ok(await prepareCode(tx, lib, { purpose: 'verify-email', address: email }));
+      const message = mayEmail ? await prepareCode(tx, lib, { purpose: 'verify-email', address: email }) : null;
+      return Ok({ message, released });
     });
     if (created.err) return created;
-    await deliverCodes(lib, [created.val]);
+    await deliverCodes(lib, [created.val.message]);
+    if (held && created.val.released) {
+      emit(lib, {
+        type: 'email.released',
+        at: now,
+        userId: held.userId,
+        address: email,
+        reason: 'registered_elsewhere',
+      });
+    }
     emit(lib, { type: 'user.registered', at: now, userId: user.id });
     emit(lib, { type: 'email.added', at: now, userId: user.id, address: email });
     return Ok(toPublicUser(user, [loginEmail]));
+  }
+
+  /**
+   * Takes a stale unverified address from the account holding it (in the registering transaction,
+   * that account locked first). The release is conditional, so an owner who verifies meanwhile keeps
+   * it. An account left with no address can no longer be logged into, and its sessions end with it.
+   */
+  private async releaseStaleAddress(tx: Io, holderId: string, address: string): Promise<boolean> {
+    const { lib } = this.deps;
+    const now = lib.now();
+    const holder = await tx.lockUser(holderId);
+    const cutoff = addMs(now, 1 - lib.config.unverifiedEmailClaimAfterMs);
+    if (!(await tx.releaseUnverifiedLoginEmail(address, cutoff))) return false;
+    await invalidateCodesOf(tx, [address], now);
+    if (holder && (await tx.listLoginEmails(holderId)).length === 0) {
+      await tx.updateUser(holderId, { credentialVersion: holder.credentialVersion + 1, updatedAt: now });
+      await tx.revokeUserSessions(holderId, now);
+    }
+    return true;
   }
 
   /** Self, employees and system callers may read a user; anyone else gets NOT_FOUND. */
@@ -133,13 +167,16 @@ export class UserService {
 
   /**
    * Sets a new password. The user changing their own password must give the current one when one is
-   * set; a system caller may reset it without. Every other session of the user is revoked (the one
-   * making the change survives), so a stolen session dies with the old password.
+   * set, and those guesses are limited like password logins (per user and IP, per user, per IP); a
+   * system caller may reset it without. The change moves the user's credential version on, so every
+   * other session dies, including one whose login was checking the old password meanwhile; the
+   * session making the change survives.
    */
   async changePassword(
     caller: Caller,
     userId: string,
     input: ChangePasswordInput,
+    request: RequestInfo = NO_REQUEST_INFO,
   ): Promise<Result<void, AccountsError>> {
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
@@ -150,9 +187,14 @@ export class UserService {
     const user = await this.findLiveUser(userId);
     if (!user) return fail('NOT_FOUND');
 
-    if (isSelf(caller, userId) && user.passwordHash !== null) {
+    const self = isSelf(caller, userId);
+    if (self && user.passwordHash !== null) {
+      const limits = passwordGuessLimits(lib.config, `user:${userId}`, request.ip);
+      const limited = await firstLimitPassed(this.deps, limits);
+      if (limited) return limited;
       const proven = currentPassword !== undefined && (await lib.verifyPassword(currentPassword, user.passwordHash));
       if (!proven) return fail('INVALID_CURRENT_PASSWORD');
+      await forgive(this.deps, limits);
     }
     // The new password may equal none of the user's addresses, so it is checked against each of them.
     const emails = await io.listLoginEmails(userId);
@@ -165,11 +207,19 @@ export class UserService {
 
     const passwordHash = await lib.hashPassword(newPassword);
     const now = lib.now();
-    const keepSessionId = isSelf(caller, userId) ? (caller.user.sessionId ?? undefined) : undefined;
-    await io.transaction(async (tx) => {
-      await tx.updateUser(userId, { passwordHash, updatedAt: now });
+    const keepSessionId = self ? (caller.user.sessionId ?? undefined) : undefined;
+    const changed = await inTransaction(io, async (tx) => {
+      const current = await tx.lockUser(userId);
+      if (!current || current.deletedAt) return fail('NOT_FOUND');
+      // The current password was proven against the hash read above; a change that won meanwhile wins.
+      if (self && current.credentialVersion !== user.credentialVersion) return fail('INVALID_CURRENT_PASSWORD');
+      const credentialVersion = current.credentialVersion + 1;
+      await tx.updateUser(userId, { passwordHash, credentialVersion, updatedAt: now });
       await tx.revokeUserSessions(userId, now, keepSessionId);
+      if (keepSessionId !== undefined) await tx.setSessionCredentialVersion(keepSessionId, credentialVersion);
+      return Ok(undefined);
     });
+    if (changed.err) return changed;
     emit(lib, { type: 'password.changed', at: now, userId });
     emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_changed' });
     return Ok(undefined);
@@ -177,9 +227,9 @@ export class UserService {
 
   /**
    * Deletes an account: the user is kept as a tombstone (ids in logs and events stay meaningful), its
-   * login emails are freed, its memberships removed and every session revoked, in one transaction. The
-   * sole owner of an organization must first hand it over or delete it (`LAST_OWNER`), so no
-   * organization is left without an owner.
+   * login emails are freed (their pending codes die with them), its memberships removed and every
+   * session revoked, in one transaction. The sole owner of an organization must first hand it over or
+   * delete it (`LAST_OWNER`), so no organization is left without an owner.
    */
   async delete(caller: Caller, userId: string): Promise<Result<void, AccountsError>> {
     const { io, lib } = this.deps;
@@ -187,7 +237,7 @@ export class UserService {
     if (allowed.err) return allowed;
     const now = lib.now();
     const deleted = await inTransaction(io, async (tx) => {
-      const user = await tx.findUserById(userId);
+      const user = await tx.lockUser(userId);
       if (!user || user.deletedAt) return fail('NOT_FOUND');
       const memberships = await tx.listMembershipsOfUser(userId);
       for (const membership of memberships) {
@@ -197,7 +247,13 @@ export class UserService {
           });
         }
       }
-      await tx.updateUser(userId, { deletedAt: now, updatedAt: now });
+      const emails = await tx.listLoginEmails(userId);
+      await tx.updateUser(userId, { deletedAt: now, credentialVersion: user.credentialVersion + 1, updatedAt: now });
+      await invalidateCodesOf(
+        tx,
+        emails.map((email) => email.address),
+        now,
+      );
       await tx.deleteAllLoginEmails(userId);
       await tx.deleteMembershipsOfUser(userId);
       await tx.revokeUserSessions(userId, now);
@@ -235,20 +291,27 @@ export class UserService {
     return Ok(toPublicUser({ ...user, roles, updatedAt: now }));
   }
 
+  /**
+   * A ban revokes every session and moves the credential version on, so a login that was in flight
+   * during the ban cannot come back to life at the unban.
+   */
   private async setBanned(caller: Caller, userId: string, banned: boolean): Promise<Result<PublicUser, AccountsError>> {
     const { io, lib } = this.deps;
     if (!isSystemCaller(caller)) return forbiddenFor(caller);
-    const user = await this.findLiveUser(userId);
-    if (!user) return fail('NOT_FOUND');
     const now = lib.now();
-    const bannedAt = banned ? (user.bannedAt ?? now) : null;
-    await io.transaction(async (tx) => {
-      await tx.updateUser(userId, { bannedAt, updatedAt: now });
+    const updated = await inTransaction(io, async (tx) => {
+      const user = await tx.lockUser(userId);
+      if (!user || user.deletedAt) return fail('NOT_FOUND');
+      const bannedAt = banned ? (user.bannedAt ?? now) : null;
+      const credentialVersion = banned ? user.credentialVersion + 1 : user.credentialVersion;
+      await tx.updateUser(userId, { bannedAt, credentialVersion, updatedAt: now });
       if (banned) await tx.revokeUserSessions(userId, now);
+      return Ok({ ...user, bannedAt, credentialVersion, updatedAt: now });
     });
+    if (updated.err) return updated;
     emit(lib, { type: banned ? 'user.banned' : 'user.unbanned', at: now, userId });
     if (banned) emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_banned' });
-    return Ok(toPublicUser({ ...user, bannedAt, updatedAt: now }));
+    return Ok(toPublicUser(updated.val));
   }
 
   private async findLiveUser(userId: string): Promise<User | null> {

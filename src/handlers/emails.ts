@@ -7,7 +7,7 @@ export const addLoginEmails: Action = async (accounts, request) => {
   const userId = userIdParam(request);
   if (userId.err) return userId;
   const input = asInput<EmailListInput>(request.body);
-  return dataResponse(await accounts.emails.add(request.caller, userId.val, input), 201);
+  return dataResponse(await accounts.emails.add(request.caller, userId.val, input, request.info), 201);
 };
 
 /** `DELETE /users/:id/login-emails`: `{ emails }`; 200 with what remains, 409 `LAST_EMAIL` if nothing would. */
@@ -26,12 +26,12 @@ export const listLoginEmails: Action = async (accounts, request) => {
 };
 
 /** `POST /emails/verify`: `{ email, code }`; anyone. 400 `INVALID_CODE` for a wrong, used or expired code. */
-export const verifyEmail: Action = async (accounts, { body }) =>
-  dataResponse(await accounts.emails.verify(asInput<VerifyEmailInput>(body)));
+export const verifyEmail: Action = async (accounts, { body, info }) =>
+  dataResponse(await accounts.emails.verify(asInput<VerifyEmailInput>(body), info));
 
 /** `POST /emails/resend-verification`: `{ email }`; 202 whether or not anything was sent. */
-export const resendVerification: Action = async (accounts, { body }) =>
-  acceptedResponse(await accounts.emails.resendVerification(asInput<ResendVerificationInput>(body)));
+export const resendVerification: Action = async (accounts, { body, info }) =>
+  acceptedResponse(await accounts.emails.resendVerification(asInput<ResendVerificationInput>(body), info));
 
 export const emailRoutes: RouteDefinition[] = [
   { method: 'POST', path: '/users/:id/login-emails', body: 'json', action: addLoginEmails },

@@ -50,6 +50,9 @@ const STATUS: Record<ResponseErrorCode, number> = {
   LAST_EMAIL: 409,
   LAST_OWNER: 409,
   ALREADY_MEMBER: 409,
+  // The code was right and the address is free now: a conflict with the account that held it.
+  ADDRESS_RELEASED: 409,
+  TOO_MANY_UNVERIFIED_EMAILS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

@@ -32,7 +32,7 @@ export const changePassword: Action = async (accounts, request) => {
   const userId = userIdParam(request);
   if (userId.err) return userId;
   const input = asInput<ChangePasswordInput>(request.body);
-  return noContentResponse(await accounts.users.changePassword(request.caller, userId.val, input));
+  return noContentResponse(await accounts.users.changePassword(request.caller, userId.val, input, request.info));
 };
 
 export const userRoutes: RouteDefinition[] = [

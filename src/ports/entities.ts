@@ -8,9 +8,21 @@
 export const USER_ROLES = ['sysadmin', 'employee', 'user'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-/** Roles a client (API key) can hold. `system` may do everything. */
+/**
+ * Roles a client (API key) can hold, granted only by sysadmins and system clients (SPEC §5, §6):
+ * - `system` may do everything; only a sysadmin user or another system client may manage one.
+ * - `internal`: a first-party service of its organization. Alone, it reads that organization like a
+ *   `member` does (the organization, its memberships and clients, never a secret).
+ * - `external` (the default): a third-party integration. Alone, it reads only itself and its
+ *   restrictions; it identifies the application a login or request came through.
+ * A caller holding a user and a client gets the more privileged of the two in each organization.
+ */
 export const CLIENT_ROLES = ['system', 'internal', 'external'] as const;
 export type ClientRole = (typeof CLIENT_ROLES)[number];
+
+/** How a session was authenticated: a password, or a code emailed to one of the user's addresses. */
+export const AUTH_METHODS = ['password', 'code'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** Membership roles, lowest first: the order is used to refuse granting a role above one's own. */
 export const MEMBERSHIP_ROLES = ['member', 'admin', 'owner'] as const;
@@ -32,6 +44,13 @@ export interface User {
   updatedAt: Date;
   deletedAt: Date | null;
   bannedAt: Date | null;
+  /**
+   * Moves up by one at every change of credentials (password change or reset, ban, deletion, an
+   * account claimed by proof of its address). A session remembers the version it was opened under
+   * and is dead once they differ, so a login that was in flight while the credentials changed opens
+   * nothing usable (SPEC §3).
+   */
+  credentialVersion: number;
 }
 
 export interface LoginEmail {
@@ -115,6 +134,12 @@ export interface Session {
   /** Absolute end of the session; never moves. */
   expiresAt: Date;
   revokedAt: Date | null;
+  /** The user's `credentialVersion` when the session was opened; the session dies once it moves on. */
+  credentialVersion: number;
+  /** How the login that opened the session was authenticated; kept across refreshes. */
+  authMethod: AuthMethod;
+  /** When that login happened (`auth_time`); kept across refreshes. */
+  authenticatedAt: Date;
 }
 
 export interface RefreshToken {
@@ -161,4 +186,6 @@ export interface PublicSession {
   lastUsedAt: Date;
   expiresAt: Date;
   idleExpiresAt: Date;
+  authMethod: AuthMethod;
+  authenticatedAt: Date;
 }

@@ -22,7 +22,7 @@ export type AccountsEvent =
       type: 'login.failed';
       at: Date;
       method: 'password' | 'code';
-      reason: 'invalid_credentials' | 'invalid_code' | 'rate_limited' | 'banned' | 'email_not_verified';
+      reason: LoginFailureReason;
       /** The address tried, when the method had one (password logins). */
       email: string | null;
       ip: string | null;
@@ -33,6 +33,23 @@ export type AccountsEvent =
   | { type: 'email.added'; at: Date; userId: string; address: string }
   | { type: 'email.verified'; at: Date; userId: string; address: string }
   | { type: 'email.removed'; at: Date; userId: string; address: string }
+  /**
+   * An unverified address was taken from the account holding it: someone proved control of it by a
+   * code login while that account is proven by another address (`proven_elsewhere`), or registered
+   * it after it stayed unverified for `unverifiedEmailClaimAfterMs` (`registered_elsewhere`).
+   */
+  | {
+      type: 'email.released';
+      at: Date;
+      userId: string;
+      address: string;
+      reason: 'proven_elsewhere' | 'registered_elsewhere';
+    }
+  /**
+   * A code login proved control of the first verified address of an account: the password and the
+   * sessions set up before, by whoever registered the address, stopped working (pre-hijacking).
+   */
+  | { type: 'account.claimed'; at: Date; userId: string; address: string; passwordRemoved: boolean }
   | { type: 'email.delivery_failed'; at: Date; address: string; purpose: CodePurpose }
   | { type: 'client.created'; at: Date; clientId: string; organizationId: string }
   | { type: 'client.updated'; at: Date; clientId: string; organizationId: string }
@@ -57,6 +74,21 @@ export type SessionRevokeReason =
   | 'password_changed'
   | 'user_deleted'
   | 'user_banned'
-  | 'refresh_token_reused';
+  | 'refresh_token_reused'
+  /** The user opened more than `maxSessionsPerUser` sessions: the oldest went. */
+  | 'session_limit'
+  /** The account was claimed by a code login (see `account.claimed`). */
+  | 'account_claimed';
+
+export type LoginFailureReason =
+  | 'invalid_credentials'
+  | 'invalid_code'
+  | 'rate_limited'
+  | 'banned'
+  | 'email_not_verified'
+  /** The credentials changed while the login was in flight: it opens nothing. */
+  | 'credentials_changed'
+  /** The code was right, but its unverified address hung on an account proven by another address. */
+  | 'address_released';
 
 export type AccountsEventType = AccountsEvent['type'];

@@ -36,6 +36,13 @@ export interface Io {
   insertUser(user: User): Promise<void>;
   /** Finds a user by id, deleted ones included (the domain decides what a deleted user means). */
   findUserById(id: string): Promise<User | null>;
+  /**
+   * Reads a user, deleted ones included, like `findUserById`; inside a transaction it also locks the
+   * user's row until the transaction ends (`SELECT … FOR UPDATE` where the dialect has it), so that
+   * transactions changing one user's credentials, login emails or sessions run one after the other.
+   * Outside a transaction it is a plain read.
+   */
+  lockUser(id: string): Promise<User | null>;
   /** Finds the user owning a (normalized) login email address, with that email. */
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null>;
   /** Updates the given fields; returns false when no user has that id. */
@@ -53,14 +60,21 @@ export interface Io {
   deleteAllLoginEmails(userId: string): Promise<number>;
   /** Sets `verifiedAt` when it is still null; returns whether it changed. */
   markLoginEmailVerified(address: string, at: Date): Promise<boolean>;
+  /**
+   * Deletes the address only if it is still unverified and was added before `createdBefore`, in one
+   * conditional statement; true when it was deleted. Frees an address someone claimed without ever
+   * proving it, so its owner can register it (SPEC §4, pre-hijacking).
+   */
+  releaseUnverifiedLoginEmail(address: string, createdBefore: Date): Promise<boolean>;
 
   // --- verification codes ------------------------------------------------------------------------
   insertVerificationCode(code: VerificationCode): Promise<void>;
   /**
-   * Codes still usable at `now` (not consumed, not invalidated, not expired, fewer than
-   * `maxAttempts` attempts) matching the filter, newest first.
+   * The newest code still usable at `now` (not consumed, not invalidated, not expired, fewer than
+   * `maxAttempts` attempts) matching the filter, or null. One only: a code check is compared against
+   * one code, however many an attacker parked under the same state or address (SPEC §4, §7).
    */
-  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]>;
+  findUsableCode(filter: UsableCodeFilter, now: Date): Promise<VerificationCode | null>;
   /**
    * Atomically takes one attempt on a code: increments `attempts` only if the code is still usable
    * at `now` and has fewer than `maxAttempts` attempts. Returns whether the attempt was granted.
@@ -70,8 +84,11 @@ export interface Io {
   reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean>;
   /** Atomically marks a code consumed if it is not consumed or invalidated yet; true for the winner. */
   consumeCode(id: string, at: Date): Promise<boolean>;
-  /** Invalidates every unconsumed, not yet invalidated code of that purpose and address. */
-  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number>;
+  /**
+   * Invalidates every unconsumed, not yet invalidated code of that purpose matching the scope: by
+   * address, by state, or both (every given field must match).
+   */
+  invalidateCodes(scope: CodeScope, at: Date): Promise<number>;
   /** How many codes (any purpose) were created for the address at or after `since`. */
   countCodesSentSince(address: string, since: Date): Promise<number>;
 
@@ -90,6 +107,13 @@ export interface Io {
   revokeSession(id: string, at: Date): Promise<boolean>;
   /** Revokes every unrevoked session of a user, but `exceptSessionId`; returns how many changed. */
   revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number>;
+  /**
+   * Revokes the user's live sessions (as `listActiveSessions` counts them) beyond the `keep` newest;
+   * returns the ids it revoked, oldest first.
+   */
+  revokeOldestSessions(userId: string, keep: number, now: Date): Promise<string[]>;
+  /** Records that a session survives a change of its user's credentials (the one that made it). */
+  setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void>;
   insertRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshToken | null>;
   /** Atomically marks a refresh token consumed if it is not yet; true only for the one winner. */
@@ -143,13 +167,20 @@ export interface Io {
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number>;
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'passwordHash' | 'roles' | 'deletedAt' | 'bannedAt'>> & {
+export type UserPatch = Partial<
+  Pick<User, 'name' | 'passwordHash' | 'roles' | 'deletedAt' | 'bannedAt' | 'credentialVersion'>
+> & {
   updatedAt: Date;
 };
 
 export type ClientPatch = Partial<Pick<Client, 'name' | 'secretHash' | 'roles' | 'reqsPerSec' | 'deletedAt'>> & {
   updatedAt: Date;
 };
+
+/** Which codes `invalidateCodes` reaches: of one purpose, and of an address, a state, or both. */
+export type CodeScope =
+  | { purpose: CodePurpose; address: string; state?: string }
+  | { purpose: CodePurpose; address?: string; state: string };
 
 export interface UsableCodeFilter {
   purpose: CodePurpose;

@@ -1,4 +1,4 @@
-import type { CodePurpose, UserRole } from './entities';
+import type { AuthMethod, CodePurpose, UserRole } from './entities';
 import type { AccountsEvent } from './events';
 
 /**
@@ -23,7 +23,11 @@ export interface Lib {
 
   /** SHA-256 (hex) of a high-entropy secret (refresh tokens, client key secrets). */
   hashSecret(secret: string): string;
-  /** Hash of a verification code as stored; `codeId` salts it so equal codes hash differently. */
+  /**
+   * Hash of a verification code as stored: a keyed hash (HMAC) under a key held by the server and not
+   * in the database, so a database dump alone yields no usable code (SPEC §4). `codeId` salts it so
+   * equal codes hash differently.
+   */
   hashCode(codeId: string, code: string): string;
   /** Constant-time equality of two strings (unequal lengths answer false without leaking content). */
   safeEqual(a: string, b: string): boolean;
@@ -77,6 +81,10 @@ export interface AccessTokenInput {
   sessionId: string;
   roles: UserRole[];
   clientId: string | null;
+  /** How the session's login was authenticated (`amr`), kept across refreshes. */
+  authMethod: AuthMethod;
+  /** When that login happened (`auth_time`), kept across refreshes. */
+  authenticatedAt: Date;
 }
 
 export interface AccessTokenClaims {
@@ -91,6 +99,10 @@ export interface AccessTokenClaims {
   roles: UserRole[];
   /** Client the session was opened through, if any. */
   cid?: string;
+  /** When the session's login happened, in seconds (OpenID Connect `auth_time`). */
+  auth_time?: number;
+  /** How it was authenticated (RFC 8176 values: `pwd` for a password, `otp` for an emailed code). */
+  amr?: string[];
 }
 
 export interface JsonWebKeySet {
@@ -105,31 +117,61 @@ export interface CodeMessage {
   expiresAt: Date;
 }
 
-/** Lifetimes and limits (SPEC §3–§8). Durations are in milliseconds. */
+/** Lifetimes and limits (SPEC §3–§8). Durations are in milliseconds; windows are fixed, see `RateLimitStore`. */
 export interface AccountsConfig {
   accessTokenTtlMs: number;
   sessionIdleTtlMs: number;
   sessionAbsoluteTtlMs: number;
+  /** Live sessions per user; opening one more revokes the oldest (`session.revoked`, `session_limit`). */
+  maxSessionsPerUser: number;
   loginCodeTtlMs: number;
   verifyEmailCodeTtlMs: number;
   /** Attempts per code (the Nth wrong one invalidates it). */
   codeMaxAttempts: number;
-  /** Codes of any purpose sent to one address per `codeSendWindowMs`. */
-  codeSendLimit: number;
-  codeSendWindowMs: number;
-  /** Failed password logins per identifier (email) per window. */
-  loginFailuresPerIdentifier: number;
-  /** Failed password logins per IP per window. */
-  loginFailuresPerIp: number;
   /**
-   * Failed code logins per IP per window (`loginFailureWindowMs`). Beyond SPEC §7, which limits
-   * password logins: without it one address could guess against the codes of many accounts at once.
+   * Codes of any purpose sent to one address on behalf of one requesting IP per `codeSendWindowMs`:
+   * the tight limit, so that requests from one place cannot use up the owner's codes (SPEC §4).
    */
-  codeLoginFailuresPerIp: number;
+  codeSendLimit: number;
+  /** Codes of any purpose sent to one address per `codeSendWindowMs`, whoever asks: the ceiling. */
+  codeSendLimitPerAddress: number;
+  codeSendWindowMs: number;
+  /** Login-code requests and verification resends per IP per `codeSendWindowMs` (answered 429 past it). */
+  codeRequestsPerIp: number;
+  /**
+   * Wrong code comparisons per IP per `loginFailureWindowMs`, code logins and email verifications
+   * together: what one address can guess, whatever the number of accounts it targets.
+   */
+  codeFailuresPerIp: number;
+  /** Failed password checks per identifier (address or user) and IP per window: the tight limit. */
+  loginFailuresPerIdentifierAndIp: number;
+  /** Failed password checks per identifier per window, from anywhere: the ceiling. */
+  loginFailuresPerIdentifier: number;
+  /** Failed password checks per IP per window. */
+  loginFailuresPerIp: number;
   loginFailureWindowMs: number;
+  /** Successful logins (password or code) per user per `loginSuccessWindowMs`. */
+  loginSuccessesPerUser: number;
+  loginSuccessWindowMs: number;
   /** Registrations per IP per window. */
   registrationsPerIp: number;
   registrationWindowMs: number;
+  /** Addresses added to one user, and from one IP, per `emailAddWindowMs`. */
+  emailAddsPerUser: number;
+  emailAddsPerIp: number;
+  emailAddWindowMs: number;
+  /** Unverified login emails one user may hold at once. */
+  maxUnverifiedEmailsPerUser: number;
+  /** An address left unverified this long may be registered by someone else (pre-hijacking, SPEC §4). */
+  unverifiedEmailClaimAfterMs: number;
+  /** IPv6 addresses are counted by this prefix (a /64 is one subscriber); IPv4 by the whole address. */
+  ipv6LimitPrefixLength: number;
+  /**
+   * Per-IP limits of a request whose address is unknown (`RequestInfo.ip` null): `shared` counts all
+   * of them in one bucket per limit (fails closed), `skip` applies no per-IP limit (fails open, for
+   * server-side callers that pass no address on purpose).
+   */
+  ipLimitsWithoutAddress: 'shared' | 'skip';
   /** Refuse password and code login until the address is verified. */
   requireVerifiedEmail: boolean;
   /** Default `reqsPerSec` of new clients (-1 = unlimited). */
@@ -144,17 +186,30 @@ export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
   accessTokenTtlMs: 15 * 60_000,
   sessionIdleTtlMs: 14 * 24 * 3_600_000,
   sessionAbsoluteTtlMs: 30 * 24 * 3_600_000,
+  maxSessionsPerUser: 100,
   loginCodeTtlMs: 10 * 60_000,
   verifyEmailCodeTtlMs: 24 * 3_600_000,
   codeMaxAttempts: 5,
   codeSendLimit: 3,
+  codeSendLimitPerAddress: 10,
   codeSendWindowMs: 15 * 60_000,
-  loginFailuresPerIdentifier: 10,
+  codeRequestsPerIp: 100,
+  codeFailuresPerIp: 100,
+  loginFailuresPerIdentifierAndIp: 10,
+  loginFailuresPerIdentifier: 50,
   loginFailuresPerIp: 100,
-  codeLoginFailuresPerIp: 100,
   loginFailureWindowMs: 15 * 60_000,
+  loginSuccessesPerUser: 100,
+  loginSuccessWindowMs: 3_600_000,
   registrationsPerIp: 100,
   registrationWindowMs: 3_600_000,
+  emailAddsPerUser: 20,
+  emailAddsPerIp: 50,
+  emailAddWindowMs: 3_600_000,
+  maxUnverifiedEmailsPerUser: 10,
+  unverifiedEmailClaimAfterMs: 24 * 3_600_000,
+  ipv6LimitPrefixLength: 64,
+  ipLimitsWithoutAddress: 'shared',
   requireVerifiedEmail: false,
   defaultReqsPerSec: 10,
   clientLastUsedIntervalMs: 60_000,

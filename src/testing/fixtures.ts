@@ -74,6 +74,7 @@ export function makeUser(fields: Partial<User> = {}): User {
     updatedAt: fixtureTime(),
     deletedAt: null,
     bannedAt: null,
+    credentialVersion: 0,
     ...fields,
   };
 }
@@ -165,6 +166,9 @@ export function makeSession(fields: Partial<Session> & Pick<Session, 'userId'>):
     idleExpiresAt: fixtureTime(14 * DAY_MS),
     expiresAt: fixtureTime(30 * DAY_MS),
     revokedAt: null,
+    credentialVersion: 0,
+    authMethod: 'password',
+    authenticatedAt: fixtureTime(),
     ...fields,
   };
 }

@@ -395,7 +395,7 @@ describe('login by emailed code', () => {
   });
 
   it('limits failed code logins per IP, whatever the code, and gives a proven code its attempt back', async () => {
-    const world = makeWorld({ config: { codeLoginFailuresPerIp: 3 } });
+    const world = makeWorld({ config: { codeFailuresPerIp: 3 } });
     const alice = await signUp(world);
     const code = await requestCode(world, alice.email);
     ok(await world.accounts.sessions.loginWithCode({ code, state: STATE }, REQUEST));
@@ -431,16 +431,25 @@ describe('login by emailed code', () => {
     expect(errCode(await world.accounts.sessions.loginWithCode({ code, state: STATE }, REQUEST))).toBe('INVALID_CODE');
   });
 
-  it('a new code invalidates the earlier one', async () => {
+  it('a new code under the same state invalidates the earlier one', async () => {
     const world = makeWorld();
     const alice = await signUp(world);
     const first = await requestCode(world, alice.email);
-    const second = await requestCode(world, alice.email, 'second-state-0123456');
+    const second = await requestCode(world, alice.email);
     if (first !== second) {
       expect(errCode(await world.accounts.sessions.loginWithCode({ code: first, state: STATE }, REQUEST))).toBe(
         'INVALID_CODE',
       );
     }
+    ok(await world.accounts.sessions.loginWithCode({ code: second, state: STATE }, REQUEST));
+  });
+
+  it('a code requested under another state leaves the earlier one usable (SPEC §4)', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    const first = await requestCode(world, alice.email);
+    const second = await requestCode(world, alice.email, 'second-state-0123456');
+    ok(await world.accounts.sessions.loginWithCode({ code: first, state: STATE }, REQUEST));
     ok(await world.accounts.sessions.loginWithCode({ code: second, state: 'second-state-0123456' }, REQUEST));
   });
 
@@ -499,10 +508,8 @@ describe('login by emailed code', () => {
     const world = makeWorld();
     const alice = await signUp(world);
     const code = await requestCode(world, alice.email);
-    const [stored] = await world.io.findUsableCodes(
-      { purpose: 'login', state: STATE, maxAttempts: 5 },
-      world.clock.now(),
-    );
+    const stored = await world.io.findUsableCode({ purpose: 'login', state: STATE, maxAttempts: 5 }, world.clock.now());
+    if (!stored) throw new Error('no usable code stored');
     expect(stored.codeHash).not.toContain(code);
     expect(stored.codeHash).toBe(world.lib.hashCode(stored.id, code));
   });

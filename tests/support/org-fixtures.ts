@@ -22,6 +22,7 @@ export async function addUser(world: TestWorld, roles: UserRole[] = ['user']): P
     name: `User ${sequence}`,
     passwordHash: null,
     roles,
+    credentialVersion: 0,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,

@@ -1,8 +1,17 @@
-import { createHash, type KeyObject, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  randomInt,
+  timingSafeEqual,
+} from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
 import { customAlphabet } from 'nanoid';
-import { USER_ROLES, type UserRole } from '../../ports/entities';
+import { type AuthMethod, USER_ROLES, type UserRole } from '../../ports/entities';
 import type { AccountsEvent } from '../../ports/events';
 import {
   type AccessTokenClaims,
@@ -38,6 +47,13 @@ export interface DefaultLibOptions {
   tokens: DefaultLibTokenOptions;
   /** Digits of verification codes, 6–12. Default 6. */
   codeDigits?: number;
+  /**
+   * The key verification codes are stored under (HMAC-SHA-256), at least 32 bytes: held by the server
+   * like the token key and never in the database, so a database dump alone yields no usable code
+   * (SPEC §4). Default: derived from the token signing key with HKDF, so rotating that key also voids
+   * pending codes. Give one of its own to rotate them apart.
+   */
+  codeSecret?: string | Buffer | KeyObject;
   /**
    * Where code emails go. Default: a `ConsoleEmailer`, for development only (it prints the codes), so
    * it is required when `NODE_ENV` is `production`.
@@ -86,6 +102,7 @@ export class DefaultLib implements Lib {
   protected readonly publicJwk: Record<string, unknown> | null;
   protected readonly eventHook: ((event: AccountsEvent) => void | Promise<void>) | undefined;
   protected readonly clock: (() => Date) | undefined;
+  protected readonly codeKey: KeyObject;
   protected dummyHash: Promise<string> | undefined;
 
   /** The algorithm access tokens are signed and verified with; no other is ever accepted. */
@@ -116,6 +133,7 @@ export class DefaultLib implements Lib {
     this.verificationKey = keys.verificationKey;
     this.keyId = keys.keyId;
     this.publicJwk = keys.publicJwk;
+    this.codeKey = resolveCodeKey(options.codeSecret, keys.signingKey);
     this.eventHook = options.onEvent;
     this.clock = options.clock;
   }
@@ -152,9 +170,13 @@ export class DefaultLib implements Lib {
     return sha256(secret).toString('hex');
   }
 
-  /** SHA-256 hex of `<codeId>:<code>`: the id salts it, so equal codes never share a hash. */
+  /**
+   * HMAC-SHA-256 hex of `<codeId>:<code>` under the code key: the id salts it, so equal codes never
+   * share a hash, and without the key (never in the database) a stored hash cannot be tested against
+   * the million possible codes.
+   */
   hashCode(codeId: string, code: string): string {
-    return sha256(`${codeId}:${code}`).toString('hex');
+    return createHmac('sha256', this.codeKey).update(`${codeId}:${code}`, 'utf8').digest('hex');
   }
 
   /** Compares SHA-256 digests in constant time, so neither length nor content leaks through timing. */
@@ -246,7 +268,12 @@ export class DefaultLib implements Lib {
   async signAccessToken(claims: AccessTokenInput): Promise<string> {
     const iat = Math.floor(this.now().getTime() / 1000);
     const expiresIn = Math.floor(this.config.accessTokenTtlMs / 1000);
-    const custom: Record<string, unknown> = { sid: claims.sessionId, roles: [...claims.roles] };
+    const custom: Record<string, unknown> = {
+      sid: claims.sessionId,
+      roles: [...claims.roles],
+      auth_time: Math.floor(claims.authenticatedAt.getTime() / 1000),
+      amr: [AMR_OF[claims.authMethod]],
+    };
     if (claims.clientId !== null) custom.cid = claims.clientId;
     const jti = this.newTokenId();
     if (this.tokenAlgorithm === 'EdDSA') {
@@ -315,13 +342,17 @@ export class DefaultLib implements Lib {
   /** Keeps only well-formed claims (known roles, string ids, numeric times); null otherwise. */
   protected toAccessTokenClaims(payload: unknown): AccessTokenClaims | null {
     if (typeof payload !== 'object' || payload === null) return null;
-    const { sub, sid, jti, iat, exp, roles, cid } = payload as Record<string, unknown>;
+    const { sub, sid, jti, iat, exp, roles, cid, auth_time, amr } = payload as Record<string, unknown>;
     if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(jti)) return null;
     if (typeof iat !== 'number' || typeof exp !== 'number') return null;
     if (!Array.isArray(roles) || !roles.every(isUserRole)) return null;
     if (cid !== undefined && !isNonEmptyString(cid)) return null;
+    if (auth_time !== undefined && typeof auth_time !== 'number') return null;
+    if (amr !== undefined && !(Array.isArray(amr) && amr.every(isNonEmptyString))) return null;
     const claims: AccessTokenClaims = { sub, sid, jti, iat, exp, roles: [...roles] };
     if (cid !== undefined) claims.cid = cid;
+    if (auth_time !== undefined) claims.auth_time = auth_time;
+    if (amr !== undefined) claims.amr = [...amr];
     return claims;
   }
 
@@ -366,6 +397,23 @@ export class DefaultLib implements Lib {
   onEvent(event: AccountsEvent): void | Promise<void> {
     return this.eventHook?.(event);
   }
+}
+
+/** RFC 8176 authentication method references: a password, or a one-time code sent by email. */
+const AMR_OF: Readonly<Record<AuthMethod, string>> = Object.freeze({ password: 'pwd', code: 'otp' });
+
+/** The configured code key, or one derived from the token signing key (see `codeSecret`). */
+function resolveCodeKey(secret: string | Buffer | KeyObject | undefined, signingKey: KeyObject): KeyObject {
+  if (secret === undefined) {
+    const material =
+      signingKey.type === 'secret' ? signingKey.export() : signingKey.export({ format: 'der', type: 'pkcs8' });
+    return createSecretKey(Buffer.from(hkdfSync('sha256', material, 'accounts-module', 'verification-code-hmac', 32)));
+  }
+  const key = typeof secret === 'string' || Buffer.isBuffer(secret) ? createSecretKey(Buffer.from(secret)) : secret;
+  if (key.type !== 'secret' || (key.symmetricKeySize ?? 0) < 32) {
+    throw new RangeError('DefaultLib: codeSecret must be a secret of at least 32 bytes');
+  }
+  return key;
 }
 
 function resolvePasswordPolicy(options: PasswordOptions): Required<PasswordOptions> {

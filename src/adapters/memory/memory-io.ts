@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   AccessRestriction,
   Client,
-  CodePurpose,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -12,7 +11,7 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { ClientPatch, CodeScope, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
 import { MemoryStore } from './memory-store';
 import { Mutex } from './mutex';
 
@@ -53,6 +52,10 @@ abstract class MemoryIoBase implements Io {
   findUserById(id: string): Promise<User | null> {
     return this.run('findUserById', (store) => store.findUserById(id));
   }
+  /** One transaction runs at a time here, so reading is all a lock needs to do. */
+  lockUser(id: string): Promise<User | null> {
+    return this.run('lockUser', (store) => store.findUserById(id));
+  }
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {
     return this.run('findUserByEmail', (store) => store.findUserByEmail(address));
   }
@@ -78,12 +81,17 @@ abstract class MemoryIoBase implements Io {
   markLoginEmailVerified(address: string, at: Date): Promise<boolean> {
     return this.run('markLoginEmailVerified', (store) => store.markLoginEmailVerified(address, at));
   }
+  releaseUnverifiedLoginEmail(address: string, createdBefore: Date): Promise<boolean> {
+    return this.run('releaseUnverifiedLoginEmail', (store) =>
+      store.releaseUnverifiedLoginEmail(address, createdBefore),
+    );
+  }
 
   insertVerificationCode(code: VerificationCode): Promise<void> {
     return this.run('insertVerificationCode', (store) => store.insertVerificationCode(code));
   }
-  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]> {
-    return this.run('findUsableCodes', (store) => store.findUsableCodes(filter, now));
+  findUsableCode(filter: UsableCodeFilter, now: Date): Promise<VerificationCode | null> {
+    return this.run('findUsableCode', (store) => store.findUsableCode(filter, now));
   }
   reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean> {
     return this.run('reserveCodeAttempt', (store) => store.reserveCodeAttempt(id, maxAttempts, now));
@@ -91,8 +99,8 @@ abstract class MemoryIoBase implements Io {
   consumeCode(id: string, at: Date): Promise<boolean> {
     return this.run('consumeCode', (store) => store.consumeCode(id, at));
   }
-  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number> {
-    return this.run('invalidateCodes', (store) => store.invalidateCodes(purpose, address, at));
+  invalidateCodes(scope: CodeScope, at: Date): Promise<number> {
+    return this.run('invalidateCodes', (store) => store.invalidateCodes(scope, at));
   }
   countCodesSentSince(address: string, since: Date): Promise<number> {
     return this.run('countCodesSentSince', (store) => store.countCodesSentSince(address, since));
@@ -118,6 +126,12 @@ abstract class MemoryIoBase implements Io {
   }
   revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number> {
     return this.run('revokeUserSessions', (store) => store.revokeUserSessions(userId, at, exceptSessionId));
+  }
+  revokeOldestSessions(userId: string, keep: number, now: Date): Promise<string[]> {
+    return this.run('revokeOldestSessions', (store) => store.revokeOldestSessions(userId, keep, now));
+  }
+  setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void> {
+    return this.run('setSessionCredentialVersion', (store) => store.setSessionCredentialVersion(id, credentialVersion));
   }
   insertRefreshToken(token: RefreshToken): Promise<void> {
     return this.run('insertRefreshToken', (store) => store.insertRefreshToken(token));

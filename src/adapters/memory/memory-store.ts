@@ -1,7 +1,6 @@
 import type {
   AccessRestriction,
   Client,
-  CodePurpose,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -11,7 +10,7 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { ClientPatch, CodeScope, UsableCodeFilter, UserPatch } from '../../ports/io';
 import { copyRow, Journal, newestFirst, oldestFirst, Table } from './tables';
 
 const byId = (row: { id: string }): string => row.id;
@@ -87,12 +86,19 @@ export class MemoryStore {
     return true;
   }
 
+  releaseUnverifiedLoginEmail(address: string, createdBefore: Date): boolean {
+    const email = this.#loginEmails.get(address);
+    if (!email || email.verifiedAt !== null || email.createdAt.getTime() >= createdBefore.getTime()) return false;
+    this.#loginEmails.delete(address);
+    return true;
+  }
+
   // --- verification codes ------------------------------------------------------------------------
   insertVerificationCode(code: VerificationCode): void {
     this.#codes.insert(code.id, code);
   }
 
-  findUsableCodes(filter: UsableCodeFilter, now: Date): VerificationCode[] {
+  findUsableCode(filter: UsableCodeFilter, now: Date): VerificationCode | null {
     const matches = [...this.#codes.values()].filter(
       (code) =>
         code.purpose === filter.purpose &&
@@ -100,7 +106,7 @@ export class MemoryStore {
         (filter.state === undefined || code.state === filter.state) &&
         isUsable(code, filter.maxAttempts, now),
     );
-    return newestFirst(matches, byId).map(copyRow);
+    return copyOrNull(newestFirst(matches, byId)[0]);
   }
 
   reserveCodeAttempt(id: string, maxAttempts: number, now: Date): boolean {
@@ -117,10 +123,12 @@ export class MemoryStore {
     return true;
   }
 
-  invalidateCodes(purpose: CodePurpose, address: string, at: Date): number {
+  invalidateCodes(scope: CodeScope, at: Date): number {
     let changed = 0;
     for (const code of [...this.#codes.values()]) {
-      if (code.purpose !== purpose || code.address !== address) continue;
+      if (code.purpose !== scope.purpose) continue;
+      if (scope.address !== undefined && code.address !== scope.address) continue;
+      if (scope.state !== undefined && code.state !== scope.state) continue;
       if (code.consumedAt !== null || code.invalidatedAt !== null) continue;
       this.#codes.update(code.id, { invalidatedAt: at });
       changed++;
@@ -182,6 +190,16 @@ export class MemoryStore {
       changed++;
     }
     return changed;
+  }
+
+  revokeOldestSessions(userId: string, keep: number, now: Date): string[] {
+    const doomed = this.listActiveSessions(userId, now).slice(Math.max(0, keep)).reverse();
+    for (const session of doomed) this.#sessions.update(session.id, { revokedAt: now });
+    return doomed.map(byId);
+  }
+
+  setSessionCredentialVersion(id: string, credentialVersion: number): void {
+    this.#sessions.update(id, { credentialVersion });
   }
 
   insertRefreshToken(token: RefreshToken): void {

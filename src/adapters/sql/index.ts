@@ -11,6 +11,7 @@ export {
   type MigrateOptions,
   migrate,
   rollback,
+  SCHEMA_VERSIONS,
 } from './migrations';
 export { SqlRateLimitStore } from './rate-limit-store';
 export { SqlIo } from './sql-io';

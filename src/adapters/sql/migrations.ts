@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import { dialectOf } from './dialect';
 import * as schemaV1 from './schema-v1';
+import * as schemaV2 from './schema-v2';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -10,6 +11,7 @@ interface Migration {
 /** Every migration, oldest first. Names are stored in the version table: never rename one. */
 const MIGRATIONS: ReadonlyArray<{ name: string; migration: Migration }> = [
   { name: '20261122_001_initial', migration: schemaV1 },
+  { name: '20261202_002_credential_versions', migration: schemaV2 },
 ];
 
 /** The version table (knex's own bookkeeping, under a name that will not clash with an application's). */
@@ -170,6 +172,9 @@ export async function rollback(knex: Knex): Promise<string[]> {
   const [, undone] = (await knex.migrate.rollback(config, true)) as [number, string[]];
   return undone;
 }
+
+/** The names of every migration this version of the library ships, oldest first. */
+export const SCHEMA_VERSIONS: readonly string[] = Object.freeze(MIGRATIONS.map((entry) => entry.name));
 
 /** The name of the newest migration this version of the library ships. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].name;

@@ -1,5 +1,6 @@
 import type {
   AccessRestriction,
+  AuthMethod,
   Client,
   ClientRole,
   CodePurpose,
@@ -46,6 +47,7 @@ export const toUser = (row: Row): User => ({
   updatedAt: time(row.updated_at),
   deletedAt: timeOrNull(row.deleted_at),
   bannedAt: timeOrNull(row.banned_at),
+  credentialVersion: Number(row.credential_version ?? 0),
 });
 
 export const toLoginEmail = (row: Row): LoginEmail => ({
@@ -115,6 +117,10 @@ export const toSession = (row: Row): Session => ({
   idleExpiresAt: time(row.idle_expires_at),
   expiresAt: time(row.expires_at),
   revokedAt: timeOrNull(row.revoked_at),
+  credentialVersion: Number(row.credential_version ?? 0),
+  authMethod: (row.auth_method === 'code' ? 'code' : 'password') satisfies AuthMethod,
+  // Sessions opened before the column existed authenticated when they were created.
+  authenticatedAt: time(row.authenticated_at ?? row.created_at),
 });
 
 export const toRefreshToken = (row: Row): RefreshToken => ({
@@ -149,6 +155,7 @@ export const USER_COLUMNS = [
   'updated_at',
   'deleted_at',
   'banned_at',
+  'credential_version',
 ] as const;
 export const LOGIN_EMAIL_COLUMNS = ['address', 'user_id', 'verified_at', 'created_at'] as const;
 export const SESSION_COLUMNS = [
@@ -162,6 +169,9 @@ export const SESSION_COLUMNS = [
   'idle_expires_at',
   'expires_at',
   'revoked_at',
+  'credential_version',
+  'auth_method',
+  'authenticated_at',
 ] as const;
 export const CLIENT_COLUMNS = [
   'id',

@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import type {
   AccessRestriction,
   Client,
-  CodePurpose,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -12,7 +11,7 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { ClientPatch, CodeScope, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
 import type { SqlContext } from './context';
 import { assertUtcMysqlDates, dialectOf } from './dialect';
 import { SqlIoError } from './errors';
@@ -79,6 +78,10 @@ export class SqlIo implements Io {
     return this.run('findUserById', () => users.findUserById(this.sql, id));
   }
 
+  lockUser(id: string): Promise<User | null> {
+    return this.run('lockUser', () => users.lockUser(this.sql, id));
+  }
+
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {
     return this.run('findUserByEmail', () => users.findUserByEmail(this.sql, address));
   }
@@ -111,12 +114,18 @@ export class SqlIo implements Io {
     return this.run('markLoginEmailVerified', () => users.markLoginEmailVerified(this.sql, address, at));
   }
 
+  releaseUnverifiedLoginEmail(address: string, createdBefore: Date): Promise<boolean> {
+    return this.run('releaseUnverifiedLoginEmail', () =>
+      users.releaseUnverifiedLoginEmail(this.sql, address, createdBefore),
+    );
+  }
+
   insertVerificationCode(code: VerificationCode): Promise<void> {
     return this.run('insertVerificationCode', () => codes.insertVerificationCode(this.sql, code));
   }
 
-  findUsableCodes(filter: UsableCodeFilter, now: Date): Promise<VerificationCode[]> {
-    return this.run('findUsableCodes', () => codes.findUsableCodes(this.sql, filter, now));
+  findUsableCode(filter: UsableCodeFilter, now: Date): Promise<VerificationCode | null> {
+    return this.run('findUsableCode', () => codes.findUsableCode(this.sql, filter, now));
   }
 
   reserveCodeAttempt(id: string, maxAttempts: number, now: Date): Promise<boolean> {
@@ -127,8 +136,8 @@ export class SqlIo implements Io {
     return this.run('consumeCode', () => codes.consumeCode(this.sql, id, at));
   }
 
-  invalidateCodes(purpose: CodePurpose, address: string, at: Date): Promise<number> {
-    return this.run('invalidateCodes', () => codes.invalidateCodes(this.sql, purpose, address, at));
+  invalidateCodes(scope: CodeScope, at: Date): Promise<number> {
+    return this.run('invalidateCodes', () => codes.invalidateCodes(this.sql, scope, at));
   }
 
   countCodesSentSince(address: string, since: Date): Promise<number> {
@@ -161,6 +170,16 @@ export class SqlIo implements Io {
 
   revokeUserSessions(userId: string, at: Date, exceptSessionId?: string): Promise<number> {
     return this.run('revokeUserSessions', () => sessions.revokeUserSessions(this.sql, userId, at, exceptSessionId));
+  }
+
+  revokeOldestSessions(userId: string, keep: number, now: Date): Promise<string[]> {
+    return this.run('revokeOldestSessions', () => sessions.revokeOldestSessions(this.sql, userId, keep, now));
+  }
+
+  setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void> {
+    return this.run('setSessionCredentialVersion', () =>
+      sessions.setSessionCredentialVersion(this.sql, id, credentialVersion),
+    );
   }
 
   insertRefreshToken(token: RefreshToken): Promise<void> {

@@ -13,29 +13,32 @@ export function describeVerificationCodes(getIo: () => Io): void {
   }
 
   describe('verification codes', () => {
-    it('round-trips login and verify-email codes through findUsableCodes', async () => {
+    it('round-trips login and verify-email codes through findUsableCode', async () => {
       const io = getIo();
       const login = makeVerificationCode({ purpose: 'login', attempts: 2, expiresAt: fixtureTime(MINUTE_MS + 1) });
       const verify = makeVerificationCode({ purpose: 'verify-email', address: login.address });
       await insertCodes(login, verify);
-      const usableLogin = await io.findUsableCodes({ purpose: 'login', state: login.state!, maxAttempts: 5 }, NOW);
-      expect(usableLogin).toStrictEqual([login]);
-      const usableVerify = await io.findUsableCodes(
+      const usableLogin = await io.findUsableCode({ purpose: 'login', state: login.state!, maxAttempts: 5 }, NOW);
+      expect(usableLogin).toStrictEqual(login);
+      const usableVerify = await io.findUsableCode(
         { purpose: 'verify-email', address: login.address, maxAttempts: 5 },
         NOW,
       );
-      expect(usableVerify).toStrictEqual([verify]);
+      expect(usableVerify).toStrictEqual(verify);
       expect(verify.state).toBeNull();
+      expect(
+        await io.findUsableCode({ purpose: 'login', state: 'no-such-state-here', maxAttempts: 5 }, NOW),
+      ).toBeNull();
     });
 
-    it('lists usable codes newest first', async () => {
+    it('finds only the newest usable code, however many match', async () => {
       const address = uniqueAddress();
       const codes = [1, 3, 2].map((minute) =>
         makeVerificationCode({ purpose: 'verify-email', address, createdAt: fixtureTime(minute) }),
       );
       await insertCodes(...codes);
-      const found = await getIo().findUsableCodes({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW);
-      expect(found.map((code) => code.id)).toEqual([codes[1]!.id, codes[2]!.id, codes[0]!.id]);
+      const found = await getIo().findUsableCode({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW);
+      expect(found?.id).toBe(codes[1]!.id);
     });
 
     it('leaves out codes of another purpose, address or state', async () => {
@@ -47,13 +50,13 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const otherAddress = makeVerificationCode({ purpose: 'login', state });
       const otherPurpose = makeVerificationCode({ purpose: 'verify-email', address });
       await insertCodes(wanted, otherState, otherAddress, otherPurpose);
-      const ids = async (filter: { address?: string; state?: string }) =>
-        (await io.findUsableCodes({ purpose: 'login', maxAttempts: MAX_ATTEMPTS, ...filter }, NOW))
-          .map((code) => code.id)
-          .sort();
-      expect(await ids({ address, state })).toEqual([wanted.id]);
-      expect(await ids({ address })).toEqual([wanted.id, otherState.id].sort());
-      expect(await ids({ state })).toEqual([wanted.id, otherAddress.id].sort());
+      const found = async (filter: { address?: string; state?: string }) =>
+        (await io.findUsableCode({ purpose: 'login', maxAttempts: MAX_ATTEMPTS, ...filter }, NOW))?.id;
+      expect(await found({ address, state })).toBe(wanted.id);
+      expect(await found({ address: uniqueAddress(), state })).toBeUndefined();
+      expect(await found({ address, state: `${state}-none` })).toBeUndefined();
+      expect(await found({ address: otherAddress.address })).toBe(otherAddress.id);
+      expect(await found({ state: otherState.state! })).toBe(otherState.id);
     });
 
     it('leaves out expired, consumed, invalidated and exhausted codes', async () => {
@@ -66,8 +69,8 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const invalidated = make({ invalidatedAt: fixtureTime(1) });
       const exhausted = make({ attempts: MAX_ATTEMPTS });
       await insertCodes(usable, expiringNow, consumed, invalidated, exhausted);
-      const found = await getIo().findUsableCodes({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW);
-      expect(found).toStrictEqual([usable]);
+      const found = await getIo().findUsableCode({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW);
+      expect(found).toStrictEqual(usable);
     });
 
     it('grants attempts on a code up to maxAttempts and counts each one', async () => {
@@ -77,8 +80,8 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const granted: boolean[] = [];
       for (let attempt = 0; attempt < 4; attempt++) granted.push(await io.reserveCodeAttempt(code.id, 3, NOW));
       expect(granted).toEqual([true, true, true, false]);
-      const found = await io.findUsableCodes({ purpose: 'login', state: code.state!, maxAttempts: 10 }, NOW);
-      expect(found.map((row) => row.attempts)).toEqual([3]);
+      const found = await io.findUsableCode({ purpose: 'login', state: code.state!, maxAttempts: 10 }, NOW);
+      expect(found?.attempts).toBe(3);
     });
 
     it('grants no attempt on an expired, consumed, invalidated or unknown code', async () => {
@@ -100,8 +103,8 @@ export function describeVerificationCodes(getIo: () => Io): void {
       expect(await io.consumeCode(code.id, NOW)).toBe(false);
       expect(await io.reserveCodeAttempt(code.id, MAX_ATTEMPTS, NOW)).toBe(false);
       expect(
-        await io.findUsableCodes({ purpose: 'login', state: code.state!, maxAttempts: MAX_ATTEMPTS }, NOW),
-      ).toEqual([]);
+        await io.findUsableCode({ purpose: 'login', state: code.state!, maxAttempts: MAX_ATTEMPTS }, NOW),
+      ).toBeNull();
     });
 
     it('does not consume an invalidated or unknown code', async () => {
@@ -124,15 +127,36 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const otherAddress = makeVerificationCode({ purpose: 'login' });
       await insertCodes(usable, expired, consumed, invalidated, otherPurpose, otherAddress);
 
-      expect(await io.invalidateCodes('login', address, NOW)).toBe(2);
-      expect(await io.findUsableCodes({ purpose: 'login', address, maxAttempts: MAX_ATTEMPTS }, NOW)).toEqual([]);
+      expect(await io.invalidateCodes({ purpose: 'login', address }, NOW)).toBe(2);
+      expect(await io.findUsableCode({ purpose: 'login', address, maxAttempts: MAX_ATTEMPTS }, NOW)).toBeNull();
       expect(await io.consumeCode(usable.id, NOW)).toBe(false);
-      const stillUsable = [
-        ...(await io.findUsableCodes({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW)),
-        ...(await io.findUsableCodes({ purpose: 'login', address: otherAddress.address, maxAttempts: 5 }, NOW)),
-      ];
-      expect(stillUsable).toStrictEqual([otherPurpose, otherAddress]);
-      expect(await io.invalidateCodes('login', address, NOW)).toBe(0);
+      expect(
+        await io.findUsableCode({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW),
+      ).toStrictEqual(otherPurpose);
+      expect(
+        await io.findUsableCode({ purpose: 'login', address: otherAddress.address, maxAttempts: 5 }, NOW),
+      ).toStrictEqual(otherAddress);
+      expect(await io.invalidateCodes({ purpose: 'login', address }, NOW)).toBe(0);
+    });
+
+    it('invalidates by state whatever the address, or by address and state together', async () => {
+      const io = getIo();
+      const state = `state-${uniqueId('st')}`;
+      const first = makeVerificationCode({ purpose: 'login', state });
+      const second = makeVerificationCode({ purpose: 'login', state });
+      const sameAddressOtherState = makeVerificationCode({
+        purpose: 'login',
+        address: first.address,
+        state: `${state}-2`,
+      });
+      await insertCodes(first, second, sameAddressOtherState);
+
+      expect(await io.invalidateCodes({ purpose: 'login', address: second.address, state: `${state}-x` }, NOW)).toBe(0);
+      expect(await io.invalidateCodes({ purpose: 'verify-email', state }, NOW)).toBe(0);
+      expect(await io.invalidateCodes({ purpose: 'login', state }, NOW)).toBe(2);
+      expect(await io.consumeCode(first.id, NOW)).toBe(false);
+      expect(await io.consumeCode(second.id, NOW)).toBe(false);
+      expect(await io.consumeCode(sameAddressOtherState.id, NOW)).toBe(true);
     });
 
     it('counts the codes of every purpose created for an address at or after a moment', async () => {

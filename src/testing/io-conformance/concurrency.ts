@@ -55,7 +55,7 @@ export function describeConcurrency(getIo: () => Io): void {
       const code = makeVerificationCode();
       await io.insertVerificationCode(code);
       expect(winners(await race(() => io.reserveCodeAttempt(code.id, 5, NOW)))).toBe(5);
-      const [stored] = await io.findUsableCodes({ purpose: 'login', state: code.state!, maxAttempts: 100 }, NOW);
+      const stored = await io.findUsableCode({ purpose: 'login', state: code.state!, maxAttempts: 100 }, NOW);
       expect(stored?.attempts).toBe(5);
     });
 

@@ -40,7 +40,14 @@ describe('subclassing DefaultLib', () => {
   });
 
   test('the other methods keep the default behaviour', async () => {
-    const token = await lib.signAccessToken({ userId: 'usr_1', sessionId: 'ses_1', roles: ['user'], clientId: null });
+    const token = await lib.signAccessToken({
+      userId: 'usr_1',
+      sessionId: 'ses_1',
+      roles: ['user'],
+      clientId: null,
+      authMethod: 'password',
+      authenticatedAt: new Date(),
+    });
     expect(await new DefaultLib(options).verifyAccessToken(token)).toMatchObject({ sub: 'usr_1' });
     expect(lib.newId('user')).toMatch(/^usr_/);
   });

@@ -4,7 +4,14 @@ import { DefaultLib, generateHs256Secret, jwkThumbprint, type ManualClock } from
 import type { AccessTokenInput } from '../../../src/ports/lib';
 import { makeTestLib, signWithJose, TEST_SECRET, verifyWithJose } from './fixtures';
 
-const INPUT: AccessTokenInput = { userId: 'usr_1', sessionId: 'ses_1', roles: ['user'], clientId: 'cli_1' };
+const INPUT: AccessTokenInput = {
+  userId: 'usr_1',
+  sessionId: 'ses_1',
+  roles: ['user'],
+  clientId: 'cli_1',
+  authMethod: 'code',
+  authenticatedAt: new Date(Date.UTC(2030, 0, 1, 11, 0, 0)),
+};
 const b64json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const decodeHeader = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
 
@@ -29,6 +36,9 @@ describe('DefaultLib HS256 access tokens', () => {
       iat,
       exp: iat + 900,
       jti: expect.any(String),
+      // When and how the session's login was authenticated (OIDC auth_time, RFC 8176 amr).
+      auth_time: Math.floor(INPUT.authenticatedAt.getTime() / 1000),
+      amr: ['otp'],
     });
     expect(lib.tokenAlgorithm).toBe('HS256');
     expect(decodeHeader(token).alg).toBe('HS256');

@@ -1,5 +1,5 @@
-import type { CodePurpose, VerificationCode } from '../../../ports/entities';
-import type { UsableCodeFilter } from '../../../ports/io';
+import type { VerificationCode } from '../../../ports/entities';
+import type { CodeScope, UsableCodeFilter } from '../../../ports/io';
 import { count, countFromRow, dbTime, dbTimeOrNull, type SqlContext } from '../context';
 import { toVerificationCode } from '../rows';
 
@@ -18,11 +18,12 @@ export async function insertVerificationCode(sql: SqlContext, code: Verification
   });
 }
 
-export async function findUsableCodes(
+/** `LIMIT 1`: one code is compared per request, however many match (see `Io.findUsableCode`). */
+export async function findUsableCode(
   sql: SqlContext,
   filter: UsableCodeFilter,
   now: Date,
-): Promise<VerificationCode[]> {
+): Promise<VerificationCode | null> {
   const query = sql
     .db('verification_codes')
     .where({ purpose: filter.purpose })
@@ -33,10 +34,12 @@ export async function findUsableCodes(
     .orderBy([
       { column: 'created_at', order: 'desc' },
       { column: 'id', order: 'desc' },
-    ]);
+    ])
+    .first();
   if (filter.address !== undefined) query.where({ address: filter.address });
   if (filter.state !== undefined) query.where({ state: filter.state });
-  return (await query).map(toVerificationCode);
+  const row = await query;
+  return row ? toVerificationCode(row) : null;
 }
 
 /** The attempt counter moves in SQL, guarded by the same conditions, so parallel guesses cannot overshoot. */
@@ -67,15 +70,11 @@ export async function consumeCode(sql: SqlContext, id: string, at: Date): Promis
   return count(changed) === 1;
 }
 
-export async function invalidateCodes(
-  sql: SqlContext,
-  purpose: CodePurpose,
-  address: string,
-  at: Date,
-): Promise<number> {
-  const changed = await sql
-    .db('verification_codes')
-    .where({ purpose, address })
+export async function invalidateCodes(sql: SqlContext, scope: CodeScope, at: Date): Promise<number> {
+  const query = sql.db('verification_codes').where({ purpose: scope.purpose });
+  if (scope.address !== undefined) query.where({ address: scope.address });
+  if (scope.state !== undefined) query.where({ state: scope.state });
+  const changed = await query
     .whereNull('consumed_at')
     .whereNull('invalidated_at')
     .update({ invalidated_at: dbTime(sql, at) });

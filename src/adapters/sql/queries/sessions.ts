@@ -23,6 +23,9 @@ export async function insertSession(sql: SqlContext, session: Session): Promise<
     idle_expires_at: dbTime(sql, session.idleExpiresAt),
     expires_at: dbTime(sql, session.expiresAt),
     revoked_at: dbTimeOrNull(sql, session.revokedAt),
+    credential_version: session.credentialVersion,
+    auth_method: session.authMethod,
+    authenticated_at: dbTime(sql, session.authenticatedAt),
   });
 }
 
@@ -84,6 +87,45 @@ export async function revokeUserSessions(
   const query = sql.db('sessions').where({ user_id: userId }).whereNull('revoked_at');
   if (exceptSessionId !== undefined) query.whereNot({ id: exceptSessionId });
   return count(await query.update({ revoked_at: dbTime(sql, at) }));
+}
+
+/**
+ * The live sessions past the `keep` newest are found in one indexed read (by user, newest first) and
+ * revoked in one statement. Called while the user's row is locked (`openSession`), so two logins
+ * cannot both keep the same sessions.
+ */
+export async function revokeOldestSessions(
+  sql: SqlContext,
+  userId: string,
+  keep: number,
+  now: Date,
+): Promise<string[]> {
+  const at = dbTime(sql, now);
+  const rows: Array<{ id: unknown }> = await sql
+    .db('sessions')
+    .select('id')
+    .where({ user_id: userId })
+    .whereNull('revoked_at')
+    .where('idle_expires_at', '>', at)
+    .where('expires_at', '>', at)
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    // MySQL accepts OFFSET only after a LIMIT.
+    .limit(Number.MAX_SAFE_INTEGER)
+    .offset(Math.max(0, keep));
+  const ids = rows.map((row) => String(row.id)).reverse();
+  if (ids.length > 0) await sql.db('sessions').whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: at });
+  return ids;
+}
+
+export async function setSessionCredentialVersion(
+  sql: SqlContext,
+  id: string,
+  credentialVersion: number,
+): Promise<void> {
+  await sql.db('sessions').where({ id }).update({ credential_version: credentialVersion });
 }
 
 export async function insertRefreshToken(sql: SqlContext, token: RefreshToken): Promise<void> {

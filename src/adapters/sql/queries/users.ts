@@ -22,6 +22,7 @@ function userRow(sql: SqlContext, user: User): Row {
     updated_at: dbTime(sql, user.updatedAt),
     deleted_at: dbTimeOrNull(sql, user.deletedAt),
     banned_at: dbTimeOrNull(sql, user.bannedAt),
+    credential_version: user.credentialVersion,
   };
 }
 
@@ -31,6 +32,14 @@ export async function insertUser(sql: SqlContext, user: User): Promise<void> {
 
 export async function findUserById(sql: SqlContext, id: string): Promise<User | null> {
   const row = await sql.db('users').where({ id }).first();
+  return row ? toUser(row) : null;
+}
+
+/** `FOR UPDATE` inside a transaction; SQLite has no row locks, and needs none: its one writer runs alone. */
+export async function lockUser(sql: SqlContext, id: string): Promise<User | null> {
+  const query = sql.db('users').where({ id });
+  if (sql.inTransaction && sql.dialect !== 'sqlite') query.forUpdate();
+  const row = await query.first();
   return row ? toUser(row) : null;
 }
 
@@ -53,6 +62,7 @@ export async function updateUser(sql: SqlContext, id: string, patch: UserPatch):
   if (patch.roles !== undefined) changes.roles = rolesToDb(patch.roles);
   if (patch.deletedAt !== undefined) changes.deleted_at = dbTimeOrNull(sql, patch.deletedAt);
   if (patch.bannedAt !== undefined) changes.banned_at = dbTimeOrNull(sql, patch.bannedAt);
+  if (patch.credentialVersion !== undefined) changes.credential_version = patch.credentialVersion;
   return count(await sql.db('users').where({ id }).update(changes)) > 0;
 }
 
@@ -92,4 +102,19 @@ export async function markLoginEmailVerified(sql: SqlContext, address: string, a
     .whereNull('verified_at')
     .update({ verified_at: dbTime(sql, at) });
   return count(changed) > 0;
+}
+
+/** One conditional DELETE: an owner who verifies the address meanwhile keeps it. */
+export async function releaseUnverifiedLoginEmail(
+  sql: SqlContext,
+  address: string,
+  createdBefore: Date,
+): Promise<boolean> {
+  const deleted = await sql
+    .db('login_emails')
+    .where({ address })
+    .whereNull('verified_at')
+    .where('created_at', '<', dbTime(sql, createdBefore))
+    .delete();
+  return count(deleted) > 0;
 }
