@@ -1,4 +1,5 @@
 import { Err, Ok, type Result } from 'ts-results';
+import { MAX_FIELD_PROBLEMS } from '../domain/codecs';
 import { type AccountsError, accountsError } from '../domain/errors';
 import { type HttpErrorCode, httpError } from './errors';
 import { headerValue } from './request';
@@ -79,7 +80,9 @@ export function expectNoFields(body: unknown): Result<void, AccountsError> {
   }
   const keys = Object.keys(body);
   if (keys.length === 0) return Ok(undefined);
-  return Err(
-    accountsError('VALIDATION_FAILED', { details: keys.map((path) => ({ path, message: 'is not a known field' })) }),
-  );
+  const details = keys.slice(0, MAX_FIELD_PROBLEMS).map((path) => ({ path, message: 'is not a known field' }));
+  if (keys.length > MAX_FIELD_PROBLEMS) {
+    details.push({ path: '(more)', message: `and ${keys.length - MAX_FIELD_PROBLEMS} more problems` });
+  }
+  return Err(accountsError('VALIDATION_FAILED', { details }));
 }
