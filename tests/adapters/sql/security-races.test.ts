@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { SqlIo } from '../../../src/adapters/sql';
+import type { Caller } from '../../../src/domain/context';
+import type { Tokens } from '../../../src/domain/sessions';
+import { describeEachDb } from '../../support/databases';
+import { errCode, makeWorld, ok, REQUEST, signUp, signUpSysadmin, type TestWorld } from '../../support/setup';
+
+/**
+ * The security review's races (findings 3 and 9), on every SQL dialect: a change of credentials wins
+ * against logins in flight, and a user keeps at least one login email however many removals run at
+ * once. Each failed on the reviewed code on MariaDB and PostgreSQL.
+ */
+const RACERS = 20;
+/** Parallel logins of one account from one address must not meet the guessing limits first. */
+const ROOMY_LIMITS = { loginFailuresPerIdentifierAndIp: 1000, loginFailuresPerIdentifier: 1000 };
+
+interface Gate {
+  /** Resolves once `count` password checks are waiting at the gate. */
+  allWaiting: Promise<void>;
+  open(): void;
+}
+
+/**
+ * Holds every password login of `password` right after its bcrypt comparison, before it opens a
+ * session: the moment a login is in flight. Other checks (a password change's own) pass straight on.
+ */
+function holdPasswordChecks(world: TestWorld, password: string, count: number): Gate & { stopHolding(): void } {
+  let holding = true;
+  let waiting = 0;
+  let release!: () => void;
+  let reached!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const allWaiting = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const verify = world.lib.verifyPassword.bind(world.lib);
+  world.lib.verifyPassword = async (candidate, hash) => {
+    const matches = await verify(candidate, hash);
+    if (holding && candidate === password) {
+      waiting += 1;
+      if (waiting === count) reached();
+      await released;
+    }
+    return matches;
+  };
+  return {
+    allWaiting,
+    open: release,
+    stopHolding: () => {
+      holding = false;
+    },
+  };
+}
+
+/** Whether tokens still work in any way: strict validation or a refresh. */
+async function stillWorks(world: TestWorld, tokens: Tokens): Promise<boolean> {
+  const strict = await world.accounts.sessions.authenticate(tokens.accessToken);
+  const refreshed = await world.accounts.sessions.refresh({ refreshToken: tokens.refreshToken }, REQUEST);
+  return strict.ok || refreshed.ok;
+}
+
+describeEachDb('finding 3: an in-flight login with the old password survives a credential change', (database) => {
+  const sqlWorld = () => makeWorld({ io: new SqlIo(database().knex), config: ROOMY_LIMITS });
+  const email = () => `inflight-${randomUUID()}@example.com`;
+
+  const changes: Array<
+    [string, (world: TestWorld, alice: Awaited<ReturnType<typeof signUp>>, root: Caller) => Promise<void>]
+  > = [
+    [
+      'a password change by the user',
+      async (world, alice) => {
+        const input = { currentPassword: alice.password, newPassword: 'a brand new passphrase' };
+        ok(await world.accounts.users.changePassword(alice.caller, alice.userId, input, REQUEST));
+      },
+    ],
+    [
+      'a password reset by a sysadmin',
+      async (world, alice, root) => {
+        ok(await world.accounts.users.changePassword(root, alice.userId, { newPassword: 'a brand new passphrase' }));
+      },
+    ],
+    [
+      'a ban, even once lifted',
+      async (world, alice, root) => {
+        ok(await world.accounts.users.ban(root, alice.userId));
+        ok(await world.accounts.users.unban(root, alice.userId));
+      },
+    ],
+    [
+      'a deletion',
+      async (world, alice) => {
+        ok(await world.accounts.users.delete(alice.caller, alice.userId));
+      },
+    ],
+  ];
+
+  it.each(changes)(`no session of ${RACERS} logins held in flight survives %s`, async (_name, change) => {
+    const world = sqlWorld();
+    const root = (await signUpSysadmin(world)).caller;
+    const alice = await signUp(world, { email: email() });
+    const gate = holdPasswordChecks(world, alice.password, RACERS);
+    const logins = Array.from({ length: RACERS }, () =>
+      world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
+    );
+    await gate.allWaiting;
+    gate.stopHolding();
+    await change(world, alice, root);
+    gate.open();
+    const results = await Promise.all(logins);
+    for (const result of results) {
+      if (result.ok) expect(await stillWorks(world, result.val)).toBe(false);
+      else expect(['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED']).toContain(errCode(result));
+    }
+    expect(await stillWorks(world, alice.tokens)).toBe(change === changes[0]![1]);
+  });
+
+  it(`leaves no session of the old password alive when ${RACERS} logins race a password change`, async () => {
+    const world = sqlWorld();
+    const alice = await signUp(world, { email: email() });
+    const input = { currentPassword: alice.password, newPassword: 'a brand new passphrase' };
+    const logins = Array.from({ length: RACERS }, (_, index) =>
+      new Promise((resolve) => setTimeout(resolve, index)).then(() =>
+        world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
+      ),
+    );
+    const changed = new Promise((resolve) => setTimeout(resolve, RACERS / 2)).then(() =>
+      world.accounts.users.changePassword(alice.caller, alice.userId, input, REQUEST),
+    );
+    ok(await changed);
+    for (const result of await Promise.all(logins)) {
+      if (result.ok) expect(await stillWorks(world, result.val)).toBe(false);
+    }
+    const fresh = ok<Tokens>(
+      await world.accounts.sessions.loginWithPassword({ email: alice.email, password: input.newPassword }, REQUEST),
+    );
+    expect(await stillWorks(world, fresh)).toBe(true);
+  });
+});
+
+describeEachDb('finding 9: a user can end with no login email', (database) => {
+  it(`keeps one address when ${RACERS} removals of different addresses run at once`, async () => {
+    const world = makeWorld({ io: new SqlIo(database().knex) });
+    const alice = await signUp(world, { email: `keeper-${randomUUID()}@example.com` });
+    const others = Array.from({ length: RACERS - 1 }, (_, index) => `extra${index}-${randomUUID()}@example.com`);
+    // Written straight to storage: the API caps unverified addresses at 10 per user.
+    for (const address of others) {
+      await world.io.insertLoginEmail({
+        address,
+        userId: alice.userId,
+        verifiedAt: null,
+        createdAt: world.clock.now(),
+      });
+    }
+    const all = [alice.email, ...others];
+    const results = await Promise.all(
+      all.map((address) => world.accounts.emails.remove(alice.caller, alice.userId, { emails: [address] })),
+    );
+    expect(results.filter((result) => result.ok)).toHaveLength(RACERS - 1);
+    expect(results.filter((result) => result.err).map(errCode)).toEqual(['LAST_EMAIL']);
+    expect(await world.io.listLoginEmails(alice.userId)).toHaveLength(1);
+  });
+
+  it(`lets no more than the cap of unverified addresses in when ${RACERS} additions run at once`, async () => {
+    const world = makeWorld({ io: new SqlIo(database().knex), config: { emailAddsPerUser: 100 } });
+    const alice = await signUp(world, { email: `adder-${randomUUID()}@example.com` });
+    const results = await Promise.all(
+      Array.from({ length: RACERS }, (_, index) =>
+        world.accounts.emails.add(alice.caller, alice.userId, { emails: [`add${index}-${randomUUID()}@example.com`] }),
+      ),
+    );
+    expect(results.filter((result) => result.ok)).toHaveLength(9);
+    expect(new Set(results.filter((result) => result.err).map(errCode))).toEqual(
+      new Set(['TOO_MANY_UNVERIFIED_EMAILS']),
+    );
+    expect(await world.io.listLoginEmails(alice.userId)).toHaveLength(10);
+  });
+
+  it(`keeps at most maxSessionsPerUser live sessions when ${RACERS} logins run at once`, async () => {
+    const world = makeWorld({ io: new SqlIo(database().knex), config: { ...ROOMY_LIMITS, maxSessionsPerUser: 5 } });
+    const alice = await signUp(world, { email: `sessions-${randomUUID()}@example.com` });
+    const results = await Promise.all(
+      Array.from({ length: RACERS }, () =>
+        world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
+      ),
+    );
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(await world.io.listActiveSessions(alice.userId, world.clock.now())).toHaveLength(5);
+  });
+});
