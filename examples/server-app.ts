@@ -31,6 +31,11 @@ export interface ServerOptions {
   jwtSecret?: string;
   /** A PEM private key (RSA, EC P-256 or Ed25519), or the path of a file holding one: signs asymmetrically. */
   jwtPrivateKey?: string;
+  /**
+   * The key verification codes are stored under (HMAC, 32 bytes or more), never in the database.
+   * Default: generated once into `<dataDir>/code-secret`.
+   */
+  codeSecret?: string;
   /** A file every email is appended to as one JSON line (development). */
   devOutbox?: string;
   /** bcrypt cost; default 10. Lower only in tests. */
@@ -76,6 +81,7 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
     dataDir: env.ACCOUNTS_DATA_DIR || undefined,
     jwtSecret: env.ACCOUNTS_JWT_SECRET || undefined,
     jwtPrivateKey: env.ACCOUNTS_JWT_PRIVATE_KEY || undefined,
+    codeSecret: env.ACCOUNTS_CODE_SECRET || undefined,
     devOutbox: env.ACCOUNTS_DEV_OUTBOX || undefined,
     bcryptCost: number('ACCOUNTS_BCRYPT_COST'),
     trustProxy: TRUST_PROXY_WORDS.get(env.ACCOUNTS_TRUST_PROXY ?? '') ?? number('ACCOUNTS_TRUST_PROXY'),
@@ -94,6 +100,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await migrate(knex);
     const lib = new DefaultLib({
       tokens,
+      codeSecret:
+        options.codeSecret ?? keptSecret(dataDir, 'code-secret', 'ACCOUNTS_CODE_SECRET', 'a verification-code', log),
       passwords: options.bcryptCost === undefined ? undefined : { bcryptCost: options.bcryptCost },
       emailer: emailerFor(options),
     });
@@ -163,18 +171,33 @@ function tokenOptions(options: ServerOptions, dataDir: string, log: (line: strin
     return { privateKey: key };
   }
   if (options.jwtSecret) return { secret: options.jwtSecret };
-  const file = join(dataDir, 'jwt-secret');
+  return { secret: keptSecret(dataDir, 'jwt-secret', 'ACCOUNTS_JWT_SECRET', 'an HS256 signing', log) };
+}
+
+/**
+ * A secret generated once into `<dataDir>/<name>` (owner-only permissions) and read back at every
+ * start, so tokens and pending codes survive restarts. Never in the database: a dump alone must not
+ * hold what signs tokens or what codes are stored under.
+ */
+function keptSecret(
+  dataDir: string,
+  name: string,
+  variable: string,
+  what: string,
+  log: (line: string) => void,
+): string {
+  const file = join(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
     try {
       writeFileSync(file, `${generateHs256Secret()}\n`, { mode: 0o600, flag: 'wx' });
-      log(`Generated an HS256 signing key in ${file} (set ACCOUNTS_JWT_SECRET to use your own).`);
+      log(`Generated ${what} key in ${file} (set ${variable} to use your own).`);
     } catch (error) {
       // Another process created it first: use theirs.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-  return { secret: readFileSync(file, 'utf8').trim() };
+  return readFileSync(file, 'utf8').trim();
 }
 
 function emailerFor(options: ServerOptions): Emailer {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeContract } from './contract';
 import { expectData, expectError, PASSWORD, uniqueEmail } from './contract/target';
-import { fetchReply, httpTarget, runCli, type ServerProcess, spawnServer } from './server-process';
+import { fetchReply, httpTarget, outboxCode, runCli, type ServerProcess, spawnServer } from './server-process';
 
 /**
  * The example server as a newcomer runs it: a fresh directory, no configuration (SQLite and a
@@ -46,10 +46,12 @@ const send = (method: string, path: string, options?: Parameters<typeof fetchRep
   fetchReply(server.url, method, path, options);
 
 describe('example server on SQLite, unconfigured', () => {
-  it('keeps its database and a generated HS256 key, readable by its owner only, under ./data', () => {
+  it('keeps its database, a generated HS256 key and the key codes are stored under, owner-only, in ./data', () => {
     expect(statSync(join(directory, 'data', 'accounts.db')).isFile()).toBe(true);
     expect(statSync(join(directory, 'data', 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(directory, 'data', 'code-secret')).mode & 0o777).toBe(0o600);
     expect(server.output.some((line) => line.includes('Generated an HS256 signing key'))).toBe(true);
+    expect(server.output.some((line) => line.includes('Generated a verification-code key'))).toBe(true);
   });
 
   it('refuses a second bootstrap once the database has users', async () => {
@@ -115,16 +117,19 @@ describe('example server on SQLite, unconfigured', () => {
 });
 
 describe('example server restart', () => {
-  it('shuts down cleanly on SIGTERM and keeps its key, so tokens survive a restart', async () => {
+  it('shuts down cleanly on SIGTERM and keeps its keys, so tokens and pending codes survive a restart', async () => {
     const email = uniqueEmail('restart');
     expectData(await send('POST', '/users', { json: { name: 'Re', email, password: PASSWORD } }), 201);
     const { accessToken } = expectData(await send('POST', '/authn/password', { json: { email, password: PASSWORD } }));
+    const verifyCode = outboxCode(outbox, email, 'verify-email');
 
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(server.output).toContain('SIGTERM received: shutting down');
     server = await spawnServer({ cwd: directory, env });
     expect(server.output.some((line) => line.includes('Generated an HS256'))).toBe(false);
+    expect(server.output.some((line) => line.includes('Generated a verification-code key'))).toBe(false);
     expect(expectData(await send('GET', '/users/me', { token: accessToken })).emails[0].address).toBe(email);
+    expectData(await send('POST', '/emails/verify', { json: { email, code: verifyCode } }));
     expect(await server.stop('SIGINT')).toBe(0);
   }, 60_000);
 });
