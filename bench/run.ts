@@ -12,6 +12,7 @@ import { DefaultLib, RecordingEmailer } from '../src/adapters/lib';
 import { MemoryRateLimitStore } from '../src/adapters/memory';
 import { createKnexFromUrl, migrate, SqlIo } from '../src/adapters/sql';
 import { createAccounts } from '../src/create-accounts';
+import { enumerationTiming } from './enumeration-timing';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 
@@ -108,11 +109,24 @@ async function validation(): Promise<void> {
   await knex.destroy();
 }
 
+async function timingEnumeration(): Promise<void> {
+  console.log('\nKnown vs unknown addresses, 200 interleaved samples each (SPEC §4; security review finding 13)');
+  for (const { route, known, unknown, ratio } of await enumerationTiming()) {
+    const ms = (value: number) => `${value.toFixed(3)} ms`;
+    console.log(`  POST ${route}`);
+    console.log(`    known    p50 ${ms(known.p50).padStart(10)}   p99 ${ms(known.p99).padStart(10)}`);
+    console.log(`    unknown  p50 ${ms(unknown.p50).padStart(10)}   p99 ${ms(unknown.p99).padStart(10)}`);
+    const within = Math.abs(ratio - 1) <= 0.1;
+    console.log(`    ratio of medians ${ratio.toFixed(3)} — ${within ? 'within' : 'NOT within'} 10% (the acceptance)`);
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`accounts-module benchmarks: ${SECONDS}s per case, Node ${process.version}`);
   await jwtKeyForm();
   await keySecretHash();
   await validation();
+  await timingEnumeration();
 }
 
 main().catch((error) => {

@@ -97,17 +97,26 @@ export async function deliverCodes(lib: Lib, messages: Array<CodeMessage | null>
   }
 }
 
+/** Decides, after the answer, which prepared code emails go out (none for an unknown address). */
+export type RecipientCheck = () => Promise<Array<CodeMessage | null>>;
+
 /**
  * Code emails that are sent after the answer rather than before it. The endpoints that must not reveal
- * whether an address exists (a login-code request, a verification resend) send only for known
- * addresses; waiting for a mail transport there would make their timing tell the two apart (SPEC §4).
+ * whether an address exists (a login-code request, a verification resend) store a code for every
+ * address and answer; only then is it looked up whether the address is one to send to, and the email
+ * sent. Looking it up or waiting for a mail transport before answering would make their timing tell
+ * the two apart (SPEC §4).
  */
 export class PendingDeliveries {
   private readonly inFlight = new Set<Promise<void>>();
 
-  /** Starts delivering and returns at once; a failed delivery becomes an `email.delivery_failed` event. */
-  start(lib: Lib, messages: Array<CodeMessage | null>): void {
-    const delivery: Promise<void> = deliverCodes(lib, messages)
+  /**
+   * Starts the check and the deliveries it yields, and returns at once; a failed delivery becomes an
+   * `email.delivery_failed` event, a failed check (the database gone) is dropped like an unsent email.
+   */
+  start(lib: Lib, recipients: RecipientCheck): void {
+    const delivery: Promise<void> = recipients()
+      .then((messages) => deliverCodes(lib, messages))
       .catch(() => undefined)
       .finally(() => this.inFlight.delete(delivery));
     this.inFlight.add(delivery);
@@ -143,10 +152,13 @@ export class PendingDeliveries {
   }
 }
 
-/** Delivers in the background when the services share `PendingDeliveries` (as `Accounts` does), else inline. */
-export async function deliverAfterAnswer(deps: Deps, messages: Array<CodeMessage | null>): Promise<void> {
-  if (deps.pendingDeliveries) deps.pendingDeliveries.start(deps.lib, messages);
-  else await deliverCodes(deps.lib, messages);
+/**
+ * Checks the recipients and delivers in the background when the services share `PendingDeliveries`
+ * (as `Accounts` does), else inline before returning.
+ */
+export async function deliverAfterAnswer(deps: Deps, recipients: RecipientCheck): Promise<void> {
+  if (deps.pendingDeliveries) deps.pendingDeliveries.start(deps.lib, recipients);
+  else await deliverCodes(deps.lib, await recipients());
 }
 
 /**

@@ -165,8 +165,8 @@ export class EmailService {
   /**
    * Sends a new verify-email code. Answers the same whether the address is unknown, already verified,
    * over its send limit or sent to (SPEC §4: no enumeration), after the same work: a code is stored
-   * whatever the address (only an unverified one is emailed it), and the email goes out after the
-   * answer. Requests are limited per IP.
+   * whatever the address, and only after the answer is it looked up whether the address is one
+   * waiting for verification, and the email sent. Requests are limited per IP.
    */
   async resendVerification(
     input: ResendVerificationInput,
@@ -178,11 +178,12 @@ export class EmailService {
     const address = decoded.val.email;
     const limited = await firstLimitPassed(this.deps, codeRequestLimits(lib.config, request.ip));
     if (limited) return limited;
-    const email = await io.findLoginEmail(address);
-    if (await withinSendLimit(this.deps, address, request.ip)) {
-      const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'verify-email', address }));
-      if (email && email.verifiedAt === null) await deliverAfterAnswer(this.deps, [message]);
-    }
+    if (!(await withinSendLimit(this.deps, address, request.ip))) return Ok(undefined);
+    const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'verify-email', address }));
+    await deliverAfterAnswer(this.deps, async () => {
+      const email = await io.findLoginEmail(address);
+      return email && email.verifiedAt === null ? [message] : [];
+    });
     return Ok(undefined);
   }
 

@@ -135,7 +135,7 @@ describe('password login', () => {
     const login = () =>
       world.accounts.sessions.loginWithPassword({ email: 'v@example.com', password: STRONG_PASSWORD }, REQUEST);
     expect(errCode(await login())).toBe('EMAIL_NOT_VERIFIED');
-    ok(await world.accounts.emails.verify({ email: 'v@example.com', code: lastCode(world, 'v@example.com') }));
+    ok(await world.accounts.emails.verify({ email: 'v@example.com', code: await lastCode(world, 'v@example.com') }));
     ok(await login());
   });
 });
@@ -314,7 +314,7 @@ describe('logout and session management', () => {
 describe('login by emailed code', () => {
   async function requestCode(world: ReturnType<typeof makeWorld>, email: string, state = STATE) {
     ok(await world.accounts.sessions.requestLoginCode({ email, state }, REQUEST));
-    return lastCode(world, email, 'login');
+    return await lastCode(world, email, 'login');
   }
 
   it('logs in with the code and its state, and marks the address verified', async () => {

@@ -323,7 +323,7 @@ describe('password change', () => {
     );
     const tokens = ok<{ accessToken: string }>(
       await world.accounts.sessions.loginWithCode(
-        { code: lastCode(world, 'np@example.com', 'login'), state: 'state-state-state-1' },
+        { code: await lastCode(world, 'np@example.com', 'login'), state: 'state-state-state-1' },
         REQUEST,
       ),
     );

@@ -41,7 +41,7 @@ async function passwordLogin(email: string, password: string, ip = DEFAULT_IP): 
 
 async function codeLogin(email: string, ip: string, state = newState('login')): Promise<WireReply> {
   expect((await world.send('POST', '/authn/email', { json: { email, state }, ip })).status).toBe(202);
-  const code = lastCode(world, email, 'login');
+  const code = await lastCode(world, email, 'login');
   return world.send('POST', '/authn/code', { json: { code, state }, ip });
 }
 
@@ -236,7 +236,7 @@ describe('finding 4: account pre-hijacking through unverified addresses', () => 
     ok(
       await world.accounts.emails.verify({
         email: 'attacker@example.com',
-        code: lastCode(world, 'attacker@example.com'),
+        code: await lastCode(world, 'attacker@example.com'),
       }),
     );
     const attacker = (await passwordLogin('attacker@example.com', PASSWORD, ATTACKER_IP)).body.data;
@@ -495,7 +495,7 @@ describe('finding 15: an attacker with one IP can lock a victim out', () => {
       (await world.send('POST', '/authn/email', { json: { email: alice.email, state: victimState }, ip: VICTIM_IP }))
         .status,
     ).toBe(202);
-    const victimCode = lastCode(world, alice.email, 'login');
+    const victimCode = await lastCode(world, alice.email, 'login');
     for (let request = 0; request < 5; request++) {
       const json = { email: alice.email, state: newState(`attacker${request}`) };
       expect((await world.send('POST', '/authn/email', { json, ip: ATTACKER_IP })).status).toBe(202);
@@ -518,7 +518,7 @@ describe('also seen', () => {
     const alice = await signUp(world);
     const state = newState('old');
     expect((await world.send('POST', '/authn/email', { json: { email: alice.email, state } })).status).toBe(202);
-    const code = lastCode(world, alice.email, 'login');
+    const code = await lastCode(world, alice.email, 'login');
     expect((await world.send('DELETE', `/users/${alice.userId}`, { token: alice.tokens.accessToken })).status).toBe(
       204,
     );

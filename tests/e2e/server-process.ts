@@ -187,13 +187,60 @@ function requestWithNodeHttp(
   });
 }
 
+interface OutboxMessage {
+  to: string;
+  kind: string;
+  code: string;
+}
+
+function outboxMessages(file: string): OutboxMessage[] {
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  return lines.map((line) => JSON.parse(line) as OutboxMessage);
+}
+
 /** Reads the latest code for an address from the development outbox (`ACCOUNTS_DEV_OUTBOX`). */
 export function outboxCode(file: string, address: string, kind: 'verify-email' | 'login'): string {
-  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-  const messages = lines.map((line) => JSON.parse(line) as { to: string; kind: string; code: string });
-  const message = messages.reverse().find((entry) => entry.to === address && entry.kind === kind);
+  const message = outboxMessages(file)
+    .reverse()
+    .find((entry) => entry.to === address && entry.kind === kind);
   if (!message) throw new Error(`no ${kind} email to ${address} in ${file}`);
   return message.code;
+}
+
+const awaitedByOutbox = new Map<string, Map<string, number>>();
+
+/** Routes whose email the server sends after answering (SPEC §4: their timing must tell nothing). */
+const EMAILED_AFTER_ANSWER = new Set(['/authn/email', '/emails/resend-verification']);
+
+/**
+ * The outbox seen through requests: after a request whose email goes out after its answer, the next
+ * read of that address's code waits (up to 2 s) for a line written since the request, so it never
+ * returns the code the request replaced.
+ */
+function watchedOutbox(file: string) {
+  // Per file, not per target: a contract builds its target anew for every request.
+  const awaited = awaitedByOutbox.get(file) ?? new Map<string, number>();
+  awaitedByOutbox.set(file, awaited);
+  return {
+    before(path: string, json: unknown): void {
+      const to = (json as { email?: unknown } | undefined)?.email;
+      if (EMAILED_AFTER_ANSWER.has(path) && typeof to === 'string') {
+        awaited.set(to.trim().toLowerCase(), outboxMessages(file).length);
+      }
+    },
+    async code(address: string, kind: 'verify-email' | 'login'): Promise<string> {
+      const since = awaited.get(address);
+      if (since !== undefined) {
+        awaited.delete(address);
+        for (let waited = 0; waited < 2000; waited += 10) {
+          const fresh = outboxMessages(file).slice(since);
+          if (fresh.some((entry) => entry.to === address && entry.kind === kind)) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      return outboxCode(file, address, kind);
+    },
+  };
 }
 
 /** A contract target talking to a running server over HTTP. */
@@ -207,9 +254,13 @@ export function httpTarget(
     database?: { url: string; cwd: string };
   },
 ): ContractTarget {
+  const outbox = watchedOutbox(settings.outbox);
   return {
-    send: (method, path, options) => fetchReply(url(), method, path, options),
-    lastCode: async (address, kind) => outboxCode(settings.outbox, address, kind),
+    send: (method, path, options) => {
+      outbox.before(path, options?.json);
+      return fetchReply(url(), method, path, options);
+    },
+    lastCode: (address, kind) => outbox.code(address, kind),
     async grantRoles(email, roles) {
       if (!settings.database) throw new Error('this target has no database to grant roles in');
       const { url: databaseUrl, cwd } = settings.database;

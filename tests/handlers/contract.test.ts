@@ -35,6 +35,7 @@ const target: ContractTarget = {
     return reply;
   },
   async lastCode(address, kind) {
+    await world.accounts.settled();
     const message = [...world.emailer.sent].reverse().find((sent) => sent.to === address && sent.kind === kind);
     if (!message) throw new Error(`no ${kind} email to ${address}`);
     return message.code;

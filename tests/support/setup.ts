@@ -69,8 +69,16 @@ export function errCode(result: { ok: boolean; val: unknown }): string {
   return (result.val as { code: string }).code;
 }
 
-/** The latest code emailed to an address, for the given purpose. */
-export function lastCode(world: TestWorld, address: string, kind: 'verify-email' | 'login' = 'verify-email'): string {
+/**
+ * The latest code emailed to an address, for the given purpose, once the emails still on their way
+ * have gone out (login codes and resends are emailed after their answer).
+ */
+export async function lastCode(
+  world: TestWorld,
+  address: string,
+  kind: 'verify-email' | 'login' = 'verify-email',
+): Promise<string> {
+  await world.accounts.settled();
   const message = [...world.emailer.sent].reverse().find((m) => m.to === address && m.kind === kind);
   if (!message) throw new Error(`no ${kind} email sent to ${address}`);
   return message.code;

@@ -25,7 +25,7 @@ describeDb('sqlite', 'finding 8: pending codes can be recovered from a database 
     expect(found).toBeNull();
 
     // The server's side: with the key, the emailed code is the one stored.
-    const code = lastCode(world, email);
+    const code = await lastCode(world, email);
     expect(createHmac('sha256', 'k'.repeat(32)).update(`${id}:${code}`).digest('hex')).toBe(stored);
     expect(world.lib.hashCode(id, code)).toBe(stored);
   });

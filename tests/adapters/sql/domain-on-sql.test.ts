@@ -55,7 +55,7 @@ describeEachDb('the domain services on SqlIo', (database) => {
     await signUp(world, { email });
     const state = `state-${randomUUID()}`;
     ok(await world.accounts.sessions.requestLoginCode({ email, state }, REQUEST));
-    const code = lastCode(world, email, 'login');
+    const code = await lastCode(world, email, 'login');
     const results = await race(() => world.accounts.sessions.loginWithCode({ code, state }, REQUEST));
     expect(results.filter((result) => result.ok)).toHaveLength(1);
     expect(results.filter((result) => result.err).map(errCode)).toEqual(Array(RACERS - 1).fill('INVALID_CODE'));
