@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import bcrypt from 'bcryptjs';
 import { SqlIo } from '../../../src/adapters/sql';
 import type { Caller } from '../../../src/domain/context';
 import type { Tokens } from '../../../src/domain/sessions';
@@ -114,6 +115,45 @@ describeEachDb('finding 3: an in-flight login with the old password survives a c
       else expect(['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED']).toContain(errCode(result));
     }
     expect(await stillWorks(world, alice.tokens)).toBe(change === changes[0]![1]);
+  });
+
+  it('a login in flight never writes its upgraded old hash over a password changed meanwhile', async () => {
+    // The configured cost is above the stored one, so the login upgrades the hash after checking it.
+    const world = makeWorld({
+      io: new SqlIo(database().knex),
+      config: ROOMY_LIMITS,
+      libOptions: { passwords: { bcryptCost: 5 } },
+    });
+    const alice = await signUp(world, { email: email() });
+    await world.io.updateUser(alice.userId, {
+      passwordHash: bcrypt.hashSync(alice.password, 4),
+      updatedAt: world.clock.now(),
+    });
+    const gate = holdPasswordChecks(world, alice.password, 1);
+    const login = world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST);
+    await gate.allWaiting;
+    gate.stopHolding();
+    const newPassword = 'a brand new passphrase';
+    ok(
+      await world.accounts.users.changePassword(
+        alice.caller,
+        alice.userId,
+        { currentPassword: alice.password, newPassword },
+        REQUEST,
+      ),
+    );
+    gate.open();
+    await login;
+    const withNew = await world.accounts.sessions.loginWithPassword(
+      { email: alice.email, password: newPassword },
+      REQUEST,
+    );
+    expect(withNew.ok).toBe(true);
+    const withOld = await world.accounts.sessions.loginWithPassword(
+      { email: alice.email, password: alice.password },
+      REQUEST,
+    );
+    expect(errCode(withOld)).toBe('INVALID_CREDENTIALS');
   });
 
   it(`leaves no session of the old password alive when ${RACERS} logins race a password change`, async () => {
