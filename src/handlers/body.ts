@@ -39,21 +39,15 @@ export function parseJsonBody(
   } catch {
     return Err(httpError('INVALID_JSON'));
   }
-  let hasNul = false;
   let value: unknown;
   try {
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, (key, item) => {
-      if (key.includes('\0') || (typeof item === 'string' && item.includes('\0'))) hasNul = true;
-      return item;
-    });
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
     return Err(httpError('INVALID_JSON'));
   }
-  // PostgreSQL cannot store U+0000 in text and fails the whole query; no field has a use for it.
-  if (hasNul) {
-    return Err(
-      accountsError('VALIDATION_FAILED', { details: [{ path: '(body)', message: 'must not contain U+0000' }] }),
-    );
+  const problem = bodyProblem(value, 0);
+  if (problem !== null) {
+    return Err(accountsError('VALIDATION_FAILED', { details: [{ path: '(body)', message: problem }] }));
   }
   return Ok(value);
 }
@@ -68,6 +62,30 @@ export function isJsonContentType(contentType: string | null): boolean {
     if (name !== 'charset') return true;
     return ['utf-8', 'utf8', '"utf-8"'].includes(value);
   });
+}
+
+/**
+ * Deeper bodies are refused (400 `VALIDATION_FAILED`): no route takes more than three levels, and
+ * nothing downstream should have to walk thousands of nested arrays. (`JSON.parse` itself copes;
+ * with a reviver it ran out of stack past about 2,700 levels.)
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * What is wrong with a parsed body as a whole, or null: nesting past `MAX_JSON_DEPTH` (looked at no
+ * deeper than that, so the walk itself stays shallow), or a U+0000 in a key or string, which
+ * PostgreSQL cannot store in text (it fails the whole query) and no field has a use for.
+ */
+function bodyProblem(value: unknown, depth: number): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? 'must not contain U+0000' : null;
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth >= MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\0')) return 'must not contain U+0000';
+    const problem = bodyProblem(item, depth + 1);
+    if (problem !== null) return problem;
+  }
+  return null;
 }
 
 /**

@@ -7,13 +7,17 @@ import type { HttpHeaders } from './types';
  */
 export function headerValue(headers: HttpHeaders, name: string): string | null {
   const wanted = name.toLowerCase();
-  let value = headers[wanted];
-  if (value === undefined) {
-    const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === wanted);
-    value = key === undefined ? undefined : headers[key];
+  // Every spelling counts: `Authorization` and `authorization` in one raw header map are one header
+  // given twice, which must be refused like any repeated credential, not one of them picked.
+  const values: string[] = [];
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() !== wanted) continue;
+    const value = headers[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) values.push(...value);
+    else values.push(value);
   }
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(', ') : value;
+  return values.length === 0 ? null : values.join(', ');
 }
 
 /**

@@ -41,11 +41,16 @@ describe('parseJsonBody', () => {
     });
   });
 
-  it('refuses absurdly deep nesting as invalid JSON instead of throwing', () => {
+  it('refuses nesting past 32 levels by name, and malformed deep JSON as invalid JSON', () => {
     const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
-    const result = parseJsonBody(deep, JSON_HEADERS);
-    // V8 may parse this depth or refuse it; either way it is a value, never an exception.
-    expect(result.ok || (result.val as { code: string }).code === 'INVALID_JSON').toBe(true);
+    const refused = parseJsonBody(deep, JSON_HEADERS);
+    expect(refused.err && refused.val).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ path: '(body)', message: 'must not nest deeper than 32 levels' }],
+    });
+    expect(parseJsonBody(`${'['.repeat(32)}${']'.repeat(32)}`, JSON_HEADERS).ok).toBe(true);
+    const unclosed = parseJsonBody('['.repeat(50_000), JSON_HEADERS);
+    expect(unclosed.err && unclosed.val.code).toBe('INVALID_JSON');
   });
 
   it('ignores a leading byte-order mark', () => {

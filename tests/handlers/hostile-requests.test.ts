@@ -17,7 +17,6 @@ import {
   dumpTables,
   listTables,
   restoreTables,
-  rowCount,
   type SnapshotMask,
   snapshotDatabase,
   type TableDump,
@@ -42,10 +41,15 @@ import { ok, REQUEST, START, STRONG_PASSWORD, TEST_BCRYPT_COST, TEST_JWT_SECRET 
  *    every route, a body over the limit a 413, a non-JSON content type a 415, unparseable JSON a 400,
  *    and no body with an unknown field, a missing required field or a wrongly typed field gets a 2xx.
  *
+ * The world (users with sessions, organizations, members, clients with keys and restrictions, pending
+ * codes) is seeded once through the domain API, dumped, and the database is rewound to that dump after
+ * every request that succeeds, so real ids and credentials stay real. The clock is frozen.
+ *
  * Each failure message starts with a tag in brackets (`[5xx]`, `[db changed by a rejected request]`,
  * `[unknown field accepted]` …) so distinct failures are told apart at a glance; each family of hostile
- * input is its own test, and prototype-named fields (`constructor`, `__proto__` …) are only generated
- * by their own tests, one per name, so that known bug shows up there and nowhere else.
+ * input is its own test. Input that the code has been seen to mishandle (prototype-named fields such
+ * as `constructor` or `__proto__`, a credential header given twice under names differing in case) is
+ * generated only by its own test in `FOCUSED`, so each such failure shows up there and nowhere else.
  *
  * Reproducible: `FC_SEED=<n>` replays a run (the seed is printed on failure), `FC_SCALE=<x>` multiplies
  * the number of requests of every family, `HOSTILE_TRACE=1` prints one line per request.
@@ -192,26 +196,6 @@ const FIELD_TYPES: Record<FieldKind, 'string' | 'number' | 'boolean' | 'array'> 
   restrictions: 'array',
   ids: 'array',
 };
-
-/**
- * Successful requests that only add things (a user, an organization, a session, a code): the seeded
- * world stays as it was. After any other success (a deletion, a logout, a rotated key, a changed
- * role…) the database is rewound to the seeded world, so "valid" credentials and ids stay valid.
- */
-const KEEPS_WORLD = new Set([
-  'POST /users',
-  'POST /emails/verify',
-  'POST /emails/resend-verification',
-  'POST /authn/password',
-  'POST /authn/email',
-  'POST /authn/code',
-  'POST /organizations',
-  'POST /organizations/:id/memberships',
-  'POST /organizations/:id/clients',
-  'POST /users/:id/login-emails',
-]);
-/** Past this many rows the database is rewound too (snapshots stay small and cheap). */
-const MAX_ROWS = 500;
 
 /** Documented status of every error code (HTTP.md), and the one per-route override. */
 const DOCUMENTED_STATUS: Record<string, number> = {
@@ -410,7 +394,7 @@ function lastCodeTo(emailer: RecordingEmailer, address: string, kind: 'verify-em
   return message.code;
 }
 
-/** Seeds the world through the domain API (the only direct write: none). */
+/** Seeds the world through the domain API only: no row is written behind the services' back. */
 async function seedWorld(suite: Suite): Promise<World> {
   const { accounts, emailer, lib } = suite;
   const addressOf = (name: string) => `${name}@example.com`;
@@ -1114,9 +1098,9 @@ async function exercise(suite: Suite, spec: HostileRequest): Promise<void> {
   if (response.status < 300)
     problems.push(...reasonsToRefuse(route, request, auth, key).map((reason) => `${reason} → ${response.status}`));
 
-  const worldChanged =
-    response.status < 300 && request.method.toUpperCase() !== 'GET' && !(route !== null && KEEPS_WORLD.has(route.key));
-  if (worldChanged || rowCount(after) > MAX_ROWS) await rewind(suite);
+  // A success may change anything (a login by code even revokes the sessions of a pre-hijacked
+  // account): rewinding after each one keeps every "valid" credential and id of `world` valid.
+  if (response.status < 300 && request.method.toUpperCase() !== 'GET') await rewind(suite);
 
   if (problems.length > 0) {
     throw new Error(
@@ -1142,7 +1126,7 @@ function weighted<T>(...choices: { weight: number; arbitrary: fc.Arbitrary<T> }[
 }
 const rarely = weighted({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
 
-/** Keys that are not Object.prototype members: those have their own tests (see the header comment). */
+/** Keys that are not Object.prototype members: those have their own tests (`FOCUSED`). */
 const plainKey = fc.string({ maxLength: 12 }).filter((key) => !(key in Object.prototype));
 const PROTOTYPE_KEYS = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'] as const;
 
@@ -2283,6 +2267,7 @@ function hostileSuite(kind: DbKind): void {
     }, 60_000);
 
     afterAll(() => {
+      if (suite === undefined) return;
       const statuses = [...suite.stats.statuses]
         .sort(([a], [b]) => a - b)
         .map(([status, count]) => `${status}×${count}`);
@@ -2322,7 +2307,8 @@ function hostileSuite(kind: DbKind): void {
       expect(count((status) => status < 300)).toBeGreaterThan(suite.stats.requests * 0.03);
       expect(count((status) => status === 401)).toBeGreaterThan(0);
       expect(count((status) => status === 404)).toBeGreaterThan(0);
-      expect(count((status) => status === 409)).toBeGreaterThan(0);
+      // Conflicts come from the near misses; a scaled-down run (FC_SCALE < 1) may have too few.
+      if (suite.stats.requests >= 1000) expect(count((status) => status === 409)).toBeGreaterThan(0);
     });
   });
 }
