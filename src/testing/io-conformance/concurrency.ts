@@ -59,6 +59,20 @@ export function describeConcurrency(getIo: () => Io): void {
       expect(stored?.attempts).toBe(5);
     });
 
+    it(`runs ${RACERS} parallel transactions that lock one user one after the other`, async () => {
+      const io = getIo();
+      const user = makeUser({ credentialVersion: 0 });
+      await io.insertUser(user);
+      // Read, then write what was read plus one: only a lock that serializes them loses no increment.
+      await race(() =>
+        io.transaction(async (tx) => {
+          const locked = await tx.lockUser(user.id);
+          await tx.updateUser(user.id, { credentialVersion: (locked?.credentialVersion ?? 0) + 1, updatedAt: NOW });
+        }),
+      );
+      expect((await io.findUserById(user.id))?.credentialVersion).toBe(RACERS);
+    });
+
     it(`lets exactly one of ${RACERS} parallel inserts of one membership through`, async () => {
       const io = getIo();
       const organization = makeOrganization();

@@ -121,6 +121,43 @@ export function describeSessionsAndRefreshTokens(getIo: () => Io): void {
     });
   });
 
+  describe('session limits and credential versions', () => {
+    it('revokes the live sessions beyond the newest ones kept, oldest first, and leaves dead ones alone', async () => {
+      const io = getIo();
+      const userId = await insertUser();
+      const otherUserId = await insertUser();
+      const now = fixtureTime(HOUR_MS);
+      const live = [1, 2, 3, 4].map((minute) => makeSession({ userId, createdAt: fixtureTime(minute * 60_000) }));
+      const revoked = makeSession({ userId, createdAt: fixtureTime(0), revokedAt: fixtureTime(1) });
+      const expired = makeSession({ userId, createdAt: fixtureTime(0), expiresAt: fixtureTime(2) });
+      const others = makeSession({ userId: otherUserId, createdAt: fixtureTime(0) });
+      await insertSessions(...live, revoked, expired, others);
+
+      expect(await io.revokeOldestSessions(userId, 2, now)).toEqual([live[0]!.id, live[1]!.id]);
+      expect((await io.listActiveSessions(userId, now)).map((session) => session.id)).toEqual([
+        live[3]!.id,
+        live[2]!.id,
+      ]);
+      expect((await io.findSessionById(live[0]!.id))?.revokedAt).toEqual(now);
+      expect(await io.findSessionById(revoked.id)).toStrictEqual(revoked);
+      expect(await io.findSessionById(expired.id)).toStrictEqual(expired);
+      expect(await io.findSessionById(others.id)).toStrictEqual(others);
+      expect(await io.revokeOldestSessions(userId, 2, now)).toEqual([]);
+      expect(await io.revokeOldestSessions(userId, 0, now)).toEqual([live[2]!.id, live[3]!.id]);
+    });
+
+    it('moves one session to a new credential version and nothing else', async () => {
+      const io = getIo();
+      const userId = await insertUser();
+      const session = makeSession({ userId, credentialVersion: 1, authMethod: 'code' });
+      const other = makeSession({ userId, credentialVersion: 1 });
+      await insertSessions(session, other);
+      await io.setSessionCredentialVersion(session.id, 2);
+      expect(await io.findSessionById(session.id)).toStrictEqual({ ...session, credentialVersion: 2 });
+      expect(await io.findSessionById(other.id)).toStrictEqual(other);
+    });
+  });
+
   describe('refresh tokens', () => {
     it('round-trips a refresh token, consumed or not', async () => {
       const io = getIo();

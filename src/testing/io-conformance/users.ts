@@ -69,6 +69,24 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       });
     });
 
+    it('reads a user through lockUser, inside a transaction or not, and moves its credential version', async () => {
+      const io = getIo();
+      const user = makeUser({ credentialVersion: 3 });
+      await io.insertUser(user);
+      expect(await io.lockUser(user.id)).toStrictEqual(user);
+      expect(await io.lockUser(uniqueId('usr'))).toBeNull();
+      const locked = await io.transaction(async (tx) => {
+        const current = await tx.lockUser(user.id);
+        await tx.updateUser(user.id, {
+          credentialVersion: (current?.credentialVersion ?? 0) + 1,
+          updatedAt: fixtureTime(9),
+        });
+        return tx.lockUser(user.id);
+      });
+      expect(locked).toStrictEqual({ ...user, credentialVersion: 4, updatedAt: fixtureTime(9) });
+      expect((await io.findUserById(user.id))?.credentialVersion).toBe(4);
+    });
+
     it('returns deleted users by id', async () => {
       const io = getIo();
       const user = makeUser();
@@ -166,6 +184,25 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       expect(await io.insertLoginEmail({ ...first, userId: other.id })).toBe(true);
       expect(await io.findLoginEmail(othersEmail.address)).toStrictEqual(othersEmail);
       expect(await io.deleteAllLoginEmails(user.id)).toBe(0);
+    });
+
+    it('releases an address only while it is unverified and was added before the cutoff', async () => {
+      const io = getIo();
+      const user = makeUser();
+      await io.insertUser(user);
+      const stale = makeLoginEmail({ userId: user.id, createdAt: fixtureTime(0) });
+      const fresh = makeLoginEmail({ userId: user.id, createdAt: fixtureTime(HOUR_MS) });
+      const verified = makeLoginEmail({ userId: user.id, createdAt: fixtureTime(0), verifiedAt: fixtureTime(1) });
+      for (const email of [stale, fresh, verified]) await io.insertLoginEmail(email);
+      const cutoff = fixtureTime(HOUR_MS);
+      expect(await io.releaseUnverifiedLoginEmail(fresh.address, cutoff)).toBe(false);
+      expect(await io.releaseUnverifiedLoginEmail(verified.address, cutoff)).toBe(false);
+      expect(await io.releaseUnverifiedLoginEmail(stale.address, cutoff)).toBe(true);
+      expect(await io.releaseUnverifiedLoginEmail(stale.address, cutoff)).toBe(false);
+      expect(await io.releaseUnverifiedLoginEmail(uniqueAddress(), cutoff)).toBe(false);
+      expect((await io.listLoginEmails(user.id)).map((email) => email.address).sort()).toEqual(
+        [fresh.address, verified.address].sort(),
+      );
     });
 
     it('marks an address verified once and keeps the first verification time', async () => {

@@ -47,9 +47,10 @@ export async function findSessionWithUser(
   return row ? { session: toSession(unprefix(row, 's')), user: toUser(unprefix(row, 'u')) } : null;
 }
 
-export async function listActiveSessions(sql: SqlContext, userId: string, now: Date): Promise<Session[]> {
+/** A user's sessions live at `now` (not revoked, neither idle- nor absolutely expired), newest first. */
+function liveSessionsOf(sql: SqlContext, userId: string, now: Date) {
   const at = dbTime(sql, now);
-  const rows = await sql
+  return sql
     .db('sessions')
     .where({ user_id: userId })
     .whereNull('revoked_at')
@@ -59,7 +60,10 @@ export async function listActiveSessions(sql: SqlContext, userId: string, now: D
       { column: 'created_at', order: 'desc' },
       { column: 'id', order: 'desc' },
     ]);
-  return rows.map(toSession);
+}
+
+export async function listActiveSessions(sql: SqlContext, userId: string, now: Date): Promise<Session[]> {
+  return (await liveSessionsOf(sql, userId, now)).map(toSession);
 }
 
 export async function touchSession(sql: SqlContext, id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
@@ -100,23 +104,19 @@ export async function revokeOldestSessions(
   keep: number,
   now: Date,
 ): Promise<string[]> {
-  const at = dbTime(sql, now);
-  const rows: Array<{ id: unknown }> = await sql
-    .db('sessions')
+  const rows: Array<{ id: unknown }> = await liveSessionsOf(sql, userId, now)
     .select('id')
-    .where({ user_id: userId })
-    .whereNull('revoked_at')
-    .where('idle_expires_at', '>', at)
-    .where('expires_at', '>', at)
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ])
     // MySQL accepts OFFSET only after a LIMIT.
     .limit(Number.MAX_SAFE_INTEGER)
     .offset(Math.max(0, keep));
   const ids = rows.map((row) => String(row.id)).reverse();
-  if (ids.length > 0) await sql.db('sessions').whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: at });
+  if (ids.length > 0) {
+    await sql
+      .db('sessions')
+      .whereIn('id', ids)
+      .whereNull('revoked_at')
+      .update({ revoked_at: dbTime(sql, now) });
+  }
   return ids;
 }
 
