@@ -1,21 +1,20 @@
 import * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
-import type { LoginEmail, PublicSession, User, VerificationCode } from '../ports/entities';
+import type { PublicSession } from '../ports/entities';
 import type { LoginFailureReason, SessionRevokeReason } from '../ports/events';
-import type { Io } from '../ports/io';
 import type { AccessTokenClaims } from '../ports/lib';
-import { canReadEverything, hiddenFrom, isSelf, isSystemCaller } from './authorization';
+import { canReadEverything, checkSelfOrSystem, hiddenFrom, isSelf, isSystemCaller } from './authorization';
+import { type CodeLoginGrant, grantCodeLogin } from './code-login';
 import { CodeInput, decode, Email, LoginState, Opaque, PasswordInput, struct } from './codecs';
 import {
   codeGuessLimits,
   codeRequestLimits,
   deliverAfterAnswer,
-  invalidateCodesOf,
   prepareCode,
   redeemCode,
   withinSendLimit,
 } from './codes';
-import { addMs, type Caller, type CallerUser, type Deps, emit, type RequestInfo } from './context';
+import { addMs, type Caller, type CallerUser, type Deps, emit, inTransaction, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';
 import {
@@ -47,18 +46,6 @@ export type RefreshInput = t.TypeOf<typeof RefreshInput>;
 
 export const LogoutInput = struct('LogoutInput', {}, { all: t.boolean });
 export type LogoutInput = t.TypeOf<typeof LogoutInput>;
-
-/** What a proven login code grants, decided in the transaction that consumes it. */
-type CodeLoginGrant = Result<
-  {
-    userId: string;
-    address: string;
-    verified: boolean;
-    claimed: { passwordRemoved: boolean } | null;
-    opened: OpenedSession;
-  },
-  AccountsError
->;
 
 /** Logins, token refresh, logout and access-token validation (SPEC §3, §4, §7). */
 export class SessionService {
@@ -175,7 +162,7 @@ export class SessionService {
       lib,
       { purpose: 'login', state },
       code,
-      (tx, loginCode, ownerId) => this.grantCodeLogin(tx, loginCode, ownerId, request),
+      (tx, loginCode, ownerId) => grantCodeLogin(lib, tx, loginCode, ownerId, request),
       async (ownerId) => (ownerId === null ? null : rateLimited(this.deps, loginSuccessLimit(lib.config, ownerId))),
     );
     if (!redeemed) {
@@ -198,56 +185,6 @@ export class SessionService {
     if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
     this.loginSucceeded(userId, opened, 'code', request);
     return Ok(opened.tokens);
-  }
-
-  /** What a proven login code grants: runs in the transaction that consumed it, the user locked. */
-  private async grantCodeLogin(
-    tx: Io,
-    loginCode: VerificationCode,
-    ownerId: string | null,
-    request: LoginContext,
-  ): Promise<CodeLoginGrant> {
-    const { lib } = this.deps;
-    const now = lib.now();
-    const user = ownerId === null ? null : await tx.lockUser(ownerId);
-    // A code sent to an address nobody holds (any more) opens nothing.
-    if (!user || user.deletedAt) return fail('INVALID_CODE');
-    if (user.bannedAt) return fail('ACCOUNT_DISABLED');
-    const address = loginCode.address;
-    const emails = await tx.listLoginEmails(user.id);
-    const proven = emails.find((email) => email.address === address);
-    if (!proven) return fail('INVALID_CODE');
-
-    let credentialVersion = user.credentialVersion;
-    let claimed: { passwordRemoved: boolean } | null = null;
-    if (proven.verifiedAt === null) {
-      const provenElsewhere = emails.some((email) => email.verifiedAt !== null);
-      if (provenElsewhere) return this.releaseAddress(tx, user, proven);
-      // The first proof of any address of this account: whoever set its password or holds its
-      // sessions never showed they own an address, so none of it survives the one who just did.
-      credentialVersion += 1;
-      await tx.updateUser(user.id, { passwordHash: null, credentialVersion, updatedAt: now });
-      await tx.revokeUserSessions(user.id, now);
-      claimed = { passwordRemoved: user.passwordHash !== null };
-    }
-    const verified = await tx.markLoginEmailVerified(address, now);
-    const opened = await openSession(tx, lib, { userId: user.id, method: 'code', credentialVersion }, request);
-    if (!opened) return fail('INVALID_CODE');
-    return Ok({ userId: user.id, address, verified, claimed, opened });
-  }
-
-  /**
-   * The proven address hung unverified on an account that another verified address proves: whoever
-   * added it never showed they own it, so the login lands nowhere and the address goes free for its
-   * owner to register (SPEC §4: a code login never lands in an account proven by another address).
-   */
-  private async releaseAddress(tx: Io, user: User, email: LoginEmail): Promise<CodeLoginGrant> {
-    const { lib } = this.deps;
-    const now = lib.now();
-    await tx.deleteLoginEmails(user.id, [email.address]);
-    await invalidateCodesOf(tx, [email.address], now);
-    emit(lib, { type: 'email.released', at: now, userId: user.id, address: email.address, reason: 'proven_elsewhere' });
-    return fail('ADDRESS_RELEASED');
   }
 
   /**
@@ -318,6 +255,29 @@ export class SessionService {
       await io.revokeSession(sessionId, now);
       this.sessionRevoked(userId, sessionId, 'logout');
     }
+    return Ok(undefined);
+  }
+
+  /**
+   * Ends every session of a user, for the user themself or a system caller (ASVS 7.4.5: an
+   * administrator can end one user's sessions). The user's credential version moves on too, so a
+   * login in flight at that moment opens nothing usable either; the credentials stay as they are.
+   */
+  async revokeAll(caller: Caller, userId: string): Promise<Result<void, AccountsError>> {
+    const { io, lib } = this.deps;
+    const allowed = checkSelfOrSystem(caller, userId);
+    if (allowed.err) return allowed;
+    const self = isSelf(caller, userId);
+    const now = lib.now();
+    const ended = await inTransaction(io, async (tx) => {
+      const user = await tx.lockUser(userId);
+      if (!user || user.deletedAt) return fail('NOT_FOUND');
+      await tx.updateUser(userId, { credentialVersion: user.credentialVersion + 1, updatedAt: now });
+      await tx.revokeUserSessions(userId, now);
+      return Ok(undefined);
+    });
+    if (ended.err) return ended;
+    this.sessionRevoked(userId, null, self ? 'logout_all' : 'revoked_by_admin');
     return Ok(undefined);
   }
 

@@ -36,6 +36,13 @@ export const listSessions: Action = async (accounts, request) => {
   return dataResponse(await accounts.sessions.list(request.caller, userId.val));
 };
 
+/** `DELETE /users/:id/sessions`: every session of the user; self or sysadmin. 204. */
+export const revokeUserSessions: Action = async (accounts, request) => {
+  const userId = userIdParam(request);
+  if (userId.err) return userId;
+  return noContentResponse(await accounts.sessions.revokeAll(request.caller, userId.val));
+};
+
 /** `DELETE /sessions/:id`: the session's owner or a sysadmin. 204. */
 export const revokeSession: Action = async (accounts, { params, caller }) =>
   noContentResponse(await accounts.sessions.revoke(caller, params.id));
@@ -60,6 +67,7 @@ export const sessionRoutes: RouteDefinition[] = [
   { method: 'POST', path: '/authn/refresh', body: 'json', action: refreshTokens },
   { method: 'POST', path: '/sessions/logout', body: 'json', action: logout },
   { method: 'GET', path: '/users/:id/sessions', body: 'none', action: listSessions },
+  { method: 'DELETE', path: '/users/:id/sessions', body: 'none', action: revokeUserSessions },
   { method: 'DELETE', path: '/sessions/:id', body: 'none', action: revokeSession },
   { method: 'GET', path: '/.well-known/jwks.json', body: 'none', action: getJwks },
 ];

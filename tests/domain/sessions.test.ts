@@ -267,6 +267,49 @@ describe('access tokens', () => {
 });
 
 describe('logout and session management', () => {
+  it('lets a sysadmin, or the user, end every session of one user; others may not (ASVS 7.4.5)', async () => {
+    const world = makeWorld();
+    const admin = await signUpSysadmin(world);
+    const alice = await signUp(world);
+    const bob = await signUp(world);
+    const second = ok<Tokens>(
+      await world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
+    );
+    expect(errCode(await world.accounts.sessions.revokeAll(bob.caller, alice.userId))).toBe('NOT_FOUND');
+    ok(await world.accounts.sessions.revokeAll(admin.caller, alice.userId));
+    for (const tokens of [alice.tokens, second]) {
+      expect(errCode(await world.accounts.sessions.authenticate(tokens.accessToken))).toBe('INVALID_TOKEN');
+      expect(errCode(await world.accounts.sessions.refresh({ refreshToken: tokens.refreshToken }, REQUEST))).toBe(
+        'INVALID_REFRESH_TOKEN',
+      );
+    }
+    expect(world.events).toContainEqual(
+      expect.objectContaining({ type: 'session.revoked', userId: alice.userId, reason: 'revoked_by_admin' }),
+    );
+    // The credentials stay: Alice logs in again; Bob ends his own sessions himself.
+    ok(await world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST));
+    ok(await world.accounts.sessions.revokeAll(bob.caller, bob.userId));
+    expect(errCode(await world.accounts.sessions.authenticate(bob.tokens.accessToken))).toBe('INVALID_TOKEN');
+    expect(errCode(await world.accounts.sessions.revokeAll(admin.caller, 'usr_nobody'))).toBe('NOT_FOUND');
+  });
+
+  it('keeps auth_time and amr across refreshes', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    const first = await world.lib.verifyAccessToken(alice.tokens.accessToken);
+    world.clock.advance(DAY);
+    const refreshed = ok<Tokens>(
+      await world.accounts.sessions.refresh({ refreshToken: alice.tokens.refreshToken }, REQUEST),
+    );
+    const later = await world.lib.verifyAccessToken(refreshed.accessToken);
+    expect(first).toMatchObject({
+      amr: ['pwd'],
+      auth_time: Math.floor(world.clock.now().getTime() / 1000) - DAY / 1000,
+    });
+    expect(later).toMatchObject({ amr: ['pwd'], auth_time: first?.auth_time });
+    expect(later?.iat).toBeGreaterThan(first?.iat ?? 0);
+  });
+
   it('logs out the current session or all of them', async () => {
     const world = makeWorld();
     const alice = await signUp(world);

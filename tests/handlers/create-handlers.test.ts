@@ -267,7 +267,9 @@ describe('createHandlers: options', () => {
 
   it('offers one route per row of the contract, each with a handler', () => {
     const { routes } = createHandlers(stubAccounts().accounts);
-    expect(routes).toHaveLength(35);
-    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(35);
+    // The 35 rows of HTTP.md, and DELETE /users/:id/sessions (docs/http.md: ASVS 7.4.5).
+    expect(routes).toHaveLength(36);
+    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(36);
+    expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('DELETE /users/:id/sessions');
   });
 });

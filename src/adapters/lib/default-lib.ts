@@ -116,6 +116,10 @@ export class DefaultLib implements Lib {
     if (!(this.baseConfig.accessTokenTtlMs >= 1000)) {
       throw new RangeError('DefaultLib: config.accessTokenTtlMs must be at least 1000 (one second)');
     }
+    // An emailed login code is an out-of-band secret: ASVS 6.5.5 caps its life at 10 minutes.
+    if (!(this.baseConfig.loginCodeTtlMs > 0 && this.baseConfig.loginCodeTtlMs <= 10 * 60_000)) {
+      throw new RangeError('DefaultLib: config.loginCodeTtlMs must be more than 0 and at most 600000 (10 minutes)');
+    }
     this.passwordPolicy = Object.freeze(resolvePasswordPolicy(options.passwords ?? {}));
     this.codeDigits = options.codeDigits ?? 6;
     requireInteger('codeDigits', this.codeDigits, 6, 12);

@@ -80,6 +80,12 @@ describe('DefaultLib configuration, clock and events', () => {
     expect(() => makeTestLib({ config: { accessTokenTtlMs: 999 } })).toThrow(RangeError);
   });
 
+  test('a login-code lifetime over 10 minutes is refused (ASVS 6.5.5)', () => {
+    expect(() => makeTestLib({ config: { loginCodeTtlMs: 10 * 60_000 + 1 } })).toThrow(RangeError);
+    expect(() => makeTestLib({ config: { loginCodeTtlMs: 0 } })).toThrow(RangeError);
+    expect(() => makeTestLib({ config: { loginCodeTtlMs: 10 * 60_000 } })).not.toThrow();
+  });
+
   test('now() follows the configured clock', () => {
     const clock = new ManualClock('2030-05-01T12:00:00Z');
     const lib = new DefaultLib({ tokens: { secret: TEST_SECRET }, clock: () => clock.now() });

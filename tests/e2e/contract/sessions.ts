@@ -126,6 +126,25 @@ export function describeSessions(api: Api): void {
       expectError(await api.send('GET', '/users/me', { token: other.accessToken }), 401, 'INVALID_TOKEN');
     });
 
+    it('lets a sysadmin end every session of one user, and nobody else', async () => {
+      const user = await api.signUp('end-all');
+      const other = await api.login(user.email, PASSWORD);
+      const admin = await api.sysadmin();
+      const adminId = expectData(await api.send('GET', '/users/me', { token: admin })).id;
+      expect((await api.send('DELETE', `/users/${user.id}/sessions`, { token: admin })).status).toBe(204);
+      for (const token of [user.token, other.accessToken]) {
+        expectError(await api.send('GET', '/users/me', { token }), 401, 'INVALID_TOKEN');
+      }
+      // Its credentials still work; a user cannot end someone else's sessions.
+      const again = await api.login(user.email, PASSWORD);
+      expectError(
+        await api.send('DELETE', `/users/${adminId}/sessions`, { token: again.accessToken }),
+        404,
+        'NOT_FOUND',
+      );
+      expectData(await api.send('GET', '/users/me', { token: admin }));
+    });
+
     it('needs a user to log out', async () => {
       expectError(await api.send('POST', '/sessions/logout'), 401, 'UNAUTHENTICATED');
     });
