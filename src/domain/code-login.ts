@@ -3,23 +3,27 @@ import type { LoginEmail, User, VerificationCode } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { invalidateCodesOf } from './codes';
-import { emit } from './context';
 import { type AccountsError, fail } from './errors';
 import { type LoginContext, type OpenedSession, openSession } from './session-opening';
 
 /**
  * What a proven login code grants (SPEC §4, pre-hijacking), decided in the transaction that consumed
- * it, the user holding its address locked: a session, and the account's first verified address may
- * claim it; or nothing, when the address hung unverified on an account another address proves.
+ * it, the user holding its address locked: a session (and the account itself, when this is its first
+ * verified address); or nothing, when the address hung unverified on an account another address
+ * proves, and the address is released. Addresses released either way are listed, for their events,
+ * which go out once the transaction committed.
  */
 export type CodeLoginGrant = Result<
-  {
-    userId: string;
-    address: string;
-    verified: boolean;
-    claimed: { passwordRemoved: boolean } | null;
-    opened: OpenedSession;
-  },
+  | {
+      outcome: 'opened';
+      userId: string;
+      address: string;
+      verified: boolean;
+      claimed: { passwordRemoved: boolean } | null;
+      released: string[];
+      opened: OpenedSession;
+    }
+  | { outcome: 'released'; userId: string; released: string[] },
   AccountsError
 >;
 
@@ -31,7 +35,6 @@ export async function grantCodeLogin(
   ownerId: string | null,
   request: LoginContext,
 ): Promise<CodeLoginGrant> {
-  const now = lib.now();
   const user = ownerId === null ? null : await tx.lockUser(ownerId);
   // A code sent to an address nobody holds (any more) opens nothing.
   if (!user || user.deletedAt) return fail('INVALID_CODE');
@@ -43,31 +46,36 @@ export async function grantCodeLogin(
 
   let credentialVersion = user.credentialVersion;
   let claimed: { passwordRemoved: boolean } | null = null;
+  let released: string[] = [];
   if (proven.verifiedAt === null) {
-    const provenElsewhere = emails.some((email) => email.verifiedAt !== null);
-    if (provenElsewhere) return releaseAddress(lib, tx, user, proven);
-    // The first proof of any address of this account: whoever set its password or holds its
-    // sessions never showed they own an address, so none of it survives the one who just did.
+    if (emails.some((email) => email.verifiedAt !== null)) {
+      // Proven by another address: whoever added this one never showed they own it. The login lands
+      // nowhere and the address goes free for its owner (a code login never lands in such an account).
+      await release(lib, tx, user, [proven]);
+      return Ok({ outcome: 'released', userId: user.id, released: [address] });
+    }
+    // The first proof of any address of this account: whoever registered it, set its password, holds
+    // its sessions or added its other addresses never showed they own any of them, so none of that
+    // survives the one who just did. The other unverified addresses go too: kept, a claimant could
+    // verify one of their own and log back in.
     credentialVersion += 1;
-    await tx.updateUser(user.id, { passwordHash: null, credentialVersion, updatedAt: now });
-    await tx.revokeUserSessions(user.id, now);
+    await tx.updateUser(user.id, { passwordHash: null, credentialVersion, updatedAt: lib.now() });
+    await tx.revokeUserSessions(user.id, lib.now());
+    const others = emails.filter((email) => email.address !== address);
+    await release(lib, tx, user, others);
+    released = others.map((email) => email.address);
     claimed = { passwordRemoved: user.passwordHash !== null };
   }
-  const verified = await tx.markLoginEmailVerified(address, now);
+  const verified = await tx.markLoginEmailVerified(address, lib.now());
   const opened = await openSession(tx, lib, { userId: user.id, method: 'code', credentialVersion }, request);
   if (!opened) return fail('INVALID_CODE');
-  return Ok({ userId: user.id, address, verified, claimed, opened });
+  return Ok({ outcome: 'opened', userId: user.id, address, verified, claimed, released, opened });
 }
 
-/**
- * The proven address hung unverified on an account that another verified address proves: whoever
- * added it never showed they own it, so the login lands nowhere and the address goes free for its
- * owner to register (SPEC §4: a code login never lands in an account proven by another address).
- */
-export async function releaseAddress(lib: Lib, tx: Io, user: User, email: LoginEmail): Promise<CodeLoginGrant> {
-  const now = lib.now();
-  await tx.deleteLoginEmails(user.id, [email.address]);
-  await invalidateCodesOf(tx, [email.address], now);
-  emit(lib, { type: 'email.released', at: now, userId: user.id, address: email.address, reason: 'proven_elsewhere' });
-  return fail('ADDRESS_RELEASED');
+/** Takes unverified addresses off an account, with every code pending for them. */
+async function release(lib: Lib, tx: Io, user: User, emails: LoginEmail[]): Promise<void> {
+  if (emails.length === 0) return;
+  const addresses = emails.map((email) => email.address);
+  await tx.deleteLoginEmails(user.id, addresses);
+  await invalidateCodesOf(tx, addresses, lib.now());
 }

@@ -16,7 +16,7 @@ import {
 } from './codes';
 import { type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
-import { firstLimitPassed, forgive, type Limit, perIpLimit } from './limits';
+import { firstLimitPassed, forgive, ipLimitKey, type Limit, perIpLimit } from './limits';
 
 /** At most this many addresses per request: enough for people, too few to flood mailboxes. */
 const MAX_EMAILS_PER_REQUEST = 10;
@@ -130,7 +130,8 @@ export class EmailService {
 
   /**
    * Verifies an address with the code sent to it. A wrong, used or expired code is `INVALID_CODE`.
-   * Wrong codes count against the same per-IP limit as code logins (SPEC §4).
+   * Wrong codes count per (address, IP), fewer than a code's attempts, so one place cannot kill the
+   * code the owner is about to type, and against the same per-IP limit as code logins (SPEC §4, §7).
    */
   async verify(
     input: VerifyEmailInput,
@@ -140,7 +141,21 @@ export class EmailService {
     const decoded = decode(VerifyEmailInput, input);
     if (decoded.err) return decoded;
     const { email: address, code } = decoded.val;
-    const limits = codeGuessLimits(lib.config, request.ip);
+    const { config } = lib;
+    const requester = ipLimitKey(config, request.ip);
+    const limits: Limit[] = [
+      ...(requester === null
+        ? []
+        : [
+            {
+              key: `verify-guess:${address}|${requester}`,
+              limit: config.codeFailuresPerAddressAndIp,
+              windowMs: config.loginFailureWindowMs,
+              onSuccess: 'reset' as const,
+            },
+          ]),
+      ...codeGuessLimits(config, request.ip),
+    ];
     const limited = await firstLimitPassed(this.deps, limits);
     if (limited) return limited;
     const now = lib.now();

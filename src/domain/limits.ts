@@ -69,7 +69,9 @@ export async function forgive(deps: Deps, limits: ReadonlyArray<Limit>): Promise
  * IP, a higher ceiling per identifier from anywhere, and failures per IP. `firstLimitPassed` stops at
  * the first one passed, so an attacker stuck at the tight limit from one place adds nothing to the
  * identifier's ceiling: failures from one IP cannot lock the owner out elsewhere (ASVS 6.1.1).
- * `identifier` is what the password is checked for (`email:<address>`, `user:<id>`).
+ * `identifier` is the account the password is checked for (`user:<id>`; `email:<address>` for an
+ * address no account holds), so logins through any of its addresses and the current password asked
+ * by a change share one budget.
  */
 export function passwordGuessLimits(config: AccountsConfig, identifier: string, ip: string | null): Limit[] {
   const windowMs = config.loginFailureWindowMs;

@@ -54,7 +54,7 @@ export class SessionService {
   /**
    * Password login. An unknown address, a passwordless user and a wrong password get the same
    * `INVALID_CREDENTIALS` after the same bcrypt work (a dummy hash), so neither the answer nor its
-   * timing tells which addresses have accounts. Failures are limited per (address, IP), per address
+   * timing tells which addresses have accounts. Failures are limited per (account, IP), per account
    * and per IP (`passwordGuessLimits`); every attempt is counted before the password is checked, so
    * parallel guesses cannot pass a limit. The session is opened only if the user's credentials are
    * still those the password was checked against (`openSession`).
@@ -65,15 +65,18 @@ export class SessionService {
     if (decoded.err) return decoded;
     const { email, password } = decoded.val;
     const { config } = lib;
-    const limits = passwordGuessLimits(config, `email:${email}`, request.ip);
+    const found = await io.findUserByEmail(email);
+    const user = found && found.user.deletedAt === null ? found.user : null;
+    // Guesses count against the account, not the address: every address of a user, and the current
+    // password asked by a change, draw on one budget. An unknown address is counted under its own
+    // name, the same work, so the limit tells nothing either.
+    const limits = passwordGuessLimits(config, user ? `user:${user.id}` : `email:${email}`, request.ip);
     const limited = await firstLimitPassed(this.deps, limits);
     if (limited) {
       this.loginFailed('password', 'rate_limited', email, request);
       return limited;
     }
 
-    const found = await io.findUserByEmail(email);
-    const user = found && found.user.deletedAt === null ? found.user : null;
     const hash = user?.passwordHash ?? (await lib.dummyPasswordHash());
     const passwordMatches = await lib.verifyPassword(password, hash);
     if (!user?.passwordHash || !passwordMatches) {
@@ -139,8 +142,8 @@ export class SessionService {
    * Exchanges a login code and the state it was requested with for a session; one request is
    * compared against the one code bound to that state. The code proves control of the address, so
    * the address is marked verified in the same transaction, and (SPEC §4, pre-hijacking):
-   * - when it is the account's first verified address, the password and sessions set up before by
-   *   whoever registered it stop working (`account.claimed`);
+   * - when it is the account's first verified address, the password, the sessions and the other
+   *   unverified addresses set up before by whoever registered it go (`account.claimed`);
    * - when the address is unverified on an account that another verified address proves, the login
    *   lands nowhere: the address is released from that account (`ADDRESS_RELEASED`).
    * Wrong codes are limited per IP, right ones per user (`loginSuccessesPerUser`).
@@ -175,8 +178,16 @@ export class SessionService {
       this.loginFailed('code', codeLoginFailureReason(redeemed.value.val), null, request);
       return redeemed.value;
     }
-    const { userId, address, verified, claimed, opened } = redeemed.value.val;
+    const grant = redeemed.value.val;
     const now = lib.now();
+    for (const address of grant.released) {
+      emit(lib, { type: 'email.released', at: now, userId: grant.userId, address, reason: 'proven_elsewhere' });
+    }
+    if (grant.outcome === 'released') {
+      this.loginFailed('code', 'address_released', null, request);
+      return fail('ADDRESS_RELEASED');
+    }
+    const { userId, address, verified, claimed, opened } = grant;
     if (claimed) {
       emit(lib, { type: 'account.claimed', at: now, userId, address, passwordRemoved: claimed.passwordRemoved });
       this.sessionRevoked(userId, null, 'account_claimed');
@@ -189,7 +200,7 @@ export class SessionService {
 
   /**
    * Rotates a refresh token within its session: the presented token is consumed and a new one issued,
-   * atomically. A token presented after it was consumed is reuse — someone holds a copy — and revokes
+   * atomically, under the user's lock, so a change of credentials committed meanwhile wins. A token presented after it was consumed is reuse — someone holds a copy — and revokes
    * the whole session (RFC 9700 §4.14.2). Of concurrent refreshes with one token exactly one wins; the
    * others get `INVALID_REFRESH_TOKEN` without revoking, as a race is indistinguishable from a
    * client's retry (a later presentation of the old token is reuse all the same).
@@ -224,6 +235,11 @@ export class SessionService {
     const { session, user } = found;
     const refreshToken = lib.newSecret();
     const rotated = await io.transaction(async (tx) => {
+      // Under the user's lock, read again: a change of credentials committed since the read above
+      // (a password change, a ban, a claim) must not hand out one more access token.
+      await tx.lockUser(user.id);
+      const current = await tx.findSessionWithUser(session.id);
+      if (!current || !sessionHolds(current.session, current.user, now)) return false;
       if (!(await tx.consumeRefreshToken(tokenHash, now))) return false;
       const idleExpiresAt = addMs(now, lib.config.sessionIdleTtlMs);
       await tx.touchSession(session.id, now, idleExpiresAt);
@@ -360,6 +376,5 @@ export class SessionService {
 function codeLoginFailureReason(error: AccountsError): LoginFailureReason {
   if (error.code === 'ACCOUNT_DISABLED') return 'banned';
   if (error.code === 'RATE_LIMITED') return 'rate_limited';
-  if (error.code === 'ADDRESS_RELEASED') return 'address_released';
   return 'invalid_code';
 }

@@ -125,20 +125,20 @@ export class UserService {
 
   /**
    * Takes a stale unverified address from the account holding it (in the registering transaction,
-   * that account locked first). The release is conditional, so an owner who verifies meanwhile keeps
-   * it. An account left with no address can no longer be logged into, and its sessions end with it.
+   * that account locked first), when the account keeps another address: a user keeps at least one,
+   * and someone else's registration must not lock a holder out of their account (SPEC §2, §7). A
+   * holder whose only address it is stays; the mailbox's owner takes the account over by a code login
+   * instead (pre-hijacking). The release is conditional, so an owner who verifies meanwhile keeps it.
    */
   private async releaseStaleAddress(tx: Io, holderId: string, address: string): Promise<boolean> {
     const { lib } = this.deps;
     const now = lib.now();
-    const holder = await tx.lockUser(holderId);
+    await tx.lockUser(holderId);
+    const others = (await tx.listLoginEmails(holderId)).filter((email) => email.address !== address);
+    if (others.length === 0) return false;
     const cutoff = addMs(now, 1 - lib.config.unverifiedEmailClaimAfterMs);
     if (!(await tx.releaseUnverifiedLoginEmail(address, cutoff))) return false;
     await invalidateCodesOf(tx, [address], now);
-    if (holder && (await tx.listLoginEmails(holderId)).length === 0) {
-      await tx.updateUser(holderId, { credentialVersion: holder.credentialVersion + 1, updatedAt: now });
-      await tx.revokeUserSessions(holderId, now);
-    }
     return true;
   }
 

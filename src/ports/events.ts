@@ -34,9 +34,9 @@ export type AccountsEvent =
   | { type: 'email.verified'; at: Date; userId: string; address: string }
   | { type: 'email.removed'; at: Date; userId: string; address: string }
   /**
-   * An unverified address was taken from the account holding it: someone proved control of it by a
-   * code login while that account is proven by another address (`proven_elsewhere`), or registered
-   * it after it stayed unverified for `unverifiedEmailClaimAfterMs` (`registered_elsewhere`).
+   * An unverified address was taken from the account holding it: someone proved control of it, or
+   * of another address of an unproven account, by a code login (`proven_elsewhere`), or registered it
+   * after it stayed unverified for `unverifiedEmailClaimAfterMs` (`registered_elsewhere`).
    */
   | {
       type: 'email.released';

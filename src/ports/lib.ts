@@ -143,6 +143,12 @@ export interface AccountsConfig {
    * together: what one address can guess, whatever the number of accounts it targets.
    */
   codeFailuresPerIp: number;
+  /**
+   * Wrong `verify-email` codes per (address, IP) per `loginFailureWindowMs`. Below `codeMaxAttempts`,
+   * so that guesses from one place never kill the code the owner is about to type: a verify-email
+   * code is looked up by its address, which anyone may know.
+   */
+  codeFailuresPerAddressAndIp: number;
   /** Failed password checks per identifier (address or user) and IP per window: the tight limit. */
   loginFailuresPerIdentifierAndIp: number;
   /** Failed password checks per identifier per window, from anywhere: the ceiling. */
@@ -195,6 +201,7 @@ export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
   codeSendWindowMs: 15 * 60_000,
   codeRequestsPerIp: 100,
   codeFailuresPerIp: 100,
+  codeFailuresPerAddressAndIp: 4,
   loginFailuresPerIdentifierAndIp: 10,
   loginFailuresPerIdentifier: 50,
   loginFailuresPerIp: 100,

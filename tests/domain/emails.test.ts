@@ -144,8 +144,32 @@ describe('verification', () => {
     const alice = await signUp(world);
     const code = await lastCode(world, alice.email);
     const wrong = code === '000000' ? '111111' : '000000';
-    for (let i = 0; i < 5; i++) await world.accounts.emails.verify({ email: alice.email, code: wrong });
-    expect(errCode(await world.accounts.emails.verify({ email: alice.email, code }))).toBe('INVALID_CODE');
+    // From five places: one alone may not spend a code's last attempt (see below).
+    for (let i = 0; i < 5; i++) {
+      const from = { ip: `198.51.100.${i + 1}`, userAgent: null };
+      expect(errCode(await world.accounts.emails.verify({ email: alice.email, code: wrong }, from))).toBe(
+        'INVALID_CODE',
+      );
+    }
+    expect(errCode(await world.accounts.emails.verify({ email: alice.email, code }, REQUEST))).toBe('INVALID_CODE');
+  });
+
+  it('lets one IP spend no more than 4 attempts of an address’s code, so the owner’s right code still works', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    const code = await lastCode(world, alice.email);
+    const wrong = code === '000000' ? '111111' : '000000';
+    const attacker = { ip: '192.0.2.66', userAgent: null };
+    for (let i = 0; i < 4; i++) {
+      expect(errCode(await world.accounts.emails.verify({ email: alice.email, code: wrong }, attacker))).toBe(
+        'INVALID_CODE',
+      );
+    }
+    expect(errCode(await world.accounts.emails.verify({ email: alice.email, code: wrong }, attacker))).toBe(
+      'RATE_LIMITED',
+    );
+    expect(errCode(await world.accounts.emails.verify({ email: alice.email, code }, attacker))).toBe('RATE_LIMITED');
+    ok(await world.accounts.emails.verify({ email: alice.email, code }, REQUEST));
   });
 });
 

@@ -258,10 +258,15 @@ describe('finding 4: account pre-hijacking through unverified addresses', () => 
     await register('victim@example.com', PASSWORD, VICTIM_IP);
   });
 
-  it('an address left unverified for 24 hours can be registered by someone else, and a user holds at most 10 unverified ones', async () => {
+  it('an address someone added and left unverified for 24 hours can be registered by its owner', async () => {
     world = await startHttpWorld();
-    const squatterId = await register('victim@example.com', 'the attacker chose this one', ATTACKER_IP);
-    const squatter = (await passwordLogin('victim@example.com', 'the attacker chose this one', ATTACKER_IP)).body.data;
+    const squatter = await signUp(world, { email: 'squatter@example.com' });
+    const added = await world.send('POST', `/users/${squatter.userId}/login-emails`, {
+      token: squatter.tokens.accessToken,
+      json: { emails: ['victim@example.com'] },
+      ip: ATTACKER_IP,
+    });
+    expect(added.status).toBe(201);
     const early = await world.send('POST', '/users', {
       json: { name: 'Victim', email: 'victim@example.com', password: PASSWORD },
       ip: VICTIM_IP,
@@ -270,16 +275,94 @@ describe('finding 4: account pre-hijacking through unverified addresses', () => 
 
     world.clock.advance(24 * 3_600_000);
     const victimId = await register('victim@example.com', PASSWORD, VICTIM_IP);
-    expect(victimId).not.toBe(squatterId);
     expect((await passwordLogin('victim@example.com', PASSWORD, VICTIM_IP)).status).toBe(200);
-    // The squatter's account lost its only address, and the sessions that came with it.
-    expectError(
-      await world.send('GET', '/users/me', { token: squatter.accessToken, ip: ATTACKER_IP }),
-      401,
-      'INVALID_TOKEN',
+    expect((await world.io.findUserByEmail('victim@example.com'))?.user.id).toBe(victimId);
+    expect(world.events).toContainEqual(
+      expect.objectContaining({ type: 'email.released', userId: squatter.userId, reason: 'registered_elsewhere' }),
     );
-    expect(world.events).toContainEqual(expect.objectContaining({ type: 'email.released', userId: squatterId }));
+    // The squatter keeps their own address and sessions (the access token has expired by now; the session has not).
+    const refreshed = await world.send('POST', '/authn/refresh', {
+      json: { refreshToken: squatter.tokens.refreshToken },
+    });
+    expect(refreshed.status).toBe(200);
+  });
 
+  it('an account whose only address is unverified is never orphaned by a registration: its owner claims it by code', async () => {
+    world = await startHttpWorld();
+    const holder = 'the holder chose this one';
+    await register('only@example.com', holder, ATTACKER_IP);
+    const session = (await passwordLogin('only@example.com', holder, ATTACKER_IP)).body.data;
+    world.clock.advance(25 * 3_600_000);
+    expectError(
+      await world.send('POST', '/users', {
+        json: { name: 'X', email: 'only@example.com', password: PASSWORD },
+        ip: VICTIM_IP,
+      }),
+      409,
+      'EMAIL_TAKEN',
+    );
+    const refreshed = await world.send('POST', '/authn/refresh', {
+      json: { refreshToken: session.refreshToken },
+      ip: ATTACKER_IP,
+    });
+    expect(refreshed.status).toBe(200);
+    expect((await codeLogin('only@example.com', VICTIM_IP)).status).toBe(200);
+    expectError(
+      await world.send('POST', '/authn/refresh', {
+        json: { refreshToken: refreshed.body.data.refreshToken },
+        ip: ATTACKER_IP,
+      }),
+      401,
+      'INVALID_REFRESH_TOKEN',
+    );
+  });
+
+  it('a claim also takes the claimant’s other unverified addresses, so they cannot verify one and log back in', async () => {
+    world = await startHttpWorld();
+    const attackerPassword = 'the attacker chose this one';
+    const attackerId = await register('victim@example.com', attackerPassword, ATTACKER_IP);
+    const attacker = (await passwordLogin('victim@example.com', attackerPassword, ATTACKER_IP)).body.data;
+    const added = await world.send('POST', `/users/${attackerId}/login-emails`, {
+      token: attacker.accessToken,
+      json: { emails: ['mallory@attacker.test'] },
+      ip: ATTACKER_IP,
+    });
+    expect(added.status).toBe(201);
+    const pendingCode = await lastCode(world, 'mallory@attacker.test');
+
+    const victim = await codeLogin('victim@example.com', VICTIM_IP);
+    expect(victim.status).toBe(200);
+    const emails = await world.send('GET', '/users/me/login-emails', {
+      token: victim.body.data.accessToken,
+      ip: VICTIM_IP,
+    });
+    expect(emails.body.data.map((email: { address: string }) => email.address)).toEqual(['victim@example.com']);
+    expect(world.events).toContainEqual(
+      expect.objectContaining({ type: 'email.released', address: 'mallory@attacker.test', reason: 'proven_elsewhere' }),
+    );
+
+    // The code sent to the attacker's address before the claim verifies nothing now,
+    expectError(
+      await world.send('POST', '/emails/verify', {
+        json: { email: 'mallory@attacker.test', code: pendingCode },
+        ip: ATTACKER_IP,
+      }),
+      400,
+      'INVALID_CODE',
+    );
+    // and a login code is no longer even sent to it: it belongs to no account.
+    const sent = world.emailer.sent.length;
+    const json = { email: 'mallory@attacker.test', state: newState('back') };
+    expect((await world.send('POST', '/authn/email', { json, ip: ATTACKER_IP })).status).toBe(202);
+    await world.accounts.settled();
+    expect(world.emailer.sent.length).toBe(sent);
+    expect((await world.send('GET', '/users/me', { token: victim.body.data.accessToken, ip: VICTIM_IP })).status).toBe(
+      200,
+    );
+  });
+
+  it('a user holds at most 10 unverified addresses', async () => {
+    world = await startHttpWorld();
     const hoarder = await signUp(world);
     const addresses = (from: number) => Array.from({ length: 5 }, (_, i) => `hoard${from + i}@example.com`);
     const add = (emails: string[]) =>
@@ -310,6 +393,30 @@ describe('finding 5: the current password can be guessed without limit', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     // The owner, elsewhere, still can.
     expect((await change(alice.password, VICTIM_IP)).status).toBe(204);
+  });
+
+  it('draws password logins through any address and the password change from one budget per account and IP', async () => {
+    world = await startHttpWorld();
+    const alice = await signUp(world);
+    await world.io.insertLoginEmail({
+      address: 'alias@example.com',
+      userId: alice.userId,
+      verifiedAt: null,
+      createdAt: world.clock.now(),
+    });
+    for (let guess = 0; guess < 4; guess++) await passwordLogin(alice.email, `wrong guess ${guess}`, ATTACKER_IP);
+    for (let guess = 0; guess < 3; guess++)
+      await passwordLogin('alias@example.com', `wrong guess ${guess}`, ATTACKER_IP);
+    const change = (currentPassword: string) =>
+      world.send('POST', `/users/${alice.userId}/password`, {
+        token: alice.tokens.accessToken,
+        json: { currentPassword, newPassword: 'a brand new passphrase' },
+        ip: ATTACKER_IP,
+      });
+    for (let guess = 0; guess < 3; guess++)
+      expectError(await change(`wrong guess ${guess}`), 403, 'INVALID_CURRENT_PASSWORD');
+    expectError(await change(alice.password), 429, 'RATE_LIMITED');
+    expectError(await passwordLogin('alias@example.com', alice.password, ATTACKER_IP), 429, 'RATE_LIMITED');
   });
 });
 
@@ -408,6 +515,26 @@ describe('finding 11: POST /emails/verify has no per-IP limit', () => {
       ip: ATTACKER_IP,
     });
     expectError(limited, 429, 'RATE_LIMITED');
+  });
+});
+
+describe('finding 11 and 15: guesses from one IP cannot kill the owner’s verification code', () => {
+  it('refuses a fifth wrong verify-email code from one IP, so the owner’s right code still verifies', async () => {
+    world = await startHttpWorld();
+    await register('victim@example.com', PASSWORD, VICTIM_IP);
+    const code = await lastCode(world, 'victim@example.com');
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let guess = 0; guess < 4; guess++) {
+      const json = { email: 'victim@example.com', code: wrong };
+      expectError(await world.send('POST', '/emails/verify', { json, ip: ATTACKER_IP }), 400, 'INVALID_CODE');
+    }
+    const json = { email: 'victim@example.com', code: wrong };
+    expectError(await world.send('POST', '/emails/verify', { json, ip: ATTACKER_IP }), 429, 'RATE_LIMITED');
+    const verified = await world.send('POST', '/emails/verify', {
+      json: { email: 'victim@example.com', code },
+      ip: VICTIM_IP,
+    });
+    expect(verified.status).toBe(200);
   });
 });
 

@@ -13,13 +13,16 @@ import type {
 } from '../../ports/entities';
 import type { ClientPatch, CodeScope, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
 import type { SqlContext } from './context';
-import { assertUtcMysqlDates, dialectOf } from './dialect';
+import { assertUtcMysqlDates, dialectOf, isLockConflict } from './dialect';
 import { SqlIoError } from './errors';
 import * as clients from './queries/clients';
 import * as codes from './queries/codes';
 import * as organizations from './queries/organizations';
 import * as sessions from './queries/sessions';
 import * as users from './queries/users';
+
+/** A transaction that loses a deadlock runs again this many times in all before the error surfaces. */
+const MAX_TRANSACTION_ATTEMPTS = 5;
 
 /**
  * The `Io` port over a knex instance: MySQL/MariaDB (mysql2), PostgreSQL (pg) or SQLite
@@ -43,9 +46,31 @@ export class SqlIo implements Io {
     this.sql = { db: knex, dialect, inTransaction: (knex as Knex.Transaction).isTransaction === true };
   }
 
+  /**
+   * On MySQL/MariaDB the transaction runs at READ COMMITTED: under InnoDB's default REPEATABLE READ,
+   * an UPDATE by a secondary index (invalidating a state's codes, revoking a user's sessions) takes
+   * gap locks that concurrent INSERTs into the same gap deadlock on. Every decision that needs a winner
+   * is a conditional statement or a `FOR UPDATE` lock, which READ COMMITTED keeps. A transaction that
+   * still loses a deadlock (the database rolled it back whole) runs again, up to
+   * `MAX_TRANSACTION_ATTEMPTS` times: `work` must therefore touch nothing but the `Io` it is given
+   * (the domain sends emails and events only after its transactions commit).
+   */
   async transaction<T>(work: (tx: Io) => Promise<T>): Promise<T> {
     if (this.sql.inTransaction) return work(this);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactionOnce(work);
+      } catch (error) {
+        if (!isLockConflict(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private async transactionOnce<T>(work: (tx: Io) => Promise<T>): Promise<T> {
     const failure: { error?: unknown } = {};
+    const config: Knex.TransactionConfig | undefined =
+      this.sql.dialect === 'mysql' ? { isolationLevel: 'read committed' } : undefined;
     try {
       return await (this.sql.db as Knex).transaction(async (trx) => {
         try {
@@ -54,7 +79,7 @@ export class SqlIo implements Io {
           failure.error = error;
           throw error;
         }
-      });
+      }, config);
     } catch (error) {
       // The work's own error (a domain rollback, a lost connection) wins over a failed ROLLBACK.
       if ('error' in failure) throw failure.error;

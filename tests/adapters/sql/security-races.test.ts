@@ -4,7 +4,7 @@ import { SqlIo } from '../../../src/adapters/sql';
 import type { Caller } from '../../../src/domain/context';
 import type { Tokens } from '../../../src/domain/sessions';
 import { describeEachDb } from '../../support/databases';
-import { errCode, makeWorld, ok, REQUEST, signUp, signUpSysadmin, type TestWorld } from '../../support/setup';
+import { errCode, lastCode, makeWorld, ok, REQUEST, signUp, signUpSysadmin, type TestWorld } from '../../support/setup';
 
 /**
  * The security review's races (findings 3 and 9), on every SQL dialect: a change of credentials wins
@@ -156,6 +156,40 @@ describeEachDb('finding 3: an in-flight login with the old password survives a c
     expect(errCode(withOld)).toBe('INVALID_CREDENTIALS');
   });
 
+  it.each(changes)('hands out no new tokens to a refresh held in flight across %s', async (_name, change) => {
+    const world = sqlWorld();
+    const root = (await signUpSysadmin(world)).caller;
+    const alice = await signUp(world, { email: email() });
+    const other = ok<Tokens>(
+      await world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
+    );
+    // Hold the refresh after it has read the session and before its transaction.
+    let release!: () => void;
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const waiting = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const io = world.accounts.deps.io;
+    const read = io.findSessionWithUser.bind(io);
+    io.findSessionWithUser = async (sessionId) => {
+      const found = await read(sessionId);
+      if (sessionId === other.sessionId) {
+        reached();
+        await held;
+      }
+      return found;
+    };
+    const refresh = world.accounts.sessions.refresh({ refreshToken: other.refreshToken }, REQUEST);
+    await waiting;
+    io.findSessionWithUser = read;
+    await change(world, alice, root);
+    release();
+    expect(errCode(await refresh)).toBe('INVALID_REFRESH_TOKEN');
+  });
+
   it(`leaves no session of the old password alive when ${RACERS} logins race a password change`, async () => {
     const world = sqlWorld();
     const alice = await signUp(world, { email: email() });
@@ -176,6 +210,42 @@ describeEachDb('finding 3: an in-flight login with the old password survives a c
       await world.accounts.sessions.loginWithPassword({ email: alice.email, password: input.newPassword }, REQUEST),
     );
     expect(await stillWorks(world, fresh)).toBe(true);
+  });
+});
+
+describeEachDb('concurrency on many users answers without an infrastructure failure', (database) => {
+  it(`serves ${RACERS} parallel code requests, registrations, code logins and address additions`, async () => {
+    const world = makeWorld({ io: new SqlIo(database().knex), config: ROOMY_LIMITS });
+    const tag = randomUUID().slice(0, 8);
+    const users = await Promise.all(
+      Array.from({ length: RACERS }, (_, index) => signUp(world, { email: `many${index}-${tag}@example.com` })),
+    );
+    const state = (index: number) => `state-${tag}-${index}-0123456789`;
+    const outcomes = await Promise.all([
+      ...users.map((user, index) =>
+        world.accounts.sessions.requestLoginCode({ email: user.email, state: state(index) }, REQUEST),
+      ),
+      ...users.map((_, index) =>
+        world.accounts.sessions.requestLoginCode(
+          { email: `nobody${index}-${tag}@example.com`, state: state(100 + index) },
+          REQUEST,
+        ),
+      ),
+      ...users.map((_, index) =>
+        world.accounts.users.register({ name: 'Many', email: `new${index}-${tag}@example.com` }, REQUEST),
+      ),
+      ...users.map((user, index) =>
+        world.accounts.emails.add(user.caller, user.userId, { emails: [`more${index}-${tag}@example.com`] }, REQUEST),
+      ),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.err).map(errCode)).toEqual([]);
+    const codes = await Promise.all(users.map((user) => lastCode(world, user.email, 'login')));
+    const logins = await Promise.all(
+      users.map((_, index) =>
+        world.accounts.sessions.loginWithCode({ code: codes[index]!, state: state(index) }, REQUEST),
+      ),
+    );
+    expect(logins.filter((login) => login.err).map(errCode)).toEqual([]);
   });
 });
 
