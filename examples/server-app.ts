@@ -131,7 +131,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       accounts,
       server,
       knex,
-      close: () => closeServer(server, knex, accounts, log),
+      close: () => closeServer(server, knex, accounts, log).finally(() => lib.close()),
     };
   } catch (error) {
     await knex.destroy();

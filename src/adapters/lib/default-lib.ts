@@ -27,6 +27,7 @@ import {
 } from '../../ports/lib';
 import { signEdDsaJwt, verifyEdDsaJwt } from './eddsa-jwt';
 import { ConsoleEmailer, type Emailer, type EmailMessage } from './emailers';
+import { acquireSharedHashPool, type HashPool, WorkerHashPool } from './hash-pool';
 import { bcryptInput, codePointLength, commonPasswordSet, normalizePassword } from './passwords';
 import { type DefaultLibTokenOptions, resolveTokenKeys, type TokenAlgorithm } from './token-keys';
 
@@ -37,6 +38,13 @@ export interface PasswordOptions {
   maxLength?: number;
   /** bcrypt cost (4–31). Default 10; stored hashes of a lower cost are upgraded at the next login. */
   bcryptCost?: number;
+  /**
+   * Worker threads hashing and comparing passwords off the event loop. Default: a pool shared by every
+   * `DefaultLib` of the process, of `max(1, availableParallelism() - 1)` workers. A number gives this
+   * instance a pool of its own of that size; 0 hashes on the main thread (bcryptjs in async chunks,
+   * every other request waiting behind them).
+   */
+  workers?: number;
 }
 
 export interface DefaultLibOptions {
@@ -92,7 +100,7 @@ const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
  */
 export class DefaultLib implements Lib {
   protected readonly baseConfig: AccountsConfig;
-  protected readonly passwordPolicy: Readonly<Required<PasswordOptions>>;
+  protected readonly passwordPolicy: Readonly<Required<Omit<PasswordOptions, 'workers'>>>;
   protected readonly codeDigits: number;
   protected readonly emailer: Emailer;
   protected readonly issuer: string;
@@ -103,6 +111,9 @@ export class DefaultLib implements Lib {
   protected readonly eventHook: ((event: AccountsEvent) => void | Promise<void>) | undefined;
   protected readonly clock: (() => Date) | undefined;
   protected readonly codeKey: KeyObject;
+  /** Where bcrypt runs; null: on the main thread. */
+  protected readonly hashPool: HashPool | null;
+  private readonly releaseHashPool: () => Promise<void>;
   protected dummyHash: Promise<string> | undefined;
 
   /** The algorithm access tokens are signed and verified with; no other is ever accepted. */
@@ -121,6 +132,17 @@ export class DefaultLib implements Lib {
       throw new RangeError('DefaultLib: config.loginCodeTtlMs must be more than 0 and at most 600000 (10 minutes)');
     }
     this.passwordPolicy = Object.freeze(resolvePasswordPolicy(options.passwords ?? {}));
+    const workers = options.passwords?.workers;
+    if (workers === undefined) {
+      const shared = acquireSharedHashPool();
+      this.hashPool = shared.pool;
+      this.releaseHashPool = shared.release;
+    } else {
+      requireInteger('passwords.workers', workers, 0, 256);
+      const own = workers === 0 ? null : new WorkerHashPool(workers);
+      this.hashPool = own;
+      this.releaseHashPool = async () => own?.close();
+    }
     this.codeDigits = options.codeDigits ?? 6;
     requireInteger('codeDigits', this.codeDigits, 6, 12);
     if (!options.emailer && process.env.NODE_ENV === 'production') {
@@ -234,17 +256,28 @@ export class DefaultLib implements Lib {
    * `bcryptInput`): nothing is silently truncated, and shorter passwords stay plain-bcrypt compatible.
    */
   async hashPassword(password: string): Promise<string> {
-    return bcrypt.hash(this.bcryptInputFor(password), this.passwordPolicy.bcryptCost);
+    const input = this.bcryptInputFor(password);
+    const cost = this.passwordPolicy.bcryptCost;
+    return this.hashPool ? this.hashPool.hash(input, cost) : bcrypt.hash(input, cost);
   }
 
   /** Applies the same normalization and pre-hash as `hashPassword`; false for a malformed hash. */
   async verifyPassword(password: string, hash: string): Promise<boolean> {
     if (!BCRYPT_HASH.test(hash)) return false;
+    const input = this.bcryptInputFor(password);
     try {
-      return await bcrypt.compare(this.bcryptInputFor(password), hash);
+      return await (this.hashPool ? this.hashPool.compare(input, hash) : bcrypt.compare(input, hash));
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Lets go of the hashing workers (the last `DefaultLib` of the shared pool ends them). Optional: idle
+   * workers never keep the process alive. The example server calls it on shutdown.
+   */
+  async close(): Promise<void> {
+    await this.releaseHashPool();
   }
 
   /** True for a bcrypt hash below the configured cost, or for anything that is not a bcrypt hash. */
@@ -420,7 +453,7 @@ function resolveCodeKey(secret: string | Buffer | KeyObject | undefined, signing
   return key;
 }
 
-function resolvePasswordPolicy(options: PasswordOptions): Required<PasswordOptions> {
+function resolvePasswordPolicy(options: PasswordOptions): Required<Omit<PasswordOptions, 'workers'>> {
   const policy = {
     minLength: options.minLength ?? 12,
     maxLength: options.maxLength ?? 1024,
