@@ -61,11 +61,14 @@ export function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-/** A transient lock conflict worth retrying (InnoDB deadlock or lock wait timeout, PG deadlock). */
+/**
+ * A transient conflict worth running the transaction again for: an InnoDB deadlock or lock wait
+ * timeout, a PostgreSQL deadlock or serialization failure, a busy SQLite database.
+ */
 export function isLockConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, errno } = error as DriverError;
-  return errno === 1213 || errno === 1205 || code === '40P01' || code === 'SQLITE_BUSY';
+  return errno === 1213 || errno === 1205 || code === '40P01' || code === '40001' || code === 'SQLITE_BUSY';
 }
 
 /**

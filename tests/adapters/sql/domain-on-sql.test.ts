@@ -37,6 +37,20 @@ describeEachDb('the domain services on SqlIo', (database) => {
     expect(codes).toHaveLength(1);
   });
 
+  it('registers 64 adjacent addresses at once without one failure (no gap-lock deadlock)', async () => {
+    const world = makeWorld({ io: new SqlIo(database().knex), config: { registrationsPerIp: 1000 } });
+    const tag = randomUUID().slice(0, 8);
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, index) =>
+        world.accounts.users.register(
+          { name: `Adjacent ${index}`, email: `adjacent-${tag}-${String(index).padStart(2, '0')}@example.com` },
+          REQUEST,
+        ),
+      ),
+    );
+    expect(results.filter((result) => result.err).map((result) => result.val)).toEqual([]);
+  });
+
   it(`rotates a refresh token for exactly one of ${RACERS} parallel refreshes`, async () => {
     const world = sqlWorld();
     const { tokens } = await signUp(world, { email: `refresh-${randomUUID()}@example.com` });

@@ -14,6 +14,39 @@ import {
 import { describeDb, describeEachDb } from '../../support/databases';
 
 describeEachDb('SqlIo', (database) => {
+  it('runs a transaction that lost a deadlock again, with nothing of the lost attempt left, up to 5 times', async () => {
+    const io = new SqlIo(database().knex);
+    const organization = makeOrganization();
+    let attempts = 0;
+    const deadlock = Object.assign(new Error('deadlock'), { code: 'ER_LOCK_DEADLOCK', errno: 1213 });
+    const result = await io.transaction(async (tx) => {
+      attempts += 1;
+      await tx.insertOrganization({ ...organization, name: `attempt ${attempts}` });
+      if (attempts < 3) throw deadlock;
+      return 'done';
+    });
+    expect({ result, attempts }).toEqual({ result: 'done', attempts: 3 });
+    expect((await io.findOrganizationById(organization.id))?.name).toBe('attempt 3');
+
+    let forever = 0;
+    const lost = await io
+      .transaction(async () => {
+        forever += 1;
+        throw Object.assign(new Error('serialization'), { code: '40001' });
+      })
+      .catch((error: unknown) => error);
+    expect({ forever, code: (lost as { code?: string }).code }).toEqual({ forever: 5, code: '40001' });
+
+    let once = 0;
+    await expect(
+      io.transaction(async () => {
+        once += 1;
+        throw new Error('not a conflict');
+      }),
+    ).rejects.toThrow('not a conflict');
+    expect(once).toBe(1);
+  });
+
   it('throws a SqlIoError that names the operation and carries no bound value', async () => {
     const io = new SqlIo(database().knex);
     const organization = makeOrganization();
