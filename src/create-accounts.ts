@@ -15,7 +15,7 @@ export interface CreateAccountsOptions {
   /**
    * Where the per-client `reqsPerSec` counters live; default: `rateLimits`. They are hit on every
    * request a key authenticates, so a shared SQL store costs statements on the hot path (one on
-   * PostgreSQL and SQLite, a short locked transaction on MySQL). Pass a `MemoryRateLimitStore` to
+   * PostgreSQL, SQLite and MariaDB, two on MySQL; never a transaction). Pass a `MemoryRateLimitStore` to
    * throttle per instance for free, or a store of your own (e.g. Redis) to share the counters cheaply.
    */
   clientRateLimits?: RateLimitStore;

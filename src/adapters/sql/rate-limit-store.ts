@@ -10,11 +10,14 @@ const MAX_LOCK_RETRIES = 5;
 /**
  * Rate-limit counters in the `rate_limits` table, shared by every instance of an application. Each
  * hit is decided in the database in one atomic step, so parallel hits from many machines count
- * exactly: PostgreSQL and SQLite use `INSERT … ON CONFLICT DO UPDATE … RETURNING`; MySQL/MariaDB an
- * `INSERT … ON DUPLICATE KEY UPDATE` followed by a read of the row it still holds locked.
+ * exactly: PostgreSQL and SQLite use `INSERT … ON CONFLICT DO UPDATE … RETURNING`, MariaDB
+ * `INSERT … ON DUPLICATE KEY UPDATE … RETURNING`; MySQL the same upsert, whose count comes back
+ * through `LAST_INSERT_ID`, and a plain read of the window's end. No hit
+ * takes a transaction or holds a lock beyond its one statement.
  */
 export class SqlRateLimitStore implements RateLimitStore {
   private readonly dialect: Dialect;
+  private mariaDb: Promise<boolean> | undefined;
 
   constructor(private readonly knex: Knex) {
     this.dialect = dialectOf(knex);
@@ -66,20 +69,49 @@ export class SqlRateLimitStore implements RateLimitStore {
     return { count: Number(rows[0].hits), resetAt: fromDbTime(rows[0].reset_at) };
   }
 
-  private hitMysql(key: string, windowMs: number, now: Date, by: number): Promise<RateLimitState> {
+  /**
+   * One `INSERT … ON DUPLICATE KEY UPDATE`, never a locked transaction. MariaDB (10.5+) returns the
+   * row from that same statement (`RETURNING`). MySQL has no `RETURNING`: the statement hands the new
+   * count back through `LAST_INSERT_ID(expr)` (offset by one, so 0 still means "inserted, not
+   * updated"), exact under any concurrency, and a plain second read fetches `reset_at`, which only
+   * moves when a window ends and only serves the `Retry-After`.
+   */
+  private async hitMysql(key: string, windowMs: number, now: Date, by: number): Promise<RateLimitState> {
     const at = toDbTime(this.dialect, now);
     const newResetAt = toDbTime(this.dialect, new Date(now.getTime() + windowMs));
-    return this.knex.transaction(async (trx) => {
-      // MySQL applies SET assignments left to right: `hits` is computed while `reset_at` is still old.
-      await trx.raw(
+    const first = Math.max(by, 0);
+    // MySQL applies SET assignments left to right: `hits` is computed while `reset_at` is still old.
+    const hits = 'if(reset_at <= ?, ?, greatest(hits + ?, 0))';
+    const resetAt = 'reset_at = if(reset_at <= ?, ?, reset_at)';
+    if (await this.upsertCanReturn()) {
+      const [rows] = (await this.knex.raw(
         `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
-         on duplicate key update
-           hits = if(reset_at <= ?, ?, greatest(hits + ?, 0)),
-           reset_at = if(reset_at <= ?, ?, reset_at)`,
-        [key, Math.max(by, 0), newResetAt, at, Math.max(by, 0), by, at, newResetAt],
-      );
-      const row = await trx(TABLE).where({ limit_key: key }).forUpdate().first('hits', 'reset_at');
-      return { count: Number(row.hits), resetAt: fromDbTime(row.reset_at) };
-    });
+         on duplicate key update hits = ${hits}, ${resetAt}
+         returning hits, reset_at`,
+        [key, first, newResetAt, at, first, by, at, newResetAt],
+      )) as [Array<{ hits: unknown; reset_at: unknown }>];
+      return { count: Number(rows[0]!.hits), resetAt: fromDbTime(rows[0]!.reset_at) };
+    }
+    const [result] = (await this.knex.raw(
+      `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
+       on duplicate key update hits = last_insert_id(${hits} + 1) - 1, ${resetAt}`,
+      [key, first, newResetAt, at, first, by, at, newResetAt],
+    )) as [{ insertId: number }];
+    const updated = Number(result.insertId);
+    const count = updated === 0 ? first : updated - 1;
+    const row = await this.knex(TABLE).where({ limit_key: key }).first('reset_at');
+    return { count, resetAt: row ? fromDbTime(row.reset_at) : new Date(now.getTime() + windowMs) };
+  }
+
+  /** Whether the MySQL-family server has `INSERT … RETURNING` (MariaDB does, MySQL not), asked once. */
+  protected upsertCanReturn(): Promise<boolean> {
+    this.mariaDb ??= this.knex.raw('select version() as version').then(
+      ([rows]: [Array<{ version: string }>]) => /mariadb/i.test(String(rows[0]?.version)),
+      (error: unknown) => {
+        this.mariaDb = undefined; // ask again next time: the server may just have been unreachable
+        throw error;
+      },
+    );
+    return this.mariaDb;
   }
 }
