@@ -1,9 +1,32 @@
 import type { Knex } from 'knex';
 import type { RateLimitState, RateLimitStore } from '../../ports/rate-limits';
+import type { SqlContext } from './context';
 import { type Dialect, dialectOf, fromDbTime, isLockConflict, toDbTime } from './dialect';
 import { SqlIoError } from './errors';
+import { selectRows, statement } from './prepared';
 
 const TABLE = 'rate_limits';
+
+/**
+ * The hit of PostgreSQL and SQLite, a prepared statement (see `prepared.ts`): every SET expression
+ * reads the row as it was before the update.
+ */
+const hitUpsertSql = (greatest: string) => `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
+  on conflict (limit_key) do update set
+    hits = case when ${TABLE}.reset_at <= ? then excluded.hits else ${greatest}(${TABLE}.hits + ?, 0) end,
+    reset_at = case when ${TABLE}.reset_at <= ? then excluded.reset_at else ${TABLE}.reset_at end
+  returning hits, reset_at`;
+const HIT_UPSERT = statement('accounts_rate_limit_hit', hitUpsertSql('greatest'), { sqlite: hitUpsertSql('max') });
+
+// MySQL applies SET assignments left to right: `hits` is computed while `reset_at` is still old.
+const MYSQL_HITS = 'if(reset_at <= ?, ?, greatest(hits + ?, 0))';
+const MYSQL_RESET_AT = 'reset_at = if(reset_at <= ?, ?, reset_at)';
+const HIT_UPSERT_MARIADB = statement(
+  'accounts_rate_limit_hit_mariadb',
+  `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
+   on duplicate key update hits = ${MYSQL_HITS}, ${MYSQL_RESET_AT}
+   returning hits, reset_at`,
+);
 /** InnoDB may pick a deadlock victim among concurrent upserts of a new key; the hit is retried. */
 const MAX_LOCK_RETRIES = 5;
 
@@ -17,10 +40,12 @@ const MAX_LOCK_RETRIES = 5;
  */
 export class SqlRateLimitStore implements RateLimitStore {
   private readonly dialect: Dialect;
+  private readonly sql: SqlContext;
   private mariaDb: Promise<boolean> | undefined;
 
   constructor(private readonly knex: Knex) {
     this.dialect = dialectOf(knex);
+    this.sql = { db: knex, dialect: this.dialect, inTransaction: false };
   }
 
   async hit(key: string, windowMs: number, now: Date, by = 1): Promise<RateLimitState> {
@@ -55,18 +80,8 @@ export class SqlRateLimitStore implements RateLimitStore {
   private async hitUpsert(key: string, windowMs: number, now: Date, by: number): Promise<RateLimitState> {
     const at = toDbTime(this.dialect, now);
     const newResetAt = toDbTime(this.dialect, new Date(now.getTime() + windowMs));
-    const greatest = this.dialect === 'sqlite' ? 'max' : 'greatest';
-    // Every SET expression reads the row as it was before the update, on both dialects.
-    const result = await this.knex.raw(
-      `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
-       on conflict (limit_key) do update set
-         hits = case when ${TABLE}.reset_at <= ? then excluded.hits else ${greatest}(${TABLE}.hits + ?, 0) end,
-         reset_at = case when ${TABLE}.reset_at <= ? then excluded.reset_at else ${TABLE}.reset_at end
-       returning hits, reset_at`,
-      [key, Math.max(by, 0), newResetAt, at, by, at],
-    );
-    const rows = (Array.isArray(result) ? result : result.rows) as Array<{ hits: unknown; reset_at: unknown }>;
-    return { count: Number(rows[0].hits), resetAt: fromDbTime(rows[0].reset_at) };
+    const [row] = await selectRows(this.sql, HIT_UPSERT, [key, Math.max(by, 0), newResetAt, at, by, at]);
+    return { count: Number(row!.hits), resetAt: fromDbTime(row!.reset_at) };
   }
 
   /**
@@ -80,21 +95,22 @@ export class SqlRateLimitStore implements RateLimitStore {
     const at = toDbTime(this.dialect, now);
     const newResetAt = toDbTime(this.dialect, new Date(now.getTime() + windowMs));
     const first = Math.max(by, 0);
-    // MySQL applies SET assignments left to right: `hits` is computed while `reset_at` is still old.
-    const hits = 'if(reset_at <= ?, ?, greatest(hits + ?, 0))';
-    const resetAt = 'reset_at = if(reset_at <= ?, ?, reset_at)';
     if (await this.upsertCanReturn()) {
-      const [rows] = (await this.knex.raw(
-        `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
-         on duplicate key update hits = ${hits}, ${resetAt}
-         returning hits, reset_at`,
-        [key, first, newResetAt, at, first, by, at, newResetAt],
-      )) as [Array<{ hits: unknown; reset_at: unknown }>];
-      return { count: Number(rows[0]!.hits), resetAt: fromDbTime(rows[0]!.reset_at) };
+      const [row] = await selectRows(this.sql, HIT_UPSERT_MARIADB, [
+        key,
+        first,
+        newResetAt,
+        at,
+        first,
+        by,
+        at,
+        newResetAt,
+      ]);
+      return { count: Number(row!.hits), resetAt: fromDbTime(row!.reset_at) };
     }
     const [result] = (await this.knex.raw(
       `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
-       on duplicate key update hits = last_insert_id(${hits} + 1) - 1, ${resetAt}`,
+       on duplicate key update hits = last_insert_id(${MYSQL_HITS} + 1) - 1, ${MYSQL_RESET_AT}`,
       [key, first, newResetAt, at, first, by, at, newResetAt],
     )) as [{ insertId: number }];
     const updated = Number(result.insertId);

@@ -22,7 +22,7 @@ import * as sessions from './queries/sessions';
 import * as users from './queries/users';
 
 /** A transaction that loses a deadlock runs again this many times in all before the error surfaces. */
-const MAX_TRANSACTION_ATTEMPTS = 5;
+const MAX_TRANSACTION_ATTEMPTS = 8;
 
 /**
  * The `Io` port over a knex instance: MySQL/MariaDB (mysql2), PostgreSQL (pg) or SQLite
@@ -62,7 +62,7 @@ export class SqlIo implements Io {
         return await this.transactionOnce(work);
       } catch (error) {
         if (!isLockConflict(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 10 * 2 ** attempt)));
       }
     }
   }

@@ -14,7 +14,7 @@ import {
 import { describeDb, describeEachDb } from '../../support/databases';
 
 describeEachDb('SqlIo', (database) => {
-  it('runs a transaction that lost a deadlock again, with nothing of the lost attempt left, up to 5 times', async () => {
+  it('runs a transaction that lost a deadlock again, with nothing of the lost attempt left, up to 8 times in all', async () => {
     const io = new SqlIo(database().knex);
     const organization = makeOrganization();
     let attempts = 0;
@@ -35,7 +35,7 @@ describeEachDb('SqlIo', (database) => {
         throw Object.assign(new Error('serialization'), { code: '40001' });
       })
       .catch((error: unknown) => error);
-    expect({ forever, code: (lost as { code?: string }).code }).toEqual({ forever: 5, code: '40001' });
+    expect({ forever, code: (lost as { code?: string }).code }).toEqual({ forever: 8, code: '40001' });
 
     let once = 0;
     await expect(

@@ -1,16 +1,8 @@
 import type { AccessRestriction, Client } from '../../../ports/entities';
 import type { ClientPatch } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
-import {
-  CLIENT_COLUMNS,
-  prefixedColumns,
-  RESTRICTION_COLUMNS,
-  type Row,
-  rolesToDb,
-  toAccessRestriction,
-  toClient,
-  unprefix,
-} from '../rows';
+import { aliasedColumns, columnsReader, selectRows, statement } from '../prepared';
+import { CLIENT_COLUMNS, RESTRICTION_COLUMNS, type Row, rolesToDb, toAccessRestriction, toClient } from '../rows';
 
 export async function insertClient(sql: SqlContext, client: Client): Promise<void> {
   await sql.db('clients').insert({
@@ -32,23 +24,29 @@ export async function findClientById(sql: SqlContext, id: string): Promise<Clien
   return row ? toClient(row) : null;
 }
 
+const clientOf = columnsReader('c_', CLIENT_COLUMNS);
+const restrictionOf = columnsReader('r_', RESTRICTION_COLUMNS);
+
+const FIND_CLIENT_WITH_RESTRICTIONS = statement(
+  'accounts_find_client_with_restrictions',
+  `select ${aliasedColumns('c', 'c_', CLIENT_COLUMNS)}, ${aliasedColumns('r', 'r_', RESTRICTION_COLUMNS)}
+   from clients c left join access_restrictions r on r.client_id = c.id
+   where c.id = ? order by r.created_at, r.id`,
+);
+
 /**
  * Key authentication runs this on every request carrying a key: one query, the client joined to its
- * restrictions (a client has a handful, so repeating the client columns costs little).
+ * restrictions (a client has a handful, so repeating the client columns costs little), a prepared
+ * statement (see `prepared.ts`).
  */
 export async function findClientWithRestrictions(
   sql: SqlContext,
   id: string,
 ): Promise<{ client: Client; restrictions: AccessRestriction[] } | null> {
-  const rows: Row[] = await sql
-    .db('clients as c')
-    .leftJoin('access_restrictions as r', 'r.client_id', 'c.id')
-    .where('c.id', id)
-    .orderBy(['r.created_at', 'r.id'])
-    .select([...prefixedColumns('c', CLIENT_COLUMNS), ...prefixedColumns('r', RESTRICTION_COLUMNS)]);
+  const rows = await selectRows(sql, FIND_CLIENT_WITH_RESTRICTIONS, [id]);
   if (rows.length === 0) return null;
-  const restrictions = rows.filter((row) => row.r__id !== null).map((row) => toAccessRestriction(unprefix(row, 'r')));
-  return { client: toClient(unprefix(rows[0], 'c')), restrictions };
+  const restrictions = rows.filter((row) => row.r_id !== null).map((row) => toAccessRestriction(restrictionOf(row)));
+  return { client: toClient(clientOf(rows[0]!)), restrictions };
 }
 
 export async function listClients(sql: SqlContext, organizationId: string): Promise<Client[]> {

@@ -1,15 +1,7 @@
 import type { RefreshToken, Session, User } from '../../../ports/entities';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
-import {
-  prefixedColumns,
-  type Row,
-  SESSION_COLUMNS,
-  toRefreshToken,
-  toSession,
-  toUser,
-  USER_COLUMNS,
-  unprefix,
-} from '../rows';
+import { aliasedColumns, changeRows, columnsReader, selectRows, statement } from '../prepared';
+import { SESSION_COLUMNS, toRefreshToken, toSession, toUser, USER_COLUMNS } from '../rows';
 
 export async function insertSession(sql: SqlContext, session: Session): Promise<void> {
   await sql.db('sessions').insert({
@@ -34,17 +26,25 @@ export async function findSessionById(sql: SqlContext, id: string): Promise<Sess
   return row ? toSession(row) : null;
 }
 
-/** Strict access-token validation runs this on every request: one primary-key join, one round trip. */
+const sessionOf = columnsReader('s_', SESSION_COLUMNS);
+const userOf = columnsReader('u_', USER_COLUMNS);
+
+const FIND_SESSION_WITH_USER = statement(
+  'accounts_find_session_with_user',
+  `select ${aliasedColumns('s', 's_', SESSION_COLUMNS)}, ${aliasedColumns('u', 'u_', USER_COLUMNS)}
+   from sessions s join users u on u.id = s.user_id where s.id = ?`,
+);
+
+/**
+ * Strict access-token validation runs this on every request: one primary-key join, one round trip,
+ * a prepared statement (see `prepared.ts`).
+ */
 export async function findSessionWithUser(
   sql: SqlContext,
   sessionId: string,
 ): Promise<{ session: Session; user: User } | null> {
-  const row: Row | undefined = await sql
-    .db('sessions as s')
-    .join('users as u', 'u.id', 's.user_id')
-    .where('s.id', sessionId)
-    .first([...prefixedColumns('s', SESSION_COLUMNS), ...prefixedColumns('u', USER_COLUMNS)]);
-  return row ? { session: toSession(unprefix(row, 's')), user: toUser(unprefix(row, 'u')) } : null;
+  const [row] = await selectRows(sql, FIND_SESSION_WITH_USER, [sessionId]);
+  return row ? { session: toSession(sessionOf(row)), user: toUser(userOf(row)) } : null;
 }
 
 /** A user's sessions live at `now` (not revoked, neither idle- nor absolutely expired), newest first. */
@@ -66,11 +66,13 @@ export async function listActiveSessions(sql: SqlContext, userId: string, now: D
   return (await liveSessionsOf(sql, userId, now)).map(toSession);
 }
 
+const TOUCH_SESSION = statement(
+  'accounts_touch_session',
+  'update sessions set last_used_at = ?, idle_expires_at = ? where id = ?',
+);
+
 export async function touchSession(sql: SqlContext, id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
-  await sql
-    .db('sessions')
-    .where({ id })
-    .update({ last_used_at: dbTime(sql, lastUsedAt), idle_expires_at: dbTime(sql, idleExpiresAt) });
+  await changeRows(sql, TOUCH_SESSION, [dbTime(sql, lastUsedAt), dbTime(sql, idleExpiresAt), id]);
 }
 
 export async function revokeSession(sql: SqlContext, id: string, at: Date): Promise<boolean> {
@@ -128,27 +130,37 @@ export async function setSessionCredentialVersion(
   await sql.db('sessions').where({ id }).update({ credential_version: credentialVersion });
 }
 
+const INSERT_REFRESH_TOKEN = statement(
+  'accounts_insert_refresh_token',
+  'insert into refresh_tokens (token_hash, session_id, created_at, expires_at, consumed_at) values (?, ?, ?, ?, ?)',
+);
+
 export async function insertRefreshToken(sql: SqlContext, token: RefreshToken): Promise<void> {
-  await sql.db('refresh_tokens').insert({
-    token_hash: token.tokenHash,
-    session_id: token.sessionId,
-    created_at: dbTime(sql, token.createdAt),
-    expires_at: dbTime(sql, token.expiresAt),
-    consumed_at: dbTimeOrNull(sql, token.consumedAt),
-  });
+  await changeRows(sql, INSERT_REFRESH_TOKEN, [
+    token.tokenHash,
+    token.sessionId,
+    dbTime(sql, token.createdAt),
+    dbTime(sql, token.expiresAt),
+    dbTimeOrNull(sql, token.consumedAt),
+  ]);
 }
 
+const FIND_REFRESH_TOKEN = statement(
+  'accounts_find_refresh_token',
+  'select token_hash, session_id, created_at, expires_at, consumed_at from refresh_tokens where token_hash = ?',
+);
+
 export async function findRefreshToken(sql: SqlContext, tokenHash: string): Promise<RefreshToken | null> {
-  const row = await sql.db('refresh_tokens').where({ token_hash: tokenHash }).first();
+  const [row] = await selectRows(sql, FIND_REFRESH_TOKEN, [tokenHash]);
   return row ? toRefreshToken(row) : null;
 }
 
+const CONSUME_REFRESH_TOKEN = statement(
+  'accounts_consume_refresh_token',
+  'update refresh_tokens set consumed_at = ? where token_hash = ? and consumed_at is null',
+);
+
 /** One conditional UPDATE: the affected-row count names the single winner of concurrent refreshes. */
 export async function consumeRefreshToken(sql: SqlContext, tokenHash: string, at: Date): Promise<boolean> {
-  const changed = await sql
-    .db('refresh_tokens')
-    .where({ token_hash: tokenHash })
-    .whereNull('consumed_at')
-    .update({ consumed_at: dbTime(sql, at) });
-  return count(changed) === 1;
+  return (await changeRows(sql, CONSUME_REFRESH_TOKEN, [dbTime(sql, at), tokenHash])) === 1;
 }

@@ -1,6 +1,7 @@
 import type { LoginEmail, User } from '../../../ports/entities';
 import type { UserPatch } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, insertUnlessDuplicate, type SqlContext } from '../context';
+import { selectRows, statement } from '../prepared';
 import {
   LOGIN_EMAIL_COLUMNS,
   prefixedColumns,
@@ -35,11 +36,16 @@ export async function findUserById(sql: SqlContext, id: string): Promise<User | 
   return row ? toUser(row) : null;
 }
 
-/** `FOR UPDATE` inside a transaction; SQLite has no row locks, and needs none: its one writer runs alone. */
+const SELECT_USER = `select ${USER_COLUMNS.join(', ')} from users where id = ?`;
+const LOCK_USER = statement('accounts_lock_user', `${SELECT_USER} for update`, { sqlite: SELECT_USER });
+const READ_USER = statement('accounts_read_user', SELECT_USER);
+
+/**
+ * `FOR UPDATE` inside a transaction (a prepared statement: every login and refresh takes it); SQLite
+ * has no row locks, and needs none: its one writer runs alone.
+ */
 export async function lockUser(sql: SqlContext, id: string): Promise<User | null> {
-  const query = sql.db('users').where({ id });
-  if (sql.inTransaction && sql.dialect !== 'sqlite') query.forUpdate();
-  const row = await query.first();
+  const [row] = await selectRows(sql, sql.inTransaction ? LOCK_USER : READ_USER, [id]);
   return row ? toUser(row) : null;
 }
 
