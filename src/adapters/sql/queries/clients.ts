@@ -1,7 +1,7 @@
 import type { AccessRestriction, Client } from '../../../ports/entities';
 import type { ClientPatch } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
-import { aliasedColumns, columnsReader, selectRows, statement } from '../prepared';
+import { aliasedColumns, selectTuples, statement, tupleReader } from '../prepared';
 import { CLIENT_COLUMNS, RESTRICTION_COLUMNS, type Row, rolesToDb, toAccessRestriction, toClient } from '../rows';
 
 export async function insertClient(sql: SqlContext, client: Client): Promise<void> {
@@ -24,8 +24,8 @@ export async function findClientById(sql: SqlContext, id: string): Promise<Clien
   return row ? toClient(row) : null;
 }
 
-const clientOf = columnsReader('c_', CLIENT_COLUMNS);
-const restrictionOf = columnsReader('r_', RESTRICTION_COLUMNS);
+const clientOf = tupleReader(CLIENT_COLUMNS);
+const restrictionOf = tupleReader(RESTRICTION_COLUMNS, CLIENT_COLUMNS.length);
 
 const FIND_CLIENT_WITH_RESTRICTIONS = statement(
   'accounts_find_client_with_restrictions',
@@ -43,9 +43,11 @@ export async function findClientWithRestrictions(
   sql: SqlContext,
   id: string,
 ): Promise<{ client: Client; restrictions: AccessRestriction[] } | null> {
-  const rows = await selectRows(sql, FIND_CLIENT_WITH_RESTRICTIONS, [id]);
+  const rows = await selectTuples(sql, FIND_CLIENT_WITH_RESTRICTIONS, [id]);
   if (rows.length === 0) return null;
-  const restrictions = rows.filter((row) => row.r_id !== null).map((row) => toAccessRestriction(restrictionOf(row)));
+  const restrictions = rows
+    .filter((row) => row[CLIENT_COLUMNS.length] !== null)
+    .map((row) => toAccessRestriction(restrictionOf(row)));
   return { client: toClient(clientOf(rows[0]!)), restrictions };
 }
 

@@ -1,6 +1,6 @@
 import type { RefreshToken, Session, User } from '../../../ports/entities';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
-import { aliasedColumns, changeRows, columnsReader, selectRows, statement } from '../prepared';
+import { aliasedColumns, changeRows, selectTuples, statement, tupleReader } from '../prepared';
 import { SESSION_COLUMNS, toRefreshToken, toSession, toUser, USER_COLUMNS } from '../rows';
 
 export async function insertSession(sql: SqlContext, session: Session): Promise<void> {
@@ -26,8 +26,8 @@ export async function findSessionById(sql: SqlContext, id: string): Promise<Sess
   return row ? toSession(row) : null;
 }
 
-const sessionOf = columnsReader('s_', SESSION_COLUMNS);
-const userOf = columnsReader('u_', USER_COLUMNS);
+const sessionOf = tupleReader(SESSION_COLUMNS);
+const userOf = tupleReader(USER_COLUMNS, SESSION_COLUMNS.length);
 
 const FIND_SESSION_WITH_USER = statement(
   'accounts_find_session_with_user',
@@ -43,7 +43,7 @@ export async function findSessionWithUser(
   sql: SqlContext,
   sessionId: string,
 ): Promise<{ session: Session; user: User } | null> {
-  const [row] = await selectRows(sql, FIND_SESSION_WITH_USER, [sessionId]);
+  const [row] = await selectTuples(sql, FIND_SESSION_WITH_USER, [sessionId]);
   return row ? { session: toSession(sessionOf(row)), user: toUser(userOf(row)) } : null;
 }
 
@@ -145,14 +145,16 @@ export async function insertRefreshToken(sql: SqlContext, token: RefreshToken): 
   ]);
 }
 
+const REFRESH_TOKEN_COLUMNS = ['token_hash', 'session_id', 'created_at', 'expires_at', 'consumed_at'] as const;
+const refreshTokenOf = tupleReader(REFRESH_TOKEN_COLUMNS);
 const FIND_REFRESH_TOKEN = statement(
   'accounts_find_refresh_token',
-  'select token_hash, session_id, created_at, expires_at, consumed_at from refresh_tokens where token_hash = ?',
+  `select ${REFRESH_TOKEN_COLUMNS.join(', ')} from refresh_tokens where token_hash = ?`,
 );
 
 export async function findRefreshToken(sql: SqlContext, tokenHash: string): Promise<RefreshToken | null> {
-  const [row] = await selectRows(sql, FIND_REFRESH_TOKEN, [tokenHash]);
-  return row ? toRefreshToken(row) : null;
+  const [row] = await selectTuples(sql, FIND_REFRESH_TOKEN, [tokenHash]);
+  return row ? toRefreshToken(refreshTokenOf(row)) : null;
 }
 
 const CONSUME_REFRESH_TOKEN = statement(

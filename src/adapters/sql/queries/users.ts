@@ -1,7 +1,7 @@
 import type { LoginEmail, User } from '../../../ports/entities';
 import type { UserPatch } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, insertUnlessDuplicate, type SqlContext } from '../context';
-import { selectRows, statement } from '../prepared';
+import { selectTuples, statement, tupleReader } from '../prepared';
 import {
   LOGIN_EMAIL_COLUMNS,
   prefixedColumns,
@@ -39,14 +39,15 @@ export async function findUserById(sql: SqlContext, id: string): Promise<User | 
 const SELECT_USER = `select ${USER_COLUMNS.join(', ')} from users where id = ?`;
 const LOCK_USER = statement('accounts_lock_user', `${SELECT_USER} for update`, { sqlite: SELECT_USER });
 const READ_USER = statement('accounts_read_user', SELECT_USER);
+const userOf = tupleReader(USER_COLUMNS);
 
 /**
  * `FOR UPDATE` inside a transaction (a prepared statement: every login and refresh takes it); SQLite
  * has no row locks, and needs none: its one writer runs alone.
  */
 export async function lockUser(sql: SqlContext, id: string): Promise<User | null> {
-  const [row] = await selectRows(sql, sql.inTransaction ? LOCK_USER : READ_USER, [id]);
-  return row ? toUser(row) : null;
+  const [row] = await selectTuples(sql, sql.inTransaction ? LOCK_USER : READ_USER, [id]);
+  return row ? toUser(userOf(row)) : null;
 }
 
 export async function findUserByEmail(
