@@ -16,6 +16,13 @@ export interface CodeRequest {
   address: string;
   /** The caller-chosen state for `login` codes. */
   state?: string;
+  /**
+   * The verification code of an address a registration has just taken: exempt from the send limits.
+   * An address is registered once (a retry meets `EMAIL_TAKEN` before any code), so it floods no
+   * mailbox; and codes others requested for an address nobody held yet (stored, never sent) must not
+   * keep its new owner's verification email from going out.
+   */
+  registration?: boolean;
 }
 
 /**
@@ -50,8 +57,10 @@ export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promi
   const { config } = lib;
   const now = lib.now();
   // The window is (now - window, now]: a code sent exactly one window ago no longer counts.
-  const sentRecently = await io.countCodesSentSince(request.address, addMs(now, 1 - config.codeSendWindowMs));
-  if (sentRecently >= config.codeSendLimitPerAddress) return null;
+  if (!request.registration) {
+    const sentRecently = await io.countCodesSentSince(request.address, addMs(now, 1 - config.codeSendWindowMs));
+    if (sentRecently >= config.codeSendLimitPerAddress) return null;
+  }
 
   const state = request.purpose === 'login' ? request.state : undefined;
   if (state !== undefined) await io.invalidateCodes({ purpose: 'login', state }, now);

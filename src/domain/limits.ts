@@ -30,7 +30,10 @@ export async function rateLimited(
   const now = deps.lib.now();
   const state = await store.hit(limit.key, limit.windowMs, now);
   if (state.count <= limit.limit) return null;
-  const retryAfterSeconds = Math.max(1, Math.ceil((state.resetAt.getTime() - now.getTime()) / 1000));
+  // Never more than one window: a concurrent hit that read its clock a moment later may have opened
+  // the window the store answers with.
+  const waitMs = Math.min(limit.windowMs, state.resetAt.getTime() - now.getTime());
+  const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
   return fail('RATE_LIMITED', { retryAfterSeconds });
 }
 

@@ -11,7 +11,7 @@ import {
   isSystemCaller,
 } from './authorization';
 import { decode, Email, listOf, Name, PasswordInput, struct, UserRoleCodec, weakPassword } from './codecs';
-import { deliverCodes, invalidateCodesOf, prepareCode, withinSendLimit } from './codes';
+import { deliverCodes, invalidateCodesOf, prepareCode } from './codes';
 import { addMs, type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';
@@ -83,7 +83,6 @@ export class UserService {
       held !== null && held.verifiedAt === null && held.createdAt <= addMs(now, -config.unverifiedEmailClaimAfterMs);
     if (held && !stale) return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
     const passwordHash = password === undefined ? null : await lib.hashPassword(password);
-    const mayEmail = await withinSendLimit(this.deps, email, request.ip);
 
     const user: User = {
       id: lib.newId('user'),
@@ -104,7 +103,7 @@ export class UserService {
       if (!(await tx.insertLoginEmail(loginEmail))) {
         return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
       }
-      const message = mayEmail ? await prepareCode(tx, lib, { purpose: 'verify-email', address: email }) : null;
+      const message = await prepareCode(tx, lib, { purpose: 'verify-email', address: email, registration: true });
       return Ok({ message, released });
     });
     if (created.err) return created;

@@ -188,16 +188,18 @@ describe('resending verification', () => {
     expect(world.emailer.sent).toHaveLength(before + 1);
   });
 
-  it('invalidates the earlier code and stops after 3 codes in 15 minutes', async () => {
+  it('invalidates the earlier code and stops after 3 resends in 15 minutes', async () => {
     const world = makeWorld();
     const alice = await signUp(world);
-    const first = await lastCode(world, alice.email);
+    const first = await lastCode(world, alice.email); // the registration's, which counts against no send limit
     ok(await world.accounts.emails.resendVerification({ email: alice.email }, REQUEST));
     const second = await lastCode(world, alice.email);
     ok(await world.accounts.emails.resendVerification({ email: alice.email }, REQUEST));
     ok(await world.accounts.emails.resendVerification({ email: alice.email }, REQUEST));
-    expect(world.emailer.sent.filter((m) => m.to === alice.email)).toHaveLength(3);
     const third = await lastCode(world, alice.email);
+    ok(await world.accounts.emails.resendVerification({ email: alice.email }, REQUEST));
+    await world.accounts.settled();
+    expect(world.emailer.sent.filter((m) => m.to === alice.email)).toHaveLength(4);
     if (first !== third)
       expect(errCode(await world.accounts.emails.verify({ email: alice.email, code: first }))).toBe('INVALID_CODE');
     if (second !== third)

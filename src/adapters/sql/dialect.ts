@@ -62,13 +62,15 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * A transient conflict worth running the transaction again for: an InnoDB deadlock or lock wait
- * timeout, a PostgreSQL deadlock or serialization failure, a busy SQLite database.
+ * A conflict worth running the transaction again for at once: an InnoDB deadlock, a PostgreSQL
+ * deadlock or serialization failure. The database rolled the loser back whole, and the other side
+ * has moved on. A lock wait timeout or a busy SQLite file is not one: the lock is still held, and
+ * waiting again (on SQLite, synchronously, blocking the event loop) would only multiply the wait.
  */
 export function isLockConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, errno } = error as DriverError;
-  return errno === 1213 || errno === 1205 || code === '40P01' || code === '40001' || code === 'SQLITE_BUSY';
+  return errno === 1213 || code === '40P01' || code === '40001';
 }
 
 /**

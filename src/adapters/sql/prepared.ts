@@ -15,6 +15,8 @@ import type { Row } from './rows';
 export interface PreparedStatement {
   /** Unique per statement: the name of PostgreSQL's named prepared statement. */
   readonly name: string;
+  /** What knex would call it in its query events (`select`, `insert`, `update`, `del`). */
+  readonly method: 'select' | 'insert' | 'update' | 'del';
   /** The SQL per dialect (most are the same everywhere; `FOR UPDATE` is not SQLite's). */
   readonly text: Readonly<Record<Dialect, string>>;
 }
@@ -26,7 +28,9 @@ export function statement(
   forDialect: Partial<Record<Dialect, string>> = {},
 ): PreparedStatement {
   const text = { mysql: sql, sqlite: sql, postgres: sql, ...forDialect };
-  return { name, text: { ...text, postgres: toPositional(text.postgres) } };
+  const verb = sql.trimStart().slice(0, 6).toLowerCase();
+  const method = verb === 'select' ? 'select' : verb === 'insert' ? 'insert' : verb === 'update' ? 'update' : 'del';
+  return { name, method, text: { ...text, postgres: toPositional(text.postgres) } };
 }
 
 function toPositional(sql: string): string {
@@ -70,7 +74,7 @@ type Result = Row[] | unknown[][] | number;
 interface KnexClientLike {
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<unknown> | unknown;
-  emit(event: string, payload: unknown): boolean;
+  emit(event: string, ...payload: unknown[]): boolean;
 }
 
 interface SqliteStatementLike {
@@ -96,6 +100,7 @@ const sqliteStatements = new WeakMap<object, Map<string, SqliteStatementLike>>()
 async function run(sql: SqlContext, query: PreparedStatement, params: readonly unknown[], want: Want): Promise<Result> {
   const client = (sql.db as unknown as { client: KnexClientLike }).client;
   const text = query.text[sql.dialect];
+  refuseFinishedTransaction(sql);
   if (sql.dialect === 'sqlite' && !sql.inTransaction) {
     // better-sqlite3 runs a statement synchronously, start to end: on a connection with no
     // transaction open, an autocommit statement needs no turn at the pool (which costs timers and
@@ -103,22 +108,74 @@ async function run(sql: SqlContext, query: PreparedStatement, params: readonly u
     // would join that transaction, so then it waits for the pool like anything else.
     const idle = idleSqliteConnection.get(client);
     if (idle?.open && !idle.inTransaction) {
-      client.emit('query', { sql: text, bindings: params, method: 'raw' });
-      return runSqlite(idle, query.name, text, params, want);
+      return reported(client, {}, query, text, params, async () => runSqlite(idle, query.name, text, params, want));
     }
   }
   const connection = await client.acquireConnection();
   if (sql.dialect === 'sqlite' && !sql.inTransaction)
     idleSqliteConnection.set(client, connection as SqliteDatabaseLike);
   try {
-    // The same event knex sends for its own queries, so query counting and logging see these too.
-    const { __knexUid, __knexTxId } = connection as { __knexUid?: string; __knexTxId?: string };
-    client.emit('query', { __knexUid, __knexTxId, sql: text, bindings: params, method: 'raw' });
-    if (sql.dialect === 'sqlite') return runSqlite(connection as SqliteDatabaseLike, query.name, text, params, want);
-    if (sql.dialect === 'mysql') return await runMysql(connection as MysqlConnectionLike, text, params, want);
-    return await runPostgres(connection as PgClientLike, query.name, text, params, want);
+    // The transaction may have ended while this waited for its connection.
+    refuseFinishedTransaction(sql);
+    return await reported(client, connection as KnexConnectionIds, query, text, params, () => {
+      if (sql.dialect === 'sqlite')
+        return Promise.resolve(runSqlite(connection as SqliteDatabaseLike, query.name, text, params, want));
+      if (sql.dialect === 'mysql') return runMysql(connection as MysqlConnectionLike, text, params, want);
+      return runPostgres(connection as PgClientLike, query.name, text, params, want);
+    });
   } finally {
     await client.releaseConnection(connection);
+  }
+}
+
+/**
+ * knex refuses a query on a transaction that has ended; so must these, which skip its query path: a
+ * statement sent after COMMIT or ROLLBACK would run on a connection back in the pool, maybe inside
+ * someone else's transaction.
+ */
+function refuseFinishedTransaction(sql: SqlContext): void {
+  if (!sql.inTransaction) return;
+  const transaction = sql.db as { isCompleted?: () => boolean };
+  if (transaction.isCompleted?.()) throw new Error('Transaction query already complete');
+}
+
+interface KnexConnectionIds {
+  __knexUid?: string;
+  __knexTxId?: string;
+}
+
+let queryUid = 0;
+
+/**
+ * Runs a statement between the events knex sends for its own queries (`query`, then `query-response`
+ * or `query-error`, paired by `__knexQueryUid`), so listeners, logging and query counting see these
+ * statements as they see knex's.
+ */
+async function reported(
+  client: KnexClientLike,
+  connection: KnexConnectionIds,
+  query: PreparedStatement,
+  text: string,
+  params: readonly unknown[],
+  execute: () => Promise<Result>,
+): Promise<Result> {
+  const event = {
+    __knexUid: connection.__knexUid,
+    __knexTxId: connection.__knexTxId,
+    __knexQueryUid: `accounts-${++queryUid}`,
+    sql: text,
+    bindings: params,
+    method: query.method,
+    options: {},
+  };
+  client.emit('query', event);
+  try {
+    const result = await execute();
+    client.emit('query-response', result, event, undefined);
+    return result;
+  } catch (error) {
+    client.emit('query-error', error, event);
+    throw error;
   }
 }
 

@@ -51,7 +51,7 @@ export class SqlIo implements Io {
    * an UPDATE by a secondary index (invalidating a state's codes, revoking a user's sessions) takes
    * gap locks that concurrent INSERTs into the same gap deadlock on. Every decision that needs a winner
    * is a conditional statement or a `FOR UPDATE` lock, which READ COMMITTED keeps. A transaction that
-   * still loses a deadlock (the database rolled it back whole) runs again, up to
+   * still loses a deadlock or a serialization failure (the database rolled it back whole) runs again, up to
    * `MAX_TRANSACTION_ATTEMPTS` times: `work` must therefore touch nothing but the `Io` it is given
    * (the domain sends emails and events only after its transactions commit).
    */

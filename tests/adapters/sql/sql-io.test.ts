@@ -37,14 +37,60 @@ describeEachDb('SqlIo', (database) => {
       .catch((error: unknown) => error);
     expect({ forever, code: (lost as { code?: string }).code }).toEqual({ forever: 8, code: '40001' });
 
-    let once = 0;
-    await expect(
-      io.transaction(async () => {
-        once += 1;
-        throw new Error('not a conflict');
-      }),
-    ).rejects.toThrow('not a conflict');
-    expect(once).toBe(1);
+    // Not a conflict, and not one to wait again for either: a lock wait timeout means the lock is still held.
+    for (const failure of [new Error('not a conflict'), Object.assign(new Error('lock wait'), { errno: 1205 })]) {
+      let once = 0;
+      await expect(
+        io.transaction(async () => {
+          once += 1;
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect(once).toBe(1);
+    }
+  });
+
+  it('refuses the prepared hot statements on a transaction that has ended, and writes nothing', async () => {
+    const knex = database().knex;
+    const io = new SqlIo(knex);
+    const user = makeUser();
+    const session = makeSession({ userId: user.id });
+    await io.insertUser(user);
+    await io.insertSession(session);
+    let ended: SqlIo | undefined;
+    await knex.transaction(async (trx) => {
+      ended = new SqlIo(trx);
+    });
+    const token = makeRefreshToken({ sessionId: session.id });
+    await expect(ended!.findSessionWithUser(session.id)).rejects.toBeInstanceOf(SqlIoError);
+    await expect(ended!.insertRefreshToken(token)).rejects.toBeInstanceOf(SqlIoError);
+    await expect(ended!.lockUser(user.id)).rejects.toBeInstanceOf(SqlIoError);
+    expect(await io.findRefreshToken(token.tokenHash)).toBeNull();
+  });
+
+  it("reports the prepared hot statements to knex's listeners like its own: query, then its response or error", async () => {
+    const knex = database().knex;
+    const io = new SqlIo(knex);
+    const events: Array<[string, string | undefined]> = [];
+    const onQuery = (query: { __knexQueryUid?: string }) => events.push(['query', query.__knexQueryUid]);
+    const onResponse = (_response: unknown, query: { __knexQueryUid?: string }) =>
+      events.push(['response', query.__knexQueryUid]);
+    const onError = (_error: unknown, query: { __knexQueryUid?: string }) =>
+      events.push(['error', query.__knexQueryUid]);
+    knex.on('query', onQuery).on('query-response', onResponse).on('query-error', onError);
+    try {
+      await io.findSessionWithUser('ses_none');
+      await io.insertRefreshToken(makeRefreshToken({ sessionId: 'ses_none' })).catch(() => undefined); // no such session
+    } finally {
+      knex
+        .removeListener('query', onQuery)
+        .removeListener('query-response', onResponse)
+        .removeListener('query-error', onError);
+    }
+    expect(events.map(([kind]) => kind)).toEqual(['query', 'response', 'query', 'error']);
+    expect(events[0]![1]).toBe(events[1]![1]);
+    expect(events[2]![1]).toBe(events[3]![1]);
+    expect(events[0]![1]).not.toBe(events[2]![1]);
   });
 
   it('throws a SqlIoError that names the operation and carries no bound value', async () => {
