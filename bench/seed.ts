@@ -17,6 +17,7 @@ import {
   type Session,
   type User,
 } from '../src';
+import { makeLoginEmail, makeSession, makeUser } from '../src/testing';
 
 export const BENCH_PASSWORD = 'correct horse battery staple';
 
@@ -49,33 +50,30 @@ export async function makeDataset(lib: DefaultLib, userCount: number, clientCoun
   const passwordHash = await lib.hashPassword(BENCH_PASSWORD);
   const users: SeededUser[] = [];
   for (let i = 0; i < userCount; i++) {
-    const user: User = {
+    const user = makeUser({
       id: lib.newId('user'),
       name: `Bench user ${i}`,
       passwordHash,
-      roles: ['user'],
       createdAt: now,
       updatedAt: now,
-      deletedAt: null,
-      bannedAt: null,
-      credentialVersion: 0,
-    };
-    const email: LoginEmail = { address: `user${i}@bench.example`, userId: user.id, verifiedAt: now, createdAt: now };
-    const session: Session = {
+    });
+    const email = makeLoginEmail({
+      address: `user${i}@bench.example`,
+      userId: user.id,
+      verifiedAt: now,
+      createdAt: now,
+    });
+    const session = makeSession({
       id: lib.newId('session'),
       userId: user.id,
-      clientId: null,
       ip: '127.0.0.1',
       userAgent: 'accounts-module bench',
       createdAt: now,
       lastUsedAt: now,
       idleExpiresAt: new Date(now.getTime() + lib.config.sessionIdleTtlMs),
       expiresAt: new Date(now.getTime() + lib.config.sessionAbsoluteTtlMs),
-      revokedAt: null,
-      credentialVersion: 0,
-      authMethod: 'password',
       authenticatedAt: now,
-    };
+    });
     const accessToken = await lib.signAccessToken({
       userId: user.id,
       sessionId: session.id,

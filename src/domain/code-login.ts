@@ -4,7 +4,7 @@ import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { invalidateCodesOf } from './codes';
 import { type AccountsError, fail } from './errors';
-import { type LoginContext, type OpenedSession, openSession } from './session-opening';
+import { changeCredentials, type LoginContext, type OpenedSession, openSession } from './session-opening';
 
 /**
  * What a proven login code grants (SPEC §4, pre-hijacking), decided in the transaction that consumed
@@ -58,9 +58,7 @@ export async function grantCodeLogin(
     // its sessions or added its other addresses never showed they own any of them, so none of that
     // survives the one who just did. The other unverified addresses go too: kept, a claimant could
     // verify one of their own and log back in.
-    credentialVersion += 1;
-    await tx.updateUser(user.id, { passwordHash: null, credentialVersion, updatedAt: lib.now() });
-    await tx.revokeUserSessions(user.id, lib.now());
+    credentialVersion = await changeCredentials(tx, user, lib.now(), { passwordHash: null });
     const others = emails.filter((email) => email.address !== address);
     await release(lib, tx, user, others);
     released = others.map((email) => email.address);

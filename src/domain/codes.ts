@@ -2,7 +2,7 @@ import { CODE_PURPOSES, type CodePurpose, type VerificationCode } from '../ports
 import type { Io } from '../ports/io';
 import type { AccountsConfig, CodeMessage, Lib } from '../ports/lib';
 import { addMs, type Deps, emit } from './context';
-import { ipLimitKey, type Limit, perIpLimit, rateLimited } from './limits';
+import { firstLimitPassed, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
 
 /**
  * Verification codes (SPEC §4), shared by email verification and login by code.
@@ -33,14 +33,15 @@ export interface CodeRequest {
  */
 export async function withinSendLimit(deps: Deps, address: string, ip: string | null): Promise<boolean> {
   const { config } = deps.lib;
-  const requester = ipLimitKey(config, ip);
-  if (requester === null) return true;
-  const limit = {
-    key: `code-send:${address}|${requester}`,
-    limit: config.codeSendLimit,
-    windowMs: config.codeSendWindowMs,
-  };
-  return (await rateLimited(deps, limit)) === null;
+  const limits = perIdentifierAndIpLimit(
+    config,
+    'code-send',
+    address,
+    ip,
+    config.codeSendLimit,
+    config.codeSendWindowMs,
+  );
+  return (await firstLimitPassed(deps, limits)) === null;
 }
 
 /**

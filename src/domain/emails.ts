@@ -16,7 +16,7 @@ import {
 } from './codes';
 import { type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
-import { firstLimitPassed, forgive, ipLimitKey, type Limit, perIpLimit } from './limits';
+import { firstLimitPassed, forgive, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
 
 /** At most this many addresses per request: enough for people, too few to flood mailboxes. */
 const MAX_EMAILS_PER_REQUEST = 10;
@@ -142,18 +142,16 @@ export class EmailService {
     if (decoded.err) return decoded;
     const { email: address, code } = decoded.val;
     const { config } = lib;
-    const requester = ipLimitKey(config, request.ip);
-    const limits: Limit[] = [
-      ...(requester === null
-        ? []
-        : [
-            {
-              key: `verify-guess:${address}|${requester}`,
-              limit: config.codeFailuresPerAddressAndIp,
-              windowMs: config.loginFailureWindowMs,
-              onSuccess: 'reset' as const,
-            },
-          ]),
+    const limits = [
+      ...perIdentifierAndIpLimit(
+        config,
+        'verify-guess',
+        address,
+        request.ip,
+        config.codeFailuresPerAddressAndIp,
+        config.loginFailureWindowMs,
+        'reset',
+      ),
       ...codeGuessLimits(config, request.ip),
     ];
     const limited = await firstLimitPassed(this.deps, limits);

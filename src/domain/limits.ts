@@ -78,24 +78,41 @@ export async function forgive(deps: Deps, limits: ReadonlyArray<Limit>): Promise
  */
 export function passwordGuessLimits(config: AccountsConfig, identifier: string, ip: string | null): Limit[] {
   const windowMs = config.loginFailureWindowMs;
-  const requester = ipLimitKey(config, ip);
-  const ceiling: Limit = { key: `password-guess:${identifier}`, limit: config.loginFailuresPerIdentifier, windowMs };
-  if (requester === null) return [ceiling];
   return [
-    {
-      key: `password-guess:${identifier}|${requester}`,
-      limit: config.loginFailuresPerIdentifierAndIp,
+    ...perIdentifierAndIpLimit(
+      config,
+      'password-guess',
+      identifier,
+      ip,
+      config.loginFailuresPerIdentifierAndIp,
       windowMs,
-      onSuccess: 'reset',
-    },
-    ceiling,
-    { key: `password-guess:ip:${requester}`, limit: config.loginFailuresPerIp, windowMs },
+      'reset',
+    ),
+    { key: `password-guess:${identifier}`, limit: config.loginFailuresPerIdentifier, windowMs },
+    ...perIpLimit(config, 'password-guess', ip, config.loginFailuresPerIp, windowMs),
   ];
 }
 
 /** Successful logins of one user per window (SPEC §7: generous, but bounded). */
 export function loginSuccessLimit(config: AccountsConfig, userId: string): Limit {
   return { key: `login-success:${userId}`, limit: config.loginSuccessesPerUser, windowMs: config.loginSuccessWindowMs };
+}
+
+/**
+ * A limit per (identifier, requesting IP): the tight kind, which lets one place use up only its own
+ * share of what the identifier allows (none when `ipLimitsWithoutAddress` skips an unknown address).
+ */
+export function perIdentifierAndIpLimit(
+  config: AccountsConfig,
+  name: string,
+  identifier: string,
+  ip: string | null,
+  limit: number,
+  windowMs: number,
+  onSuccess?: Limit['onSuccess'],
+): Limit[] {
+  const requester = ipLimitKey(config, ip);
+  return requester === null ? [] : [{ key: `${name}:${identifier}|${requester}`, limit, windowMs, onSuccess }];
 }
 
 /** Limits counted per requesting IP only (none when `ipLimitsWithoutAddress` skips an unknown address). */

@@ -1,5 +1,5 @@
 import type { AuthMethod, PublicSession, Session, User } from '../ports/entities';
-import type { Io } from '../ports/io';
+import type { Io, UserPatch } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { addMs, emit, type RequestInfo } from './context';
 
@@ -49,6 +49,29 @@ export function isUserActive(user: User): boolean {
  */
 export function sessionHolds(session: Session, user: User, now: Date): boolean {
   return isSessionLive(session, now) && isUserActive(user) && session.credentialVersion === user.credentialVersion;
+}
+
+/** The fields of a user that change together with its credential version. */
+export type CredentialChange = Pick<UserPatch, 'passwordHash' | 'bannedAt' | 'deletedAt'>;
+
+/**
+ * Changes a user's credentials (in the caller's transaction, the user's row locked): writes `change`,
+ * moves the credential version on and revokes every session but `keepSessionId`, which moves along
+ * with it. Every session opened before, and any login still in flight, no longer holds (SPEC §3: a
+ * change of credentials wins every race). Returns the new version.
+ */
+export async function changeCredentials(
+  tx: Io,
+  user: User,
+  now: Date,
+  change: CredentialChange = {},
+  keepSessionId?: string,
+): Promise<number> {
+  const credentialVersion = user.credentialVersion + 1;
+  await tx.updateUser(user.id, { ...change, credentialVersion, updatedAt: now });
+  await tx.revokeUserSessions(user.id, now, keepSessionId);
+  if (keepSessionId !== undefined) await tx.setSessionCredentialVersion(keepSessionId, credentialVersion);
+  return credentialVersion;
 }
 
 /** What a login proved, and against which version of the user's credentials. */

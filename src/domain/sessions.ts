@@ -18,6 +18,7 @@ import { addMs, type Caller, type CallerUser, type Deps, emit, inTransaction, ty
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';
 import {
+  changeCredentials,
   isUserActive,
   type LoginContext,
   minDate,
@@ -288,8 +289,7 @@ export class SessionService {
     const ended = await inTransaction(io, async (tx) => {
       const user = await tx.lockUser(userId);
       if (!user || user.deletedAt) return fail('NOT_FOUND');
-      await tx.updateUser(userId, { credentialVersion: user.credentialVersion + 1, updatedAt: now });
-      await tx.revokeUserSessions(userId, now);
+      await changeCredentials(tx, user, now);
       return Ok(undefined);
     });
     if (ended.err) return ended;

@@ -16,6 +16,7 @@ import { addMs, type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, ty
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';
 import { emitMembershipChanged } from './organizations';
+import { changeCredentials } from './session-opening';
 
 /** `POST /users`: registration never accepts roles (an unknown field is refused). */
 export const RegisterInput = struct('RegisterInput', { name: Name, email: Email }, { password: PasswordInput });
@@ -212,10 +213,7 @@ export class UserService {
       if (!current || current.deletedAt) return fail('NOT_FOUND');
       // The current password was proven against the hash read above; a change that won meanwhile wins.
       if (self && current.credentialVersion !== user.credentialVersion) return fail('INVALID_CURRENT_PASSWORD');
-      const credentialVersion = current.credentialVersion + 1;
-      await tx.updateUser(userId, { passwordHash, credentialVersion, updatedAt: now });
-      await tx.revokeUserSessions(userId, now, keepSessionId);
-      if (keepSessionId !== undefined) await tx.setSessionCredentialVersion(keepSessionId, credentialVersion);
+      await changeCredentials(tx, current, now, { passwordHash }, keepSessionId);
       return Ok(undefined);
     });
     if (changed.err) return changed;
@@ -247,7 +245,7 @@ export class UserService {
         }
       }
       const emails = await tx.listLoginEmails(userId);
-      await tx.updateUser(userId, { deletedAt: now, credentialVersion: user.credentialVersion + 1, updatedAt: now });
+      await changeCredentials(tx, user, now, { deletedAt: now });
       await invalidateCodesOf(
         tx,
         emails.map((email) => email.address),
@@ -255,7 +253,6 @@ export class UserService {
       );
       await tx.deleteAllLoginEmails(userId);
       await tx.deleteMembershipsOfUser(userId);
-      await tx.revokeUserSessions(userId, now);
       return Ok(memberships);
     });
     if (deleted.err) return deleted;
@@ -298,13 +295,15 @@ export class UserService {
     const { io, lib } = this.deps;
     if (!isSystemCaller(caller)) return forbiddenFor(caller);
     const now = lib.now();
-    const updated = await inTransaction(io, async (tx) => {
+    const updated = await inTransaction<User>(io, async (tx) => {
       const user = await tx.lockUser(userId);
       if (!user || user.deletedAt) return fail('NOT_FOUND');
-      const bannedAt = banned ? (user.bannedAt ?? now) : null;
-      const credentialVersion = banned ? user.credentialVersion + 1 : user.credentialVersion;
-      await tx.updateUser(userId, { bannedAt, credentialVersion, updatedAt: now });
-      if (banned) await tx.revokeUserSessions(userId, now);
+      if (!banned) {
+        await tx.updateUser(userId, { bannedAt: null, updatedAt: now });
+        return Ok({ ...user, bannedAt: null, updatedAt: now });
+      }
+      const bannedAt = user.bannedAt ?? now;
+      const credentialVersion = await changeCredentials(tx, user, now, { bannedAt });
       return Ok({ ...user, bannedAt, credentialVersion, updatedAt: now });
     });
     if (updated.err) return updated;

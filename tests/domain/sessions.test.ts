@@ -1,6 +1,16 @@
 import type { Tokens } from '../../src/domain/sessions';
 import type { PublicSession } from '../../src/ports/entities';
-import { errCode, lastCode, makeWorld, ok, REQUEST, STRONG_PASSWORD, signUp, signUpSysadmin } from '../support/setup';
+import {
+  errCode,
+  lastCode,
+  makeWorld,
+  ok,
+  REQUEST,
+  STRONG_PASSWORD,
+  signUp,
+  signUpEmployee,
+  signUpSysadmin,
+} from '../support/setup';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -276,6 +286,10 @@ describe('logout and session management', () => {
       await world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
     );
     expect(errCode(await world.accounts.sessions.revokeAll(bob.caller, alice.userId))).toBe('NOT_FOUND');
+    // Employees read everyone's sessions but end none of them.
+    const employee = await signUpEmployee(world);
+    expect(errCode(await world.accounts.sessions.revokeAll(employee.caller, alice.userId))).toBe('FORBIDDEN');
+    expect((await world.accounts.sessions.authenticate(alice.tokens.accessToken)).ok).toBe(true);
     ok(await world.accounts.sessions.revokeAll(admin.caller, alice.userId));
     for (const tokens of [alice.tokens, second]) {
       expect(errCode(await world.accounts.sessions.authenticate(tokens.accessToken))).toBe('INVALID_TOKEN');

@@ -190,6 +190,40 @@ describe('finding 2: one /authn/code request tests a guess against every account
     expect(elsewhere.status).toBe(401);
   });
 
+  it('counts verification resends against the same per-IP request budget as login-code requests', async () => {
+    world = await startHttpWorld();
+    for (let request = 0; request < 50; request++) {
+      const json = { email: `target${request}@example.com`, state: newState('r') };
+      expect((await world.send('POST', '/authn/email', { json, ip: ATTACKER_IP })).status).toBe(202);
+      const resend = { email: `other${request}@example.com` };
+      expect((await world.send('POST', '/emails/resend-verification', { json: resend, ip: ATTACKER_IP })).status).toBe(
+        202,
+      );
+    }
+    const past = await world.send('POST', '/emails/resend-verification', {
+      json: { email: 'one-more@example.com' },
+      ip: ATTACKER_IP,
+    });
+    expectError(past, 429, 'RATE_LIMITED');
+  });
+
+  it('codes requested for an address nobody holds yet never keep its registration from emailing a code', async () => {
+    world = await startHttpWorld();
+    for (let from = 0; from < 4; from++) {
+      for (let request = 0; request < 3; request++) {
+        const json = { email: 'future@example.com', state: newState(`pre${from}`) };
+        expect((await world.send('POST', '/authn/email', { json, ip: `192.0.2.${from + 1}` })).status).toBe(202);
+      }
+    }
+    await register('future@example.com', PASSWORD, VICTIM_IP);
+    const code = await lastCode(world, 'future@example.com');
+    const verified = await world.send('POST', '/emails/verify', {
+      json: { email: 'future@example.com', code },
+      ip: VICTIM_IP,
+    });
+    expect(verified.status).toBe(200);
+  });
+
   it('limits POST /authn/email per IP', async () => {
     world = await startHttpWorld();
     for (let request = 0; request < 100; request++) {

@@ -21,6 +21,15 @@ interface Gate {
   open(): void;
 }
 
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
+  return { promise, fire };
+}
+
 /**
  * Holds every password login of `password` right after its bcrypt comparison, before it opens a
  * session: the moment a login is in flight. Other checks (a password change's own) pass straight on.
@@ -28,27 +37,21 @@ interface Gate {
 function holdPasswordChecks(world: TestWorld, password: string, count: number): Gate & { stopHolding(): void } {
   let holding = true;
   let waiting = 0;
-  let release!: () => void;
-  let reached!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const allWaiting = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
+  const released = signal();
+  const reached = signal();
   const verify = world.lib.verifyPassword.bind(world.lib);
   world.lib.verifyPassword = async (candidate, hash) => {
     const matches = await verify(candidate, hash);
     if (holding && candidate === password) {
       waiting += 1;
-      if (waiting === count) reached();
-      await released;
+      if (waiting === count) reached.fire();
+      await released.promise;
     }
     return matches;
   };
   return {
-    allWaiting,
-    open: release,
+    allWaiting: reached.promise,
+    open: released.fire,
     stopHolding: () => {
       holding = false;
     },
@@ -164,29 +167,23 @@ describeEachDb('finding 3: an in-flight login with the old password survives a c
       await world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
     );
     // Hold the refresh after it has read the session and before its transaction.
-    let release!: () => void;
-    let reached!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const waiting = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
+    const held = signal();
+    const waiting = signal();
     const io = world.accounts.deps.io;
     const read = io.findSessionWithUser.bind(io);
     io.findSessionWithUser = async (sessionId) => {
       const found = await read(sessionId);
       if (sessionId === other.sessionId) {
-        reached();
-        await held;
+        waiting.fire();
+        await held.promise;
       }
       return found;
     };
     const refresh = world.accounts.sessions.refresh({ refreshToken: other.refreshToken }, REQUEST);
-    await waiting;
+    await waiting.promise;
     io.findSessionWithUser = read;
     await change(world, alice, root);
-    release();
+    held.fire();
     expect(errCode(await refresh)).toBe('INVALID_REFRESH_TOKEN');
   });
 
