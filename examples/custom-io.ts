@@ -10,7 +10,7 @@ import type {
   User,
   VerificationCode,
 } from '../src/ports/entities';
-import type { ClientPatch, CodeScope, Io, UsableCodeFilter, UserPatch } from '../src/ports/io';
+import type { ClientPatch, CodeScope, Io, RefreshRotation, UsableCodeFilter, UserPatch } from '../src/ports/io';
 
 /**
  * Way 2 of adopting the library: your own `Io`. This one wraps any other `Io` (the SQL one, say) and
@@ -53,6 +53,10 @@ export class TimedIo implements Io {
 
   lockUser(id: string): Promise<User | null> {
     return this.timed('lockUser', () => this.inner.lockUser(id));
+  }
+
+  lockUserWithSession(userId: string, sessionId: string): Promise<{ user: User; session: Session } | null> {
+    return this.timed('lockUserWithSession', () => this.inner.lockUserWithSession(userId, sessionId));
   }
 
   updateUser(id: string, patch: UserPatch): Promise<boolean> {
@@ -155,8 +159,18 @@ export class TimedIo implements Io {
     return this.timed('findRefreshToken', () => this.inner.findRefreshToken(tokenHash));
   }
 
+  findRefreshTokenWithSession(
+    tokenHash: string,
+  ): Promise<{ token: RefreshToken; session: Session; user: User } | null> {
+    return this.timed('findRefreshTokenWithSession', () => this.inner.findRefreshTokenWithSession(tokenHash));
+  }
+
   consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean> {
     return this.timed('consumeRefreshToken', () => this.inner.consumeRefreshToken(tokenHash, at));
+  }
+
+  rotateRefreshToken(rotation: RefreshRotation): Promise<boolean> {
+    return this.timed('rotateRefreshToken', () => this.inner.rotateRefreshToken(rotation));
   }
 
   insertOrganization(organization: Organization): Promise<void> {

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Knex } from 'knex';
+import type { Logger } from 'pino';
 import {
   ConsoleEmailer,
   DefaultLib,
@@ -15,38 +16,14 @@ import {
 import { createKnexFromUrl, migrate, SqlIo, SqlRateLimitStore } from '../src/adapters/sql';
 import { createAccounts } from '../src/create-accounts';
 import type { Accounts } from '../src/domain/accounts';
-import { createHandlers, toNodeListener } from '../src/handlers';
+import { createHandlers, internalErrorResponse, Router, toNodeListener, writeResponse } from '../src/handlers';
+import { REQUEST_ID_HEADER } from '../src/handlers/logger';
+import { ConfigError, checkSecretLength, privateKeyPem, type ServerOptions } from './server-config';
+import { attemptsWithin, databaseProblem, describeDatabase, waitForDatabase } from './server-database';
+import { createServerLogger, logRequest, PROBE_PATHS, requestIdFor, routePatternOf } from './server-logging';
+import { answerProbe } from './server-probes';
 
-/** Everything the example server can be told; `serverOptionsFromEnv` reads them from the environment. */
-export interface ServerOptions {
-  /** Default 3000; 0 picks a free port (the bound one is in `RunningServer.port`). */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** `mysql://…`, `postgres://…` or `sqlite:<path>`. Default `sqlite:<dataDir>/accounts.db`. */
-  databaseUrl?: string;
-  /** Holds the SQLite file and the generated HS256 key. Default `./data`. */
-  dataDir?: string;
-  /** HS256 secret (32 bytes or more). Default: generated once into `<dataDir>/jwt-secret`. */
-  jwtSecret?: string;
-  /** A PEM private key (RSA, EC P-256 or Ed25519), or the path of a file holding one: signs asymmetrically. */
-  jwtPrivateKey?: string;
-  /**
-   * The key verification codes are stored under (HMAC, 32 bytes or more), never in the database.
-   * Default: generated once into `<dataDir>/code-secret`.
-   */
-  codeSecret?: string;
-  /** A file every email is appended to as one JSON line (development). */
-  devOutbox?: string;
-  /** bcrypt cost; default 10. Lower only in tests. */
-  bcryptCost?: number;
-  /** See `HandlersOptions.trustProxy`. Default false. */
-  trustProxy?: boolean | number;
-  /** Where request lines and notices go. Default `console.log`. */
-  log?: (line: string) => void;
-  /** Where the console emailer prints. Default stdout. */
-  writeEmail?: (text: string) => void;
-}
+export { ConfigError, type ServerOptions, serverOptionsFromEnv } from './server-config';
 
 export interface RunningServer {
   url: string;
@@ -55,73 +32,73 @@ export interface RunningServer {
   accounts: Accounts;
   server: Server;
   knex: Knex;
+  logger: Logger;
   /** Stops accepting connections, ends idle ones, waits for requests in flight, closes the database. */
   close(): Promise<void>;
 }
 
-/** `ACCOUNTS_TRUST_PROXY` as a word; anything else is a number of proxies (unset or empty: not given). */
-const TRUST_PROXY_WORDS = new Map([
-  ['true', true],
-  ['false', false],
-]);
-
-/** Reads the variables of HTTP.md ("The example server") and a few for tests and proxies. */
-export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
-  const number = (name: string): number | undefined => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number, not "${value}"`);
-    return parsed;
-  };
-  return {
-    port: number('PORT'),
-    host: env.HOST || undefined,
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.ACCOUNTS_DATA_DIR || undefined,
-    jwtSecret: env.ACCOUNTS_JWT_SECRET || undefined,
-    jwtPrivateKey: env.ACCOUNTS_JWT_PRIVATE_KEY || undefined,
-    codeSecret: env.ACCOUNTS_CODE_SECRET || undefined,
-    devOutbox: env.ACCOUNTS_DEV_OUTBOX || undefined,
-    bcryptCost: number('ACCOUNTS_BCRYPT_COST'),
-    trustProxy: TRUST_PROXY_WORDS.get(env.ACCOUNTS_TRUST_PROXY ?? '') ?? number('ACCOUNTS_TRUST_PROXY'),
-  };
-}
-
-/** Builds the accounts system on SQL, migrates, and serves the route table on node:http. */
+/** Builds the accounts system on SQL, waits for the database, migrates, and serves on node:http. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const logger = options.logger ?? createServerLogger({ level: options.logLevel, destination: options.logDestination });
   const dataDir = resolve(options.dataDir ?? 'data');
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(dataDir, 'accounts.db')}`;
 
-  const tokens = tokenOptions(options, dataDir, log);
-  const knex = createKnexFromUrl(databaseUrl);
+  // Every setting is checked before the database is touched: a typo fails in a second, not after a wait.
+  const tokens = tokenOptions(options, dataDir, logger);
+  const codeSecret = options.codeSecret
+    ? checkSecretLength('ACCOUNTS_CODE_SECRET', options.codeSecret)
+    : keptSecret(dataDir, 'code-secret', 'ACCOUNTS_CODE_SECRET', 'a verification-code', logger);
+  const lib = libFor(options, tokens, codeSecret);
+
+  let knex: Knex;
   try {
+    knex = createKnexFromUrl(databaseUrl, { source: 'DATABASE_URL', knex: { log: knexLog(logger) } });
+  } catch (error) {
+    await lib.close();
+    throw error;
+  }
+  const where = describeDatabase(databaseUrl);
+  try {
+    const sqlite = (knex.client.config as { client?: unknown }).client === 'better-sqlite3';
+    await waitForDatabase(knex, {
+      attempts: sqlite ? 1 : attemptsWithin(options.databaseWaitSeconds ?? 30),
+      logger,
+      where,
+      password: passwordOf(databaseUrl),
+    });
     await migrate(knex);
-    const lib = new DefaultLib({
-      tokens,
-      codeSecret:
-        options.codeSecret ?? keptSecret(dataDir, 'code-secret', 'ACCOUNTS_CODE_SECRET', 'a verification-code', log),
-      passwords: options.bcryptCost === undefined ? undefined : { bcryptCost: options.bcryptCost },
-      emailer: emailerFor(options),
-    });
+    logger.info({ database: where }, `database ${where} is up and migrated`);
     const accounts = createAccounts({ io: new SqlIo(knex), lib, rateLimits: new SqlRateLimitStore(knex) });
-    const handlers = createHandlers(accounts, {
-      trustProxy: options.trustProxy ?? false,
-      logger: { error: (message, meta) => log(`${message} ${JSON.stringify(meta)}`) },
-    });
+    // pino's call shape is the handlers': the server's logger goes in as it is.
+    const handlers = createHandlers(accounts, { trustProxy: options.trustProxy ?? false, logger });
+    const router = new Router(handlers.routes);
     const listener = toNodeListener(handlers);
+    let stopping = false;
+    const readinessTimeoutMs = options.readinessTimeoutMs ?? 2000;
+
     const server = createServer((request, response) => {
-      logRequest(request, response, log);
-      listener(request, response);
+      const requestId = requestIdFor(request);
+      // The handlers log their failures with the request's id: give them the one this server uses.
+      request.headers[REQUEST_ID_HEADER] = requestId;
+      response.setHeader(REQUEST_ID_HEADER, requestId);
+      const method = request.method ?? 'GET';
+      const pathname = (request.url ?? '/').split('?')[0];
+      logRequest(logger, request, response, { requestId, route: routePatternOf(router, method, pathname) });
+      if (!PROBE_PATHS.has(pathname)) {
+        listener(request, response);
+        return;
+      }
+      const problem = async () => {
+        const reason = stopping ? 'shutting down' : await databaseProblem(knex, readinessTimeoutMs);
+        if (reason !== null) logger.warn({ requestId, database: where, reason }, `not ready: ${reason}`);
+        return reason;
+      };
+      answerProbe(pathname, method, problem).then(
+        (answer) => writeResponse(response, answer),
+        () => writeResponse(response, internalErrorResponse()),
+      );
     });
-    await new Promise<void>((resolveListen, rejectListen) => {
-      server.once('error', rejectListen);
-      server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
-        server.off('error', rejectListen);
-        resolveListen();
-      });
-    });
+    await listen(server, options.port ?? 3000, options.host ?? '127.0.0.1');
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return {
@@ -131,31 +108,97 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       accounts,
       server,
       knex,
-      close: () => closeServer(server, knex, accounts, log).finally(() => lib.close()),
+      logger,
+      close: () => {
+        stopping = true;
+        return closeServer(server, knex, accounts, logger).finally(() => lib.close());
+      },
     };
   } catch (error) {
     await knex.destroy();
+    await lib.close();
     throw error;
   }
 }
 
-/** Longer paths are cut in the log: an id is never this long, and a client must not flood the log. */
-const LOGGED_PATH_CHARACTERS = 200;
+/** Binds the port; a port in use or an address not on this machine is a `ConfigError` naming the variable. */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        rejectListen(
+          new ConfigError(
+            'PORT',
+            `PORT ${port} on ${host} is already in use: stop the process holding it or set PORT to another port (0 picks a free one)`,
+          ),
+        );
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+        rejectListen(
+          new ConfigError(
+            'HOST',
+            `HOST is "${host}", which is not an address of this machine (${error.code}): use 127.0.0.1, 0.0.0.0 or one of its addresses`,
+          ),
+        );
+      } else if (error.code === 'EACCES') {
+        rejectListen(
+          new ConfigError('PORT', `PORT ${port} needs privileges this process lacks: use a port above 1023`),
+        );
+      } else {
+        rejectListen(error);
+      }
+    });
+    server.listen(port, host, () => {
+      server.removeAllListeners('error');
+      resolveListen();
+    });
+  });
+}
 
 /**
- * `METHOD path status ms`: the path without its query string and never a header or body, so no token,
- * key, password or code reaches the log. Logged on 'close', which also fires for a request the client
- * abandoned before the answer was written (logged as `aborted`).
+ * knex's own notices as log entries, first line only: its default prints stacks on the console.
+ * A failed connection attempt is at debug: the failure surfaces anyway (a line of the database wait,
+ * or the 500 of the request that needed the connection), so the line would say it twice.
  */
-function logRequest(request: IncomingMessage, response: ServerResponse, log: (line: string) => void): void {
-  const started = process.hrtime.bigint();
-  response.once('close', () => {
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const fullPath = (request.url ?? '/').split('?')[0];
-    const path = fullPath.length > LOGGED_PATH_CHARACTERS ? `${fullPath.slice(0, LOGGED_PATH_CHARACTERS)}…` : fullPath;
-    const status = response.writableFinished ? String(response.statusCode) : 'aborted';
-    log(`${request.method} ${path} ${status} ${ms.toFixed(1)}ms`);
-  });
+function knexLog(logger: Logger): Knex.Config['log'] {
+  const firstLine = (message: unknown) => String(message instanceof Error ? message.message : message).split('\n')[0];
+  return {
+    warn: (message: unknown) => {
+      const text = firstLine(message);
+      logger[text.startsWith('Acquire connection error') ? 'debug' : 'warn']({ source: 'knex' }, text);
+    },
+    error: (message: unknown) => logger.error({ source: 'knex' }, firstLine(message)),
+    deprecate: (method: unknown, alternative: unknown) =>
+      logger.warn({ source: 'knex' }, `${String(method)} is deprecated; use ${String(alternative)}`),
+    debug: (message: unknown) => logger.debug({ source: 'knex' }, firstLine(message)),
+  };
+}
+
+/** The password in a database URL, to keep it out of driver messages; none for a SQLite path. */
+function passwordOf(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `Lib`. Secrets and the bcrypt cost are checked before, so what fails here is the signing key
+ * (a key type or size the library refuses): the error says which variable to change.
+ */
+function libFor(options: ServerOptions, tokens: DefaultLibTokenOptions, codeSecret: string): DefaultLib {
+  try {
+    return new DefaultLib({
+      tokens,
+      codeSecret,
+      passwords: options.bcryptCost === undefined ? undefined : { bcryptCost: options.bcryptCost },
+      emailer: emailerFor(options),
+    });
+  } catch (error) {
+    const variable = 'privateKey' in tokens ? 'ACCOUNTS_JWT_PRIVATE_KEY' : 'ACCOUNTS_JWT_SECRET';
+    const reason = (error as Error).message.replace(/^DefaultLib: /, '');
+    throw new ConfigError(variable, `${variable} cannot sign tokens: ${reason}`);
+  }
 }
 
 /**
@@ -163,15 +206,10 @@ function logRequest(request: IncomingMessage, response: ServerResponse, log: (li
  * an HS256 secret: given, or generated once and kept in the data directory (owner-only permissions),
  * so tokens survive restarts.
  */
-function tokenOptions(options: ServerOptions, dataDir: string, log: (line: string) => void): DefaultLibTokenOptions {
-  if (options.jwtPrivateKey) {
-    const key = options.jwtPrivateKey.includes('-----BEGIN')
-      ? options.jwtPrivateKey
-      : readFileSync(resolve(options.jwtPrivateKey), 'utf8');
-    return { privateKey: key };
-  }
-  if (options.jwtSecret) return { secret: options.jwtSecret };
-  return { secret: keptSecret(dataDir, 'jwt-secret', 'ACCOUNTS_JWT_SECRET', 'an HS256 signing', log) };
+function tokenOptions(options: ServerOptions, dataDir: string, logger: Logger): DefaultLibTokenOptions {
+  if (options.jwtPrivateKey) return { privateKey: privateKeyPem(options.jwtPrivateKey) };
+  if (options.jwtSecret) return { secret: checkSecretLength('ACCOUNTS_JWT_SECRET', options.jwtSecret) };
+  return { secret: keptSecret(dataDir, 'jwt-secret', 'ACCOUNTS_JWT_SECRET', 'an HS256 signing', logger) };
 }
 
 /**
@@ -179,25 +217,28 @@ function tokenOptions(options: ServerOptions, dataDir: string, log: (line: strin
  * start, so tokens and pending codes survive restarts. Never in the database: a dump alone must not
  * hold what signs tokens or what codes are stored under.
  */
-function keptSecret(
-  dataDir: string,
-  name: string,
-  variable: string,
-  what: string,
-  log: (line: string) => void,
-): string {
+function keptSecret(dataDir: string, name: string, variable: string, what: string, logger: Logger): string {
   const file = join(dataDir, name);
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    try {
-      writeFileSync(file, `${generateHs256Secret()}\n`, { mode: 0o600, flag: 'wx' });
-      log(`Generated ${what} key in ${file} (set ${variable} to use your own).`);
-    } catch (error) {
-      // Another process created it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  try {
+    if (!existsSync(file)) {
+      mkdirSync(dataDir, { recursive: true });
+      try {
+        writeFileSync(file, `${generateHs256Secret()}\n`, { mode: 0o600, flag: 'wx' });
+        logger.info({ file }, `Generated ${what} key in ${file} (set ${variable} to use your own).`);
+      } catch (error) {
+        // Another process created it first: use theirs.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
     }
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    throw new ConfigError(
+      'ACCOUNTS_DATA_DIR',
+      `ACCOUNTS_DATA_DIR is ${dataDir}, where ${file} cannot be kept (${code ?? (error as Error).message}): make ` +
+        `it writable, set ACCOUNTS_DATA_DIR to a writable directory, or set ${variable}`,
+    );
   }
-  return readFileSync(file, 'utf8').trim();
 }
 
 function emailerFor(options: ServerOptions): Emailer {
@@ -208,7 +249,7 @@ function emailerFor(options: ServerOptions): Emailer {
 /** How long a shutdown waits for code emails still on their way (a mail transport may hang). */
 const DELIVERY_GRACE_MS = 10_000;
 
-async function closeServer(server: Server, knex: Knex, accounts: Accounts, log: (line: string) => void): Promise<void> {
+async function closeServer(server: Server, knex: Knex, accounts: Accounts, logger: Logger): Promise<void> {
   const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
   server.closeIdleConnections();
   // Requests in flight get a moment to finish; then their connections are cut.
@@ -218,7 +259,10 @@ async function closeServer(server: Server, knex: Knex, accounts: Accounts, log: 
   clearTimeout(deadline);
   // Emails that went out after their answers may still be on their way: give them a moment.
   if (!(await accounts.settled(DELIVERY_GRACE_MS))) {
-    log(`shutting down with ${accounts.pendingDeliveries} code email(s) undelivered`);
+    logger.warn(
+      { pendingDeliveries: accounts.pendingDeliveries },
+      `shutting down with ${accounts.pendingDeliveries} code email(s) undelivered`,
+    );
   }
   await knex.destroy();
 }

@@ -1,24 +1,31 @@
 /**
  * The example server: `npm start`. It needs no configuration: SQLite under ./data, migrations at
- * start, an HS256 key generated once into ./data/jwt-secret, emails printed to the console. The
- * environment variables are listed in docs/http.md ("The example server").
+ * start, an HS256 key generated once into ./data/jwt-secret, emails printed to the console, JSON log
+ * lines on stdout. The environment variables are listed in the README ("The example server").
  */
-import { serverOptionsFromEnv, startServer } from './server-app';
+import type { Logger } from 'pino';
+import { ConfigError, serverOptionsFromEnv, startServer } from './server-app';
+import { createServerLogger } from './server-logging';
 
-async function main(): Promise<void> {
-  const running = await startServer(serverOptionsFromEnv(process.env));
-  console.log(`accounts-module listening on ${running.url}`);
-  console.log('Emails (with their codes) are printed here: development only.');
+async function main(logger: Logger): Promise<void> {
+  const options = serverOptionsFromEnv(process.env);
+  if (options.logLevel) logger.level = options.logLevel;
+  const running = await startServer({ ...options, logger });
+  logger.info({ url: running.url }, `accounts-module listening on ${running.url}`);
+  logger.info({}, 'Emails (with their codes) are printed here: development only.');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received: shutting down`);
+    logger.info({ signal }, `${signal} received: shutting down`);
     running.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info({}, 'accounts-module stopped');
+        process.exit(0);
+      },
       (error: Error) => {
-        console.error(`shutdown failed: ${error.message}`);
+        logger.error({ errorName: error.name }, `shutdown failed: ${error.message}`);
         process.exit(1);
       },
     );
@@ -29,8 +36,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-main().catch((error: Error) => {
+// Built before the settings are read, so that a bad setting is reported like everything else.
+const logger = createServerLogger();
+main(logger).catch((error: Error) => {
   // The message only: a driver's error may carry a connection string with its password in the stack.
-  console.error(`accounts-module failed to start: ${error.message}`);
+  const fields = error instanceof ConfigError ? { variable: error.variable } : { errorName: error.name };
+  logger.fatal(fields, `accounts-module failed to start: ${error.message}`);
   process.exit(1);
 });

@@ -4,10 +4,14 @@
  * `accounts-module/testing`).
  */
 
+// Every service answers a ts-results `Result`: re-exported so applications type and build results
+// without depending on ts-results themselves.
+export { Err, Ok, Result, type ResultErrType, type ResultOkType } from 'ts-results';
 // Shipped adapters.
 export * from './adapters/lib';
 export * from './adapters/memory';
 export * from './adapters/sql';
+export { ACCEPTED_DATABASE_URLS, DatabaseUrlError } from './adapters/sql/connect';
 // The façade most applications start from.
 export { type CreateAccountsOptions, createAccounts } from './create-accounts';
 export { Accounts } from './domain/accounts';
@@ -31,6 +35,7 @@ export {
   type Tokens,
   toPublicSession,
 } from './domain/sessions';
+export { ME, resolveUserId } from './domain/user-ref';
 export {
   ChangePasswordInput,
   RegisterInput,

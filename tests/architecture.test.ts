@@ -53,3 +53,32 @@ describe.each(['src/domain', 'src/ports'])('%s', (folder) => {
     expect(readFileSync(file, 'utf8')).not.toMatch(/process\.env/);
   });
 });
+
+describe('src/cli', () => {
+  const files = sourceFiles(join(ROOT, 'src/cli'));
+  /** The files of src/cli each file imports (relative imports inside the folder only). */
+  const graph = new Map(
+    files.map((file) => [
+      file,
+      importsOf(file)
+        .filter((specifier) => specifier.startsWith('./'))
+        .map((specifier) => join(ROOT, 'src/cli', `${specifier.slice(2)}.ts`)),
+    ]),
+  );
+
+  it('holds the command line, its bin entry first', () => {
+    expect(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+  });
+
+  it.each(files.map((file) => [relative(ROOT, file), file]))('%s is on no import circle', (_name, start) => {
+    const reachable = new Set<string>();
+    const pending = [...(graph.get(start) ?? [])];
+    while (pending.length > 0) {
+      const next = pending.pop() as string;
+      if (reachable.has(next)) continue;
+      reachable.add(next);
+      pending.push(...(graph.get(next) ?? []));
+    }
+    expect(reachable.has(start)).toBe(false);
+  });
+});

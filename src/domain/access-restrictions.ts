@@ -3,7 +3,7 @@ import type { AccessRestriction, RestrictionType } from '../ports/entities';
 import { RestrictionTypeCodec, struct } from './codecs';
 
 /**
- * Access restrictions of client keys (SPEC §5): parsing, normalizing and matching `ip`, `host` and
+ * Access restrictions of client keys (docs/security-rules.md §5): parsing, normalizing and matching `ip`, `host` and
  * `api` values. Pure code (no I/O, no `node:` modules) so it runs wherever the domain runs.
  *
  * Normal forms, chosen so that equal restrictions are stored as equal strings:

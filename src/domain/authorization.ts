@@ -5,7 +5,7 @@ import type { Caller, CallerUser } from './context';
 import { type AccountsError, fail } from './errors';
 
 /**
- * Permission checks shared by the services (SPEC §6). Services call these and answer FORBIDDEN or
+ * Permission checks shared by the services (docs/security-rules.md §6). Services call these and answer FORBIDDEN or
  * NOT_FOUND themselves; handlers never decide who may do what.
  */
 

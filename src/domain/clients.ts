@@ -85,7 +85,7 @@ function privileged(field: string): Result<never, AccountsError> {
   });
 }
 
-/** Clients (API keys), their keys and access restrictions (SPEC §5, §6). */
+/** Clients (API keys), their keys and access restrictions (docs/security-rules.md §5, §6). */
 export class ClientService {
   private dummySecretHash: string | null = null;
 
@@ -296,7 +296,7 @@ export class ClientService {
   }
 
   /**
-   * Authenticates a client key for a request (SPEC §5). Unknown, deleted and wrong keys all answer
+   * Authenticates a client key for a request (docs/security-rules.md §5). Unknown, deleted and wrong keys all answer
    * INVALID_CLIENT, and the secret is compared even when the id is unknown, so neither answers nor
    * timing tell which client ids exist. Restrictions are checked only once the key is proven.
    * `lastUsedAt` is written at most once per `clientLastUsedIntervalMs`: a recently used client costs
@@ -314,7 +314,7 @@ export class ClientService {
     if (!live || !secretMatches) return fail('INVALID_CLIENT');
     const { client, restrictions } = live;
     if (!restrictionsAllow(restrictions, request)) return fail('ACCESS_RESTRICTED');
-    // `reqsPerSec` throttles the client (SPEC §5) in fixed one-second windows, counted in the client
+    // `reqsPerSec` throttles the client (docs/security-rules.md §5) in fixed one-second windows, counted in the client
     // store (by default the shared rate-limit store, so that the limit holds across instances).
     if (client.reqsPerSec !== UNLIMITED_REQS_PER_SEC) {
       const limit = { key: `client:${client.id}`, limit: client.reqsPerSec, windowMs: 1000 };
@@ -398,7 +398,7 @@ export class ClientService {
    * A live client the caller administers: admin+ of its organization, or a system caller. Managing a
    * `system` client (rotating its key above all) hands out everything it may do, so only a sysadmin
    * user or another system client manages one: nobody obtains a credential more privileged than their
-   * own (SPEC §5, §6). `internal` and `external` keys grant at most a member's reading of their own
+   * own (docs/security-rules.md §5, §6). `internal` and `external` keys grant at most a member's reading of their own
    * organization, which every admin holds already.
    */
   private async findManaged(io: Io, caller: Caller, clientId: string): Promise<Result<Client, AccountsError>> {

@@ -7,7 +7,7 @@ import { type AccountsError, fail } from './errors';
 import { changeCredentials, type LoginContext, type OpenedSession, openSession } from './session-opening';
 
 /**
- * What a proven login code grants (SPEC §4, pre-hijacking), decided in the transaction that consumed
+ * What a proven login code grants (docs/security-rules.md §4, pre-hijacking), decided in the transaction that consumed
  * it, the user holding its address locked: a session (and the account itself, when this is its first
  * verified address); or nothing, when the address hung unverified on an account another address
  * proves, and the address is released. Addresses released either way are listed, for their events,

@@ -5,7 +5,7 @@ import { addMs, type Deps, emit } from './context';
 import { firstLimitPassed, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
 
 /**
- * Verification codes (SPEC §4), shared by email verification and login by code.
+ * Verification codes (docs/security-rules.md §4), shared by email verification and login by code.
  *
  * Issuing is split in two so that callers can write the code inside their own transaction and send
  * the email only after it committed: an email must never carry a code that a rollback erased.
@@ -26,7 +26,7 @@ export interface CodeRequest {
 }
 
 /**
- * Counts a code request against the tight send limit of SPEC §4: `codeSendLimit` codes per window
+ * Counts a code request against the tight send limit of docs/security-rules.md §4: `codeSendLimit` codes per window
  * for one address on behalf of one requesting IP, so requests from one place cannot use up the codes
  * the owner asks for elsewhere. Outside any transaction (the rate-limit store may share the pool).
  * False when the request is over the limit: callers then send nothing and answer as usual.
@@ -52,7 +52,7 @@ export async function withinSendLimit(deps: Deps, address: string, ip: string | 
  * A new code invalidates earlier unused ones: a `verify-email` code those of its address; a `login`
  * code those bound to its state, whatever their address, so that a state binds at most one live login
  * code (one code-login request is compared against one code) while a code the owner requested under
- * another state survives an attacker's requests (SPEC §4).
+ * another state survives an attacker's requests (docs/security-rules.md §4).
  */
 export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promise<CodeMessage | null> {
   const { config } = lib;
@@ -115,7 +115,7 @@ export type RecipientCheck = () => Promise<Array<CodeMessage | null>>;
  * whether an address exists (a login-code request, a verification resend) store a code for every
  * address and answer; only then is it looked up whether the address is one to send to, and the email
  * sent. Looking it up or waiting for a mail transport before answering would make their timing tell
- * the two apart (SPEC §4).
+ * the two apart (docs/security-rules.md §4).
  */
 export class PendingDeliveries {
   private readonly inFlight = new Set<Promise<void>>();
@@ -172,7 +172,7 @@ export async function deliverAfterAnswer(deps: Deps, recipients: RecipientCheck)
 }
 
 /**
- * The per-IP limit on wrong code comparisons (SPEC §4, §7), shared by code logins and email
+ * The per-IP limit on wrong code comparisons (docs/security-rules.md §4, §7), shared by code logins and email
  * verification: what one address can guess per window, whatever the number of accounts it targets.
  * Counted before the comparison and given back when the code is right.
  */
@@ -180,19 +180,19 @@ export function codeGuessLimits(config: AccountsConfig, ip: string | null): Limi
   return perIpLimit(config, 'code-guess', ip, config.codeFailuresPerIp, config.loginFailureWindowMs);
 }
 
-/** Login-code requests and verification resends per IP (SPEC §4): each makes a code and maybe an email. */
+/** Login-code requests and verification resends per IP (docs/security-rules.md §4): each makes a code and maybe an email. */
 export function codeRequestLimits(config: AccountsConfig, ip: string | null): Limit[] {
   return perIpLimit(config, 'code-request', ip, config.codeRequestsPerIp, config.codeSendWindowMs);
 }
 
 /**
- * Compares `code` with the one usable code matching the lookup (the newest: SPEC §4 binds one live
+ * Compares `code` with the one usable code matching the lookup (the newest: docs/security-rules.md §4 binds one live
  * login code to a state), and consumes it when it matches. The comparison first reserves an attempt
  * atomically in the store, so parallel guesses cannot exceed `codeMaxAttempts`: the 5th wrong attempt
  * leaves the code unusable, while after 4 wrong ones the right code still wins its (5th) attempt.
  * Attempts are reserved outside any transaction on purpose: a rollback must never give an attacker
  * their guesses back. One request costs one lookup and at most one attempt, whatever an attacker
- * parked under the same state or address (SPEC §7).
+ * parked under the same state or address (docs/security-rules.md §7).
  *
  * The transaction that consumes the code first locks the user holding the code's address (if any),
  * the order every transaction touching a user's emails, codes or sessions follows, and `onMatch`

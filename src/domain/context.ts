@@ -23,7 +23,7 @@ export interface Deps {
 
 /**
  * Who is asking: an authenticated user (from a strictly validated access token), an authenticated
- * client (from an API key), both, or neither. Services check permissions against it (SPEC §6).
+ * client (from an API key), both, or neither. Services check permissions against it (docs/security-rules.md §6).
  */
 export interface Caller {
   user?: CallerUser;
@@ -80,7 +80,7 @@ export async function inTransaction<T>(
 
 /**
  * Delivers an event to the integrator's hook. A hook that throws or rejects never breaks the
- * operation (SPEC §9), so both are swallowed here.
+ * operation (docs/security-rules.md §9), so both are swallowed here.
  */
 export function emit(lib: Lib, event: AccountsEvent): void {
   try {

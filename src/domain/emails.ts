@@ -17,6 +17,7 @@ import {
 import { type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
+import { resolveUserId } from './user-ref';
 
 /** At most this many addresses per request: enough for people, too few to flood mailboxes. */
 const MAX_EMAILS_PER_REQUEST = 10;
@@ -30,11 +31,17 @@ export type VerifyEmailInput = t.TypeOf<typeof VerifyEmailInput>;
 export const ResendVerificationInput = struct('ResendVerificationInput', { email: Email });
 export type ResendVerificationInput = t.TypeOf<typeof ResendVerificationInput>;
 
-/** Login emails and their verification (SPEC §2, §4). */
+/**
+ * Login emails and their verification (docs/security-rules.md §2, §4). A `userId` argument may be `'me'`, the calling
+ * user (`resolveUserId`).
+ */
 export class EmailService {
   constructor(private readonly deps: Deps) {}
 
-  async list(caller: Caller, userId: string): Promise<Result<LoginEmail[], AccountsError>> {
+  async list(caller: Caller, userRef: string): Promise<Result<LoginEmail[], AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
     if (!(await this.liveUserExists(userId))) return fail('NOT_FOUND');
     return Ok(await this.deps.io.listLoginEmails(userId));
@@ -44,14 +51,17 @@ export class EmailService {
    * Adds unverified addresses and sends each a verify-email code. All or nothing: one address already
    * in use (by anyone) refuses the whole request, naming it. Each address counts against per-user and
    * per-IP limits, before the check that would reveal whether it is taken, and a user holds at most
-   * `maxUnverifiedEmailsPerUser` unverified addresses at once (SPEC §4, §7).
+   * `maxUnverifiedEmailsPerUser` unverified addresses at once (docs/security-rules.md §4, §7).
    */
   async add(
     caller: Caller,
-    userId: string,
+    userRef: string,
     input: EmailListInput,
     request: RequestInfo = NO_REQUEST_INFO,
   ): Promise<Result<LoginEmail[], AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
@@ -97,7 +107,10 @@ export class EmailService {
    * Removes addresses of the user; a user always keeps at least one (`LAST_EMAIL`), however many
    * removals run at once (the user is locked first). Returns what remains.
    */
-  async remove(caller: Caller, userId: string, input: EmailListInput): Promise<Result<LoginEmail[], AccountsError>> {
+  async remove(caller: Caller, userRef: string, input: EmailListInput): Promise<Result<LoginEmail[], AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
@@ -131,7 +144,7 @@ export class EmailService {
   /**
    * Verifies an address with the code sent to it. A wrong, used or expired code is `INVALID_CODE`.
    * Wrong codes count per (address, IP), fewer than a code's attempts, so one place cannot kill the
-   * code the owner is about to type, and against the same per-IP limit as code logins (SPEC §4, §7).
+   * code the owner is about to type, and against the same per-IP limit as code logins (docs/security-rules.md §4, §7).
    */
   async verify(
     input: VerifyEmailInput,
@@ -177,7 +190,7 @@ export class EmailService {
 
   /**
    * Sends a new verify-email code. Answers the same whether the address is unknown, already verified,
-   * over its send limit or sent to (SPEC §4: no enumeration), after the same work: a code is stored
+   * over its send limit or sent to (docs/security-rules.md §4: no enumeration), after the same work: a code is stored
    * whatever the address, and only after the answer is it looked up whether the address is one
    * waiting for verification, and the email sent. Requests are limited per IP.
    */

@@ -29,7 +29,7 @@ export const ERRORS = {
   ACCESS_RESTRICTED: 'ACCESS_RESTRICTED',
   /**
    * A right login code for an address that hung, unverified, on an account proven by another address:
-   * the address was released from that account (pre-hijacking, SPEC §4) and can be registered now.
+   * the address was released from that account (pre-hijacking, docs/security-rules.md §4) and can be registered now.
    */
   ADDRESS_RELEASED: 'ADDRESS_RELEASED',
   /** The account is banned. Only said to someone who proved the password or code. */

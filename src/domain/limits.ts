@@ -12,13 +12,13 @@ export interface Limit {
   windowMs: number;
   /**
    * What `forgive` does once the request proved it was no guess: `refund` (the default) gives its own
-   * attempt back, `reset` clears the counter (SPEC §7: a success resets the identifier's counter).
+   * attempt back, `reset` clears the counter (docs/security-rules.md §7: a success resets the identifier's counter).
    */
   onSuccess?: 'refund' | 'reset';
 }
 
 /**
- * Counts one attempt against a limit (SPEC §7) and answers `RATE_LIMITED` (with the seconds until the
+ * Counts one attempt against a limit (docs/security-rules.md §7) and answers `RATE_LIMITED` (with the seconds until the
  * window ends) once the count passes `limit`. The attempt is counted before the guarded work runs, so
  * parallel requests cannot all slip under the limit at once.
  */
@@ -68,7 +68,7 @@ export async function forgive(deps: Deps, limits: ReadonlyArray<Limit>): Promise
 }
 
 /**
- * The limits a password check counts against (SPEC §7), tightest first: failures per identifier and
+ * The limits a password check counts against (docs/security-rules.md §7), tightest first: failures per identifier and
  * IP, a higher ceiling per identifier from anywhere, and failures per IP. `firstLimitPassed` stops at
  * the first one passed, so an attacker stuck at the tight limit from one place adds nothing to the
  * identifier's ceiling: failures from one IP cannot lock the owner out elsewhere (ASVS 6.1.1).
@@ -93,7 +93,7 @@ export function passwordGuessLimits(config: AccountsConfig, identifier: string, 
   ];
 }
 
-/** Successful logins of one user per window (SPEC §7: generous, but bounded). */
+/** Successful logins of one user per window (docs/security-rules.md §7: generous, but bounded). */
 export function loginSuccessLimit(config: AccountsConfig, userId: string): Limit {
   return { key: `login-success:${userId}`, limit: config.loginSuccessesPerUser, windowMs: config.loginSuccessWindowMs };
 }
@@ -128,7 +128,7 @@ export function perIpLimit(
 }
 
 /**
- * The part of an address that per-IP limits count (SPEC §7): an IPv4 address whole (IPv4-mapped IPv6
+ * The part of an address that per-IP limits count (docs/security-rules.md §7): an IPv4 address whole (IPv4-mapped IPv6
  * as IPv4), an IPv6 address by its prefix of `ipv6LimitPrefixLength` bits (one subscriber usually
  * holds a whole /64, so counting single addresses would let them rotate past every limit). A request
  * whose address is unknown counts as `unknown` (`ipLimitsWithoutAddress: 'shared'`) or not at all

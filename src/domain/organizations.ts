@@ -77,7 +77,7 @@ function notAbove(field: string, message: string): Result<never, AccountsError> 
   return fail('FORBIDDEN', { details: [{ path: field, message }] });
 }
 
-/** Organizations and memberships (SPEC §2, §6): who belongs, with which role, and the owner rules. */
+/** Organizations and memberships (docs/security-rules.md §2, §6): who belongs, with which role, and the owner rules. */
 export class OrganizationService {
   constructor(private readonly deps: Deps) {}
 
@@ -149,12 +149,12 @@ export class OrganizationService {
     const access = await authorizeOrganizationRole(io, caller, organizationId, 'owner');
     if (access.err) return access;
     // What goes with the organization is listed in the transaction that deletes it, so that what is
-    // reported (SPEC §9) is what goes, and nothing that survives. A client or membership committed by
+    // reported (docs/security-rules.md §9) is what goes, and nothing that survives. A client or membership committed by
     // a concurrent request between the listing and the delete goes too without being reported: the
     // port has no row lock to close that window (see docs/decisions.md, "Cascades").
     const removed = await inTransaction(io, async (tx) => {
       const clients = await tx.listClients(organizationId);
-      // Deleting a system client is managing it (SPEC §5): only system callers may, with its organization too.
+      // Deleting a system client is managing it (docs/security-rules.md §5): only system callers may, with its organization too.
       if (!isSystemCaller(caller) && clients.some((client) => client.roles.includes('system'))) {
         return fail('FORBIDDEN', {
           message: 'This organization holds a system client: only a sysadmin may delete it.',
@@ -292,7 +292,7 @@ export class OrganizationService {
   }
 }
 
-/** Reports a membership's change (SPEC §9); `role` is the role it has afterwards (null once removed). */
+/** Reports a membership's change (docs/security-rules.md §9); `role` is the role it has afterwards (null once removed). */
 export function emitMembershipChanged(
   lib: Lib,
   membership: Pick<Membership, 'organizationId' | 'userId'>,

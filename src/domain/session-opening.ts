@@ -3,7 +3,7 @@ import type { Io, UserPatch } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { addMs, emit, type RequestInfo } from './context';
 
-/** What every successful login and refresh returns (SPEC §3). */
+/** What every successful login and refresh returns (docs/security-rules.md §3). */
 export interface Tokens {
   accessToken: string;
   refreshToken: string;
@@ -45,7 +45,7 @@ export function isUserActive(user: User): boolean {
 
 /**
  * Whether a session still speaks for its user: live, the user active, and the user's credentials
- * unchanged since it was opened (SPEC §3: a change of credentials wins every race).
+ * unchanged since it was opened (docs/security-rules.md §3: a change of credentials wins every race).
  */
 export function sessionHolds(session: Session, user: User, now: Date): boolean {
   return isSessionLive(session, now) && isUserActive(user) && session.credentialVersion === user.credentialVersion;
@@ -57,7 +57,7 @@ export type CredentialChange = Pick<UserPatch, 'passwordHash' | 'bannedAt' | 'de
 /**
  * Changes a user's credentials (in the caller's transaction, the user's row locked): writes `change`,
  * moves the credential version on and revokes every session but `keepSessionId`, which moves along
- * with it. Every session opened before, and any login still in flight, no longer holds (SPEC §3: a
+ * with it. Every session opened before, and any login still in flight, no longer holds (docs/security-rules.md §3: a
  * change of credentials wins every race). Returns the new version.
  */
 export async function changeCredentials(

@@ -30,6 +30,7 @@ import {
   tokensFor,
   toPublicSession,
 } from './session-opening';
+import { resolveUserId } from './user-ref';
 
 export { isSessionLive, type LoginContext, type Tokens, toPublicSession } from './session-opening';
 
@@ -48,7 +49,10 @@ export type RefreshInput = t.TypeOf<typeof RefreshInput>;
 export const LogoutInput = struct('LogoutInput', {}, { all: t.boolean });
 export type LogoutInput = t.TypeOf<typeof LogoutInput>;
 
-/** Logins, token refresh, logout and access-token validation (SPEC §3, §4, §7). */
+/**
+ * Logins, token refresh, logout and access-token validation (docs/security-rules.md §3, §4, §7). A `userId` argument
+ * may be `'me'`, the calling user (`resolveUserId`).
+ */
 export class SessionService {
   constructor(private readonly deps: Deps) {}
 
@@ -99,7 +103,7 @@ export class SessionService {
       this.loginFailed('password', 'rate_limited', email, request);
       return tooMany;
     }
-    // Hashed before the transaction (SPEC §8); stored only if the password checked is still the one set.
+    // Hashed before the transaction (docs/security-rules.md §8); stored only if the password checked is still the one set.
     const upgradedHash = lib.passwordNeedsRehash(user.passwordHash) ? await lib.hashPassword(password) : null;
     const proof = { userId: user.id, method: 'password' as const, credentialVersion: user.credentialVersion };
     const opened = await io.transaction(async (tx) => {
@@ -120,7 +124,7 @@ export class SessionService {
    * (accepted), whether the address is unknown, its user banned, over a send limit or sent to; and
    * after the same work: a code is stored for any address (one never sent is of use to nobody), and
    * only after the answer is the address looked up and the email sent, so timing tells nothing either
-   * (SPEC §4; `npm run bench` measures it).
+   * (docs/security-rules.md §4; `npm run bench` measures it).
    * Requests are limited per IP (429), sends per (address, IP) and per address (silently).
    */
   async requestLoginCode(input: LoginCodeRequestInput, request: RequestInfo): Promise<Result<void, AccountsError>> {
@@ -142,7 +146,7 @@ export class SessionService {
   /**
    * Exchanges a login code and the state it was requested with for a session; one request is
    * compared against the one code bound to that state. The code proves control of the address, so
-   * the address is marked verified in the same transaction, and (SPEC §4, pre-hijacking):
+   * the address is marked verified in the same transaction, and (docs/security-rules.md §4, pre-hijacking):
    * - when it is the account's first verified address, the password, the sessions and the other
    *   unverified addresses set up before by whoever registered it go (`account.claimed`);
    * - when the address is unverified on an account that another verified address proves, the login
@@ -193,7 +197,7 @@ export class SessionService {
       emit(lib, { type: 'account.claimed', at: now, userId, address, passwordRemoved: claimed.passwordRemoved });
       this.sessionRevoked(userId, null, 'account_claimed');
     }
-    // The code proved control of the address: that is a verification, reported like one (SPEC §9).
+    // The code proved control of the address: that is a verification, reported like one (docs/security-rules.md §9).
     if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
     this.loginSucceeded(userId, opened, 'code', request);
     return Ok(opened.tokens);
@@ -212,46 +216,42 @@ export class SessionService {
     if (decoded.err) return decoded;
     const tokenHash = lib.hashSecret(decoded.val.refreshToken);
     const now = lib.now();
-    const stored = await io.findRefreshToken(tokenHash);
-    if (!stored) return fail('INVALID_REFRESH_TOKEN');
-
-    const found = await io.findSessionWithUser(stored.sessionId);
+    const found = await io.findRefreshTokenWithSession(tokenHash);
+    if (!found) return fail('INVALID_REFRESH_TOKEN');
+    const { token: stored, session, user } = found;
     if (stored.consumedAt !== null) {
-      if (await io.revokeSession(stored.sessionId, now)) {
-        const userId = found?.session.userId ?? '';
-        emit(lib, { type: 'refresh_token.reused', at: now, userId, sessionId: stored.sessionId });
+      if (await io.revokeSession(session.id, now)) {
+        emit(lib, { type: 'refresh_token.reused', at: now, userId: user.id, sessionId: session.id });
         emit(lib, {
           type: 'session.revoked',
           at: now,
-          userId,
-          sessionId: stored.sessionId,
+          userId: user.id,
+          sessionId: session.id,
           reason: 'refresh_token_reused',
         });
       }
       return fail('INVALID_REFRESH_TOKEN');
     }
-    if (!found || !sessionHolds(found.session, found.user, now) || now >= stored.expiresAt) {
-      return fail('INVALID_REFRESH_TOKEN');
-    }
-    const { session, user } = found;
+    if (!sessionHolds(session, user, now) || now >= stored.expiresAt) return fail('INVALID_REFRESH_TOKEN');
     const refreshToken = lib.newSecret();
     const rotated = await io.transaction(async (tx) => {
       // Under the user's lock, read again: a change of credentials committed since the read above
       // (a password change, a ban, a claim) must not hand out one more access token.
-      await tx.lockUser(user.id);
-      const current = await tx.findSessionWithUser(session.id);
+      const current = await tx.lockUserWithSession(user.id, session.id);
       if (!current || !sessionHolds(current.session, current.user, now)) return false;
-      if (!(await tx.consumeRefreshToken(tokenHash, now))) return false;
       const idleExpiresAt = addMs(now, lib.config.sessionIdleTtlMs);
-      await tx.touchSession(session.id, now, idleExpiresAt);
-      await tx.insertRefreshToken({
-        tokenHash: lib.hashSecret(refreshToken),
-        sessionId: session.id,
-        createdAt: now,
-        expiresAt: minDate(idleExpiresAt, session.expiresAt),
-        consumedAt: null,
+      return tx.rotateRefreshToken({
+        consumedTokenHash: tokenHash,
+        at: now,
+        idleExpiresAt,
+        next: {
+          tokenHash: lib.hashSecret(refreshToken),
+          sessionId: session.id,
+          createdAt: now,
+          expiresAt: minDate(idleExpiresAt, session.expiresAt),
+          consumedAt: null,
+        },
       });
-      return true;
     });
     if (!rotated) return fail('INVALID_REFRESH_TOKEN');
     return Ok(await tokensFor(lib, user, session, refreshToken));
@@ -280,7 +280,10 @@ export class SessionService {
    * administrator can end one user's sessions). The user's credential version moves on too, so a
    * login in flight at that moment opens nothing usable either; the credentials stay as they are.
    */
-  async revokeAll(caller: Caller, userId: string): Promise<Result<void, AccountsError>> {
+  async revokeAll(caller: Caller, userRef: string): Promise<Result<void, AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
@@ -298,7 +301,10 @@ export class SessionService {
   }
 
   /** The live sessions of a user: for the user themself, employees and system callers. */
-  async list(caller: Caller, userId: string): Promise<Result<PublicSession[], AccountsError>> {
+  async list(caller: Caller, userRef: string): Promise<Result<PublicSession[], AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
     const sessions = await this.deps.io.listActiveSessions(userId, this.deps.lib.now());
     return Ok(sessions.map(toPublicSession));

@@ -17,6 +17,7 @@ import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';
 import { emitMembershipChanged } from './organizations';
 import { changeCredentials } from './session-opening';
+import { resolveUserId } from './user-ref';
 
 /** `POST /users`: registration never accepts roles (an unknown field is refused). */
 export const RegisterInput = struct('RegisterInput', { name: Name, email: Email }, { password: PasswordInput });
@@ -50,7 +51,10 @@ export function toPublicUser(user: User, emails?: LoginEmail[]): PublicUser {
   return view;
 }
 
-/** Registration, profile, password, deletion, bans and roles (SPEC §2, §6, §8). */
+/**
+ * Registration, profile, password, deletion, bans and roles (docs/security-rules.md §2, §6, §8). A `userId` argument
+ * may be `'me'`, the calling user (`resolveUserId`).
+ */
 export class UserService {
   constructor(private readonly deps: Deps) {}
 
@@ -79,7 +83,7 @@ export class UserService {
     if (limited) return limited;
     const now = lib.now();
     const held = await io.findLoginEmail(email);
-    // An address someone added and never proved is theirs only for a while (SPEC §4, pre-hijacking).
+    // An address someone added and never proved is theirs only for a while (docs/security-rules.md §4, pre-hijacking).
     const stale =
       held !== null && held.verifiedAt === null && held.createdAt <= addMs(now, -config.unverifiedEmailClaimAfterMs);
     if (held && !stale) return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
@@ -126,7 +130,7 @@ export class UserService {
   /**
    * Takes a stale unverified address from the account holding it (in the registering transaction,
    * that account locked first), when the account keeps another address: a user keeps at least one,
-   * and someone else's registration must not lock a holder out of their account (SPEC §2, §7). A
+   * and someone else's registration must not lock a holder out of their account (docs/security-rules.md §2, §7). A
    * holder whose only address it is stays; the mailbox's owner takes the account over by a code login
    * instead (pre-hijacking). The release is conditional, so an owner who verifies meanwhile keeps it.
    */
@@ -143,14 +147,20 @@ export class UserService {
   }
 
   /** Self, employees and system callers may read a user; anyone else gets NOT_FOUND. */
-  async get(caller: Caller, userId: string): Promise<Result<PublicUser, AccountsError>> {
+  async get(caller: Caller, userRef: string): Promise<Result<PublicUser, AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
     const user = await this.findLiveUser(userId);
     if (!user) return fail('NOT_FOUND');
     return Ok(toPublicUser(user, await this.deps.io.listLoginEmails(userId)));
   }
 
-  async update(caller: Caller, userId: string, input: UpdateUserInput): Promise<Result<PublicUser, AccountsError>> {
+  async update(caller: Caller, userRef: string, input: UpdateUserInput): Promise<Result<PublicUser, AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
     const decoded = decode(UpdateUserInput, input);
@@ -174,10 +184,13 @@ export class UserService {
    */
   async changePassword(
     caller: Caller,
-    userId: string,
+    userRef: string,
     input: ChangePasswordInput,
     request: RequestInfo = NO_REQUEST_INFO,
   ): Promise<Result<void, AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
@@ -228,7 +241,10 @@ export class UserService {
    * session revoked, in one transaction. The sole owner of an organization must first hand it over or
    * delete it (`LAST_OWNER`), so no organization is left without an owner.
    */
-  async delete(caller: Caller, userId: string): Promise<Result<void, AccountsError>> {
+  async delete(caller: Caller, userRef: string): Promise<Result<void, AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
@@ -272,8 +288,11 @@ export class UserService {
     return this.setBanned(caller, userId, false);
   }
 
-  /** Replaces a user's roles. Only sysadmins (and system clients) grant or remove roles (SPEC §6). */
-  async setRoles(caller: Caller, userId: string, input: SetRolesInput): Promise<Result<PublicUser, AccountsError>> {
+  /** Replaces a user's roles. Only sysadmins (and system clients) grant or remove roles (docs/security-rules.md §6). */
+  async setRoles(caller: Caller, userRef: string, input: SetRolesInput): Promise<Result<PublicUser, AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const { io, lib } = this.deps;
     if (!isSystemCaller(caller)) return forbiddenFor(caller);
     const decoded = decode(SetRolesInput, input);
@@ -291,7 +310,14 @@ export class UserService {
    * A ban revokes every session and moves the credential version on, so a login that was in flight
    * during the ban cannot come back to life at the unban.
    */
-  private async setBanned(caller: Caller, userId: string, banned: boolean): Promise<Result<PublicUser, AccountsError>> {
+  private async setBanned(
+    caller: Caller,
+    userRef: string,
+    banned: boolean,
+  ): Promise<Result<PublicUser, AccountsError>> {
+    const target = resolveUserId(caller, userRef);
+    if (target.err) return target;
+    const userId = target.val;
     const { io, lib } = this.deps;
     if (!isSystemCaller(caller)) return forbiddenFor(caller);
     const now = lib.now();

@@ -1,4 +1,21 @@
-import type { Client, PublicClient } from '../ports/entities';
+import * as t from 'io-ts';
+import {
+  type AccessRestriction,
+  AUTH_METHODS,
+  CLIENT_ROLES,
+  type Client,
+  type LoginEmail,
+  MEMBERSHIP_ROLES,
+  type Membership,
+  type Organization,
+  type PublicClient,
+  type PublicSession,
+  type PublicUser,
+  RESTRICTION_TYPES,
+  USER_ROLES,
+} from '../ports/entities';
+import type { JsonWebKeySet } from '../ports/lib';
+import type { Tokens } from './session-opening';
 
 /**
  * What callers see of the stored entities. Every value that leaves the domain goes through one of
@@ -20,3 +37,153 @@ export function toPublicClient(client: Client): PublicClient {
     lastUsedAt: client.lastUsedAt,
   };
 }
+
+// --- view codecs ---------------------------------------------------------------------------------
+//
+// The same views as io-ts codecs: their output side (`t.OutputOf`, what JSON carries) is the schema of
+// every response body in the OpenAPI document, and their decoded side must equal the TypeScript types
+// the services return (checked at the end of this file), so a field added to a view without its
+// codec, or the other way round, fails the type check instead of drifting out of the document.
+// Every object codec is `t.strict`: a field the codec does not name (a hash…) fails the schema.
+
+/** A `Date` in the domain, an ISO 8601 string (`toJSON`) on the wire. */
+export const DateTimeView = new t.Type<Date, string, unknown>(
+  'DateTime',
+  (u): u is Date => u instanceof Date,
+  (u, c) => {
+    if (u instanceof Date) return t.success(u);
+    const parsed = typeof u === 'string' ? new Date(u) : null;
+    return parsed !== null && !Number.isNaN(parsed.getTime()) ? t.success(parsed) : t.failure(u, c);
+  },
+  (date) => date.toJSON(),
+);
+
+function oneOf<T extends readonly [string, string, ...string[]]>(values: T, name: string) {
+  const [first, second, ...rest] = values.map((value) => t.literal(value));
+  return t.union([first, second, ...rest], name) as unknown as t.Type<T[number], T[number], unknown>;
+}
+
+const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null]);
+
+export const UserRoleView = oneOf(USER_ROLES, 'UserRole');
+export const ClientRoleView = oneOf(CLIENT_ROLES, 'ClientRole');
+export const MembershipRoleView = oneOf(MEMBERSHIP_ROLES, 'MembershipRole');
+export const RestrictionTypeView = oneOf(RESTRICTION_TYPES, 'RestrictionType');
+export const AuthMethodView = oneOf(AUTH_METHODS, 'AuthMethod');
+
+/** A login email address of a user (`LoginEmail`). */
+export const LoginEmailView = t.strict(
+  { address: t.string, userId: t.string, verifiedAt: nullable(DateTimeView), createdAt: DateTimeView },
+  'LoginEmail',
+);
+
+/** A user (`PublicUser`): `emails` on registration and `GET /users/:id`. */
+export const PublicUserView = t.intersection(
+  [
+    t.strict({
+      id: t.string,
+      name: t.string,
+      roles: t.array(UserRoleView),
+      hasPassword: t.boolean,
+      createdAt: DateTimeView,
+      updatedAt: DateTimeView,
+      bannedAt: nullable(DateTimeView),
+    }),
+    t.exact(t.partial({ emails: t.array(LoginEmailView) })),
+  ],
+  'User',
+);
+
+/** A live session of a user (`PublicSession`). */
+export const PublicSessionView = t.strict(
+  {
+    id: t.string,
+    userId: t.string,
+    clientId: nullable(t.string),
+    ip: nullable(t.string),
+    userAgent: nullable(t.string),
+    createdAt: DateTimeView,
+    lastUsedAt: DateTimeView,
+    expiresAt: DateTimeView,
+    idleExpiresAt: DateTimeView,
+    authMethod: AuthMethodView,
+    authenticatedAt: DateTimeView,
+  },
+  'Session',
+);
+
+/** What a login or refresh answers (`Tokens`). */
+export const TokensView = t.strict(
+  {
+    accessToken: t.string,
+    refreshToken: t.string,
+    tokenType: t.literal('Bearer'),
+    expiresIn: t.number,
+    sessionId: t.string,
+  },
+  'Tokens',
+);
+
+export const OrganizationView = t.strict(
+  { id: t.string, name: t.string, createdAt: DateTimeView, updatedAt: DateTimeView },
+  'Organization',
+);
+
+export const MembershipView = t.strict(
+  { id: t.string, organizationId: t.string, userId: t.string, role: MembershipRoleView, createdAt: DateTimeView },
+  'Membership',
+);
+
+/** An API client (`PublicClient`): never its secret hash. */
+export const PublicClientView = t.strict(
+  {
+    id: t.string,
+    organizationId: t.string,
+    name: t.string,
+    roles: t.array(ClientRoleView),
+    reqsPerSec: t.number,
+    createdAt: DateTimeView,
+    updatedAt: DateTimeView,
+    lastUsedAt: nullable(DateTimeView),
+  },
+  'Client',
+);
+
+/** A client with its key, answered by creation and rotation only (`ClientWithKey`). */
+export const ClientWithKeyView = t.strict({ client: PublicClientView, key: t.string }, 'ClientWithKey');
+
+export const AccessRestrictionView = t.strict(
+  { id: t.string, clientId: t.string, type: RestrictionTypeView, value: t.string, createdAt: DateTimeView },
+  'AccessRestriction',
+);
+
+/** The bare JWKS of `/.well-known/jwks.json`: public keys, whose members depend on the algorithm. */
+export const JsonWebKeySetView = t.strict({ keys: t.array(t.record(t.string, t.unknown)) }, 'JsonWebKeySet');
+
+/** Lists of views, as list answers carry them. */
+export const LoginEmailListView = t.array(LoginEmailView);
+export const PublicSessionListView = t.array(PublicSessionView);
+export const MembershipListView = t.array(MembershipView);
+export const PublicClientListView = t.array(PublicClientView);
+export const AccessRestrictionListView = t.array(AccessRestrictionView);
+
+/** Any io-ts codec, as route descriptions name them (handlers import no io-ts of their own). */
+export type AnyCodec = t.Mixed;
+
+// --- the views are the types ----------------------------------------------------------------------
+
+/** `true` only when `A` and `B` are the same type (each assignable to the other, in both readings). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compiles only with `true`: a failing check names the view that drifted from its type. */
+function sameType<Check extends true>(): Check | undefined {
+  return undefined;
+}
+sameType<Same<t.TypeOf<typeof LoginEmailView>, LoginEmail>>();
+sameType<Same<t.TypeOf<typeof PublicUserView>, PublicUser>>();
+sameType<Same<t.TypeOf<typeof PublicSessionView>, PublicSession>>();
+sameType<Same<t.TypeOf<typeof TokensView>, Tokens>>();
+sameType<Same<t.TypeOf<typeof OrganizationView>, Organization>>();
+sameType<Same<t.TypeOf<typeof MembershipView>, Membership>>();
+sameType<Same<t.TypeOf<typeof PublicClientView>, PublicClient>>();
+sameType<Same<t.TypeOf<typeof AccessRestrictionView>, AccessRestriction>>();
+sameType<Same<t.TypeOf<typeof JsonWebKeySetView>, JsonWebKeySet>>();

@@ -20,7 +20,7 @@ export interface CredentialContext {
 /**
  * Builds the caller from the request's credentials: the one place where `Authorization` and
  * `X-Api-Key` are read. A credential that is present but invalid fails the request, whatever the
- * route (HTTP.md): a client must learn that its token expired rather than be served as anonymous.
+ * route (docs/http.md): a client must learn that its token expired rather than be served as anonymous.
  * Tokens are validated strictly (session live, user active), so a logout takes effect at once.
  */
 export async function authenticateCaller(

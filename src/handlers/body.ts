@@ -5,7 +5,7 @@ import { type HttpErrorCode, httpError } from './errors';
 import { headerValue } from './request';
 import type { HttpHeaders } from './types';
 
-/** Default largest body accepted, in bytes (HTTP.md). */
+/** Default largest body accepted, in bytes (docs/http.md). */
 export const DEFAULT_BODY_LIMIT_BYTES = 102_400;
 
 type BodyError = { code: HttpErrorCode; message: string } | AccountsError;

@@ -1,11 +1,7 @@
-import type {
-  AddRestrictionsInput,
-  CreateClientInput,
-  RemoveRestrictionsInput,
-  UpdateClientInput,
-} from '../domain/clients';
+import { AddRestrictionsInput, CreateClientInput, RemoveRestrictionsInput, UpdateClientInput } from '../domain/clients';
+import { AccessRestrictionListView, ClientWithKeyView, PublicClientListView, PublicClientView } from '../domain/views';
 import { asInput, dataResponse, noContentResponse } from './respond';
-import type { Action, RouteDefinition } from './types';
+import type { Action, DocumentedRoute } from './types';
 
 /**
  * `POST /organizations/:id/clients`: `{ name, reqsPerSec? }`; admins and owners (`reqsPerSec`: sysadmins
@@ -46,14 +42,121 @@ export const addAccessRestrictions: Action = async (accounts, { params, body, ca
 export const removeAccessRestrictions: Action = async (accounts, { params, body, caller }) =>
   dataResponse(await accounts.clients.removeRestrictions(caller, params.id, asInput<RemoveRestrictionsInput>(body)));
 
-export const clientRoutes: RouteDefinition[] = [
-  { method: 'POST', path: '/organizations/:id/clients', body: 'json', action: createClient },
-  { method: 'GET', path: '/organizations/:id/clients', body: 'none', action: listClients },
-  { method: 'GET', path: '/clients/:id', body: 'none', action: getClient },
-  { method: 'PATCH', path: '/clients/:id', body: 'json', action: updateClient },
-  { method: 'DELETE', path: '/clients/:id', body: 'none', action: deleteClient },
-  { method: 'POST', path: '/clients/:id/rotate-key', body: 'none', action: rotateClientKey },
-  { method: 'GET', path: '/clients/:id/access-restrictions', body: 'none', action: listAccessRestrictions },
-  { method: 'POST', path: '/clients/:id/access-restrictions', body: 'json', action: addAccessRestrictions },
-  { method: 'DELETE', path: '/clients/:id/access-restrictions', body: 'json', action: removeAccessRestrictions },
+export const clientRoutes: DocumentedRoute[] = [
+  {
+    method: 'POST',
+    path: '/organizations/:id/clients',
+    body: 'json',
+    action: createClient,
+    docs: {
+      summary: 'Create an API client; its key is shown this once',
+      who: 'admin+ (`reqsPerSec`: sysadmin / system client)',
+      callers: 'caller',
+      request: CreateClientInput,
+      example: { name: 'Reporting job', reqsPerSec: 10 },
+      success: { status: 201, description: 'The client and its key.', data: ClientWithKeyView },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/organizations/:id/clients',
+    body: 'none',
+    action: listClients,
+    docs: {
+      summary: 'List an organization’s clients',
+      who: 'member',
+      callers: 'caller',
+      success: { status: 200, description: 'The clients.', data: PublicClientListView },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/clients/:id',
+    body: 'none',
+    action: getClient,
+    docs: {
+      summary: 'Get a client',
+      who: 'member of its organization (and the key itself)',
+      callers: 'caller',
+      success: { status: 200, description: 'The client.', data: PublicClientView },
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/clients/:id',
+    body: 'json',
+    action: updateClient,
+    docs: {
+      summary: 'Rename a client or change its rate',
+      who: 'admin+ (`reqsPerSec`: sysadmin / system client)',
+      callers: 'caller',
+      request: UpdateClientInput,
+      example: { name: 'Nightly reports' },
+      success: { status: 200, description: 'The client.', data: PublicClientView },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/clients/:id',
+    body: 'none',
+    action: deleteClient,
+    docs: {
+      summary: 'Delete a client; its key stops working',
+      who: 'admin+',
+      callers: 'caller',
+      success: { status: 204, description: 'Deleted.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/clients/:id/rotate-key',
+    body: 'none',
+    action: rotateClientKey,
+    docs: {
+      summary: 'Give a client a new key; the old one stops working',
+      who: 'admin+',
+      callers: 'caller',
+      success: { status: 200, description: 'The client and its new key.', data: ClientWithKeyView },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/clients/:id/access-restrictions',
+    body: 'none',
+    action: listAccessRestrictions,
+    docs: {
+      summary: 'List a client’s access restrictions',
+      who: 'member',
+      callers: 'caller',
+      success: { status: 200, description: 'The restrictions.', data: AccessRestrictionListView },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/clients/:id/access-restrictions',
+    body: 'json',
+    action: addAccessRestrictions,
+    docs: {
+      summary: 'Add access restrictions (ip, host, api)',
+      who: 'admin+ (`api`: sysadmin / system client)',
+      callers: 'caller',
+      request: AddRestrictionsInput,
+      example: { restrictions: [{ type: 'ip', value: '203.0.113.0/24' }] },
+      success: { status: 201, description: 'All of the client’s restrictions.', data: AccessRestrictionListView },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/clients/:id/access-restrictions',
+    body: 'json',
+    action: removeAccessRestrictions,
+    docs: {
+      summary: 'Remove access restrictions',
+      who: 'admin+ (`api`: sysadmin / system client)',
+      callers: 'caller',
+      request: RemoveRestrictionsInput,
+      example: { ids: ['rst_…'] },
+      success: { status: 200, description: 'The restrictions that remain.', data: AccessRestrictionListView },
+    },
+  },
 ];

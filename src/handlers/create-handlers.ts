@@ -5,20 +5,26 @@ import { DEFAULT_BODY_LIMIT_BYTES, expectNoFields, parseJsonBody } from './body'
 import { clientRoutes } from './clients';
 import { emailRoutes } from './emails';
 import { errorResponse, httpStatusOf, internalErrorResponse } from './errors';
+import { type HandlerLogger, type LogFields, REQUEST_ID_HEADER, toHandlerLogger, usableRequestId } from './logger';
+import { openApiRoute } from './openapi/route';
 import { organizationRoutes } from './organizations';
 import { clientAddress, headerValue } from './request';
 import { isPlausibleParam, Router } from './router';
 import { sessionRoutes } from './sessions';
-import type { HandlerLogger, HandlersOptions, HttpHandler, HttpRequest, Route, RouteDefinition } from './types';
+import type { DocumentedRoute, HandlersOptions, HttpHandler, HttpRequest, Route, RouteDefinition } from './types';
 import { userRoutes } from './users';
 
-/** Every route of HTTP.md, before binding: the order only matters for the `Allow` header. */
-export const ROUTE_DEFINITIONS: readonly RouteDefinition[] = [
+/**
+ * Every route of docs/http.md, and `GET /openapi.json` describing them all, before binding: the order only
+ * matters for the `Allow` header.
+ */
+export const ROUTE_DEFINITIONS: readonly DocumentedRoute[] = [
   ...userRoutes,
   ...emailRoutes,
   ...sessionRoutes,
   ...organizationRoutes,
   ...clientRoutes,
+  openApiRoute(() => ROUTE_DEFINITIONS),
 ];
 
 /** The route table and its dispatcher, bound to one `Accounts`. */
@@ -29,15 +35,14 @@ export interface AccountsHandlers {
   dispatch: HttpHandler;
   /** The body limit in force, for adapters that read the body stream (see `toNodeListener`). */
   bodyLimitBytes: number;
-  /** The logger in force, for adapters that meet failures of their own (see `toNodeListener`). */
+  /**
+   * The logger in force, every level (the console by default), for adapters that meet failures of
+   * their own (see `toNodeListener`).
+   */
   logger: HandlerLogger;
 }
 
 const NO_SUCH_ROUTE = accountsError('NOT_FOUND', { message: 'No such route.' });
-
-const CONSOLE_LOGGER: HandlerLogger = {
-  error: (message, meta) => console.error(message, meta),
-};
 
 /**
  * Binds the route table to an `Accounts`. Each handler builds the caller from `Authorization: Bearer`
@@ -50,28 +55,33 @@ export function createHandlers(accounts: Accounts, options: HandlersOptions = {}
   if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 0) {
     throw new TypeError('createHandlers: bodyLimitBytes must be a whole number of bytes');
   }
+  const logger = toHandlerLogger(options.logger);
   const routes = ROUTE_DEFINITIONS.map((definition) => ({
     method: definition.method,
     path: definition.path,
-    handler: bindRoute(accounts, definition, { ...options, bodyLimitBytes }),
+    handler: bindRoute(accounts, definition, { ...options, bodyLimitBytes, logger }),
   }));
   const router = new Router(routes);
-  return { routes, dispatch: router.dispatch, bodyLimitBytes, logger: options.logger ?? CONSOLE_LOGGER };
+  return { routes, dispatch: router.dispatch, bodyLimitBytes, logger };
 }
 
 /** Wraps one route definition with the HTTP concerns every route shares. */
 export function bindRoute(accounts: Accounts, definition: RouteDefinition, options: HandlersOptions = {}): HttpHandler {
   const apiName = options.apiName ?? 'accounts';
-  const logger = options.logger ?? CONSOLE_LOGGER;
+  const logger = toHandlerLogger(options.logger);
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const label = `${definition.method} ${definition.path}`;
 
   return async (request: HttpRequest) => {
+    // Only an id that passes `usableRequestId`: a client must not write what it likes into the log.
+    const requestId = usableRequestId(headerValue(request.headers, REQUEST_ID_HEADER));
+    const failed = (fields: LogFields) =>
+      logger.error(requestId === undefined ? fields : { ...fields, requestId }, `accounts-module: ${label} failed`);
     try {
       const params = request.params ?? {};
       if (!Object.values(params).every(isPlausibleParam)) return errorResponse(NO_SUCH_ROUTE);
 
-      // Credentials first: a present but invalid one is a 401 whatever else is wrong (HTTP.md).
+      // Credentials first: a present but invalid one is a 401 whatever else is wrong (docs/http.md).
       const ip = clientAddress(request.remoteAddress, request.headers, options.trustProxy);
       const caller = await authenticateCaller(accounts, request.headers, { ip, apiName });
       if (caller.err) return errorResponse(caller.val);
@@ -97,12 +107,12 @@ export function bindRoute(accounts: Accounts, definition: RouteDefinition, optio
       });
       if (outcome.ok) return outcome.val;
       const { code } = outcome.val;
-      if (code === 'INTERNAL') logger.error(`accounts-module: ${label} failed`, { errorName: 'AccountsError', code });
+      if (code === 'INTERNAL') failed({ errorName: 'AccountsError', code });
       return errorResponse(outcome.val, definition.statusOverrides?.[code] ?? httpStatusOf(code));
     } catch (error) {
       // Name and message only: a stack or the request could carry tokens, passwords or personal data.
       const { name, message } = error instanceof Error ? error : { name: typeof error, message: String(error) };
-      logger.error(`accounts-module: ${label} failed`, { errorName: name, errorMessage: message });
+      failed({ errorName: name, errorMessage: message });
       return internalErrorResponse();
     }
   };

@@ -1,6 +1,7 @@
-import type { EmailListInput, ResendVerificationInput, VerifyEmailInput } from '../domain/emails';
+import { EmailListInput, ResendVerificationInput, VerifyEmailInput } from '../domain/emails';
+import { LoginEmailListView, LoginEmailView } from '../domain/views';
 import { acceptedResponse, asInput, dataResponse, userIdParam } from './respond';
-import type { Action, RouteDefinition } from './types';
+import type { Action, DocumentedRoute } from './types';
 
 /** `POST /users/:id/login-emails`: `{ emails }`; self or sysadmin; each gets a code. 201 the added emails. */
 export const addLoginEmails: Action = async (accounts, request) => {
@@ -33,10 +34,76 @@ export const verifyEmail: Action = async (accounts, { body, info }) =>
 export const resendVerification: Action = async (accounts, { body, info }) =>
   acceptedResponse(await accounts.emails.resendVerification(asInput<ResendVerificationInput>(body), info));
 
-export const emailRoutes: RouteDefinition[] = [
-  { method: 'POST', path: '/users/:id/login-emails', body: 'json', action: addLoginEmails },
-  { method: 'DELETE', path: '/users/:id/login-emails', body: 'json', action: removeLoginEmails },
-  { method: 'GET', path: '/users/:id/login-emails', body: 'none', action: listLoginEmails },
-  { method: 'POST', path: '/emails/verify', body: 'json', action: verifyEmail },
-  { method: 'POST', path: '/emails/resend-verification', body: 'json', action: resendVerification },
+export const emailRoutes: DocumentedRoute[] = [
+  {
+    method: 'POST',
+    path: '/users/:id/login-emails',
+    body: 'json',
+    action: addLoginEmails,
+    docs: {
+      summary: 'Add login emails; each gets a verify-email code',
+      who: 'self, sysadmin',
+      callers: 'caller',
+      request: EmailListInput,
+      example: { emails: ['ada@work.example.com'] },
+      success: { status: 201, description: 'The added emails.', data: LoginEmailListView },
+      errors: ['EMAIL_TAKEN', 'TOO_MANY_UNVERIFIED_EMAILS'],
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/users/:id/login-emails',
+    body: 'json',
+    action: removeLoginEmails,
+    docs: {
+      summary: 'Remove login emails',
+      who: 'self, sysadmin',
+      callers: 'caller',
+      request: EmailListInput,
+      example: { emails: ['ada@work.example.com'] },
+      success: { status: 200, description: 'The emails that remain.', data: LoginEmailListView },
+      errors: ['LAST_EMAIL'],
+    },
+  },
+  {
+    method: 'GET',
+    path: '/users/:id/login-emails',
+    body: 'none',
+    action: listLoginEmails,
+    docs: {
+      summary: 'List a user’s login emails',
+      who: 'self, employee, sysadmin',
+      callers: 'caller',
+      success: { status: 200, description: 'The emails.', data: LoginEmailListView },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/emails/verify',
+    body: 'json',
+    action: verifyEmail,
+    docs: {
+      summary: 'Verify an address with the code sent to it',
+      who: 'anyone',
+      callers: 'anyone',
+      request: VerifyEmailInput,
+      example: { email: 'ada@example.com', code: '123456' },
+      success: { status: 200, description: 'The verified email.', data: LoginEmailView },
+      errors: ['INVALID_CODE'],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/emails/resend-verification',
+    body: 'json',
+    action: resendVerification,
+    docs: {
+      summary: 'Send a new verify-email code',
+      who: 'anyone',
+      callers: 'anyone',
+      request: ResendVerificationInput,
+      example: { email: 'ada@example.com' },
+      success: { status: 202, description: 'Accepted, whether or not anything was sent: `{ "data": null }`.' },
+    },
+  },
 ];

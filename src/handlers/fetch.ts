@@ -1,6 +1,13 @@
-import { accountsError } from '../domain/errors';
 import type { AccountsHandlers } from './create-handlers';
-import { errorResponse, httpError } from './errors';
+import { errorResponse, httpError, internalErrorResponse } from './errors';
+import {
+  isHeadRequest,
+  normalizeBasePath,
+  noSuchRouteResponse,
+  pathUnderBase,
+  responsePayload,
+  toHttpRequest,
+} from './mount-request';
 import type { HttpResponse } from './types';
 
 export interface FetchHandlerOptions {
@@ -12,38 +19,39 @@ export interface FetchHandlerOptions {
  * A handler over the standard Fetch API (`Request` → `Response`), for Hono, Bun, Deno, Cloudflare
  * Workers and anything else built on it. The runtime's `Request` does not carry the peer address, so
  * pass it as the second argument (e.g. Hono's `getConnInfo(c).remote.address`); without it the
- * address is unknown, and `ip` restrictions and per-IP limits cannot apply.
+ * address is unknown, and `ip` restrictions and per-IP limits cannot apply. Every answer is an
+ * envelope: 404 outside `basePath` and for unknown paths or bad percent-escapes, 405 with `Allow`,
+ * and `HEAD` as `GET` without the body.
  */
 export function toFetchHandler(
   handlers: AccountsHandlers,
   options: FetchHandlerOptions = {},
 ): (request: Request, remoteAddress?: string | null) => Promise<Response> {
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const basePath = normalizeBasePath(options.basePath);
   return async (request, remoteAddress = null) => {
+    const method = request.method;
     const url = new URL(request.url);
-    let path = url.pathname;
-    if (basePath !== '') {
-      if (path !== basePath && !path.startsWith(`${basePath}/`)) {
-        return toResponse(errorResponse(accountsError('NOT_FOUND', { message: 'No such route.' })));
-      }
-      path = path.slice(basePath.length) || '/';
+    const path = pathUnderBase(url.pathname, basePath);
+    if (path === null) return toResponse(noSuchRouteResponse(), method);
+    let body: Uint8Array | null;
+    try {
+      body = await readBody(request, handlers.bodyLimitBytes);
+    } catch {
+      // The client went away while sending: nobody reads this answer, but the runtime needs one.
+      return toResponse(internalErrorResponse(), method);
     }
-    const body = await readBody(request, handlers.bodyLimitBytes);
-    if (body === null) return toResponse(errorResponse(httpError('PAYLOAD_TOO_LARGE')));
-    const query: Record<string, string | string[]> = {};
-    for (const [name, value] of url.searchParams) {
-      const existing = query[name];
-      query[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
-    }
-    const result = await handlers.dispatch({
-      method: request.method,
-      path,
-      query,
-      headers: Object.fromEntries(request.headers),
-      body,
-      remoteAddress,
-    });
-    return toResponse(result);
+    if (body === null) return toResponse(errorResponse(httpError('PAYLOAD_TOO_LARGE')), method);
+    const result = await handlers.dispatch(
+      toHttpRequest({
+        method,
+        target: `${path}${url.search}`,
+        headers: Object.fromEntries(request.headers),
+        body,
+        // Hono's `app.mount()` passes its runtime bindings here, which are no address.
+        remoteAddress: typeof remoteAddress === 'string' ? remoteAddress : null,
+      }),
+    );
+    return toResponse(result, method);
   };
 }
 
@@ -74,7 +82,11 @@ async function readBody(request: Request, limitBytes: number): Promise<Uint8Arra
   return body;
 }
 
-function toResponse(result: HttpResponse): Response {
-  const payload = result.body === undefined ? null : JSON.stringify(result.body);
-  return new Response(payload, { status: result.status, headers: result.headers });
+function toResponse(result: HttpResponse, method: string): Response {
+  const payload = responsePayload(result);
+  const headers = new Headers(result.headers);
+  if (payload === null) return new Response(null, { status: result.status, headers });
+  headers.set('content-length', String(payload.length));
+  // A HEAD answer keeps GET's headers, its length included, and drops the body (RFC 9110 §9.3.2).
+  return new Response(isHeadRequest(method) ? null : payload, { status: result.status, headers });
 }

@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { accountsError } from '../domain/errors';
+import type { Readable } from 'node:stream';
 import type { AccountsHandlers } from './create-handlers';
 import { errorResponse, httpError, internalErrorResponse } from './errors';
+import {
+  normalizeBasePath,
+  noSuchRouteResponse,
+  pathUnderBase,
+  responsePayload,
+  splitTarget,
+  toHttpRequest,
+} from './mount-request';
 import type { HttpResponse } from './types';
 
 export interface NodeListenerOptions {
@@ -28,26 +36,38 @@ export class BodyAlreadyReadError extends Error {
  * follows is never buffered. Rejects when the client aborts.
  */
 export function readRequestBody(request: IncomingMessage, limitBytes: number): Promise<BodyRead> {
+  return readBodyStream(request, request.headers['content-length'], limitBytes);
+}
+
+/**
+ * `readRequestBody` for any body stream (Fastify hands its parsers the payload stream, which its
+ * hooks may have replaced), given the request's declared `Content-Length`.
+ */
+export function readBodyStream(
+  stream: Readable,
+  declaredLength: string | undefined,
+  limitBytes: number,
+): Promise<BodyRead> {
   // A body parser mounted before the handlers (express.json() …) has drained the stream: waiting
   // for 'end' would hang the request forever, so say what is wrong instead.
-  if (request.readableEnded) return Promise.reject(new BodyAlreadyReadError());
-  const declared = Number(request.headers['content-length']);
+  if (stream.readableEnded) return Promise.reject(new BodyAlreadyReadError());
+  const declared = Number(declaredLength);
   if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve({ tooLarge: true });
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
-      request.off('data', onData);
-      request.off('end', onEnd);
-      request.off('error', onError);
-      request.off('close', onClose);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limitBytes) {
         cleanup();
         // Keep the stream flowing without listeners: the rest is discarded until the response closes the socket.
-        request.resume();
+        stream.resume();
         resolve({ tooLarge: true });
         return;
       }
@@ -65,22 +85,33 @@ export function readRequestBody(request: IncomingMessage, limitBytes: number): P
       cleanup();
       reject(new Error('request closed before its body was read'));
     };
-    request.on('data', onData);
-    request.on('end', onEnd);
-    request.on('error', onError);
-    request.on('close', onClose);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
   });
 }
 
-/** Writes a handler's response: the JSON body serialized, with its length. */
+/** The 413 answer to a body over the limit, which was left unread. */
+export function payloadTooLargeResponse(): HttpResponse {
+  const tooLarge = errorResponse(httpError('PAYLOAD_TOO_LARGE'));
+  // The unread rest of the body makes the connection unusable for another request.
+  tooLarge.headers.connection = 'close';
+  return tooLarge;
+}
+
+/**
+ * Writes a handler's response: the JSON body serialized, with its length. To a `HEAD` request node
+ * sends the headers only, `Content-Length` included, which is what HEAD means.
+ */
 export function writeResponse(response: ServerResponse, result: HttpResponse): void {
   response.statusCode = result.status;
   for (const [name, value] of Object.entries(result.headers)) response.setHeader(name, value);
-  if (result.body === undefined) {
+  const payload = responsePayload(result);
+  if (payload === null) {
     response.end();
     return;
   }
-  const payload = Buffer.from(JSON.stringify(result.body), 'utf8');
   response.setHeader('content-length', payload.length);
   response.end(payload);
 }
@@ -89,74 +120,54 @@ export function writeResponse(response: ServerResponse, result: HttpResponse): v
  * A `node:http` request listener serving the route table: `http.createServer(toNodeListener(handlers))`.
  * It reads the body within the handlers' limit (413 without reading further), splits path and query,
  * and passes the socket address, which the handlers replace with `X-Forwarded-For` only when told to
- * trust the proxy.
+ * trust the proxy. Every answer is an envelope: 404 outside `basePath` and for unknown paths or bad
+ * percent-escapes, 405 with `Allow`, and `HEAD` as `GET` without the body.
  */
 export function toNodeListener(
   handlers: AccountsHandlers,
   options: NodeListenerOptions = {},
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const basePath = normalizeBasePath(options.basePath);
   return (request, response) => {
-    serve(handlers, basePath, request, response).catch((error: unknown) => {
+    const { pathname, search } = splitTarget(request.url ?? '/');
+    const path = pathUnderBase(pathname, basePath);
+    if (path === null) {
+      writeResponse(response, noSuchRouteResponse());
+      return;
+    }
+    serveNodeRequest(handlers, request, response, search === '' ? path : `${path}?${search}`);
+  };
+}
+
+/**
+ * Serves one node request whose target (path and query under the mount) is already known: the part
+ * that `toNodeListener` and the Express adapter share. Never rejects.
+ */
+export function serveNodeRequest(
+  handlers: AccountsHandlers,
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: string,
+): void {
+  readRequestBody(request, handlers.bodyLimitBytes)
+    .then(async (read) => {
+      if (read.tooLarge) return writeResponse(response, payloadTooLargeResponse());
+      const httpRequest = toHttpRequest({
+        method: request.method ?? 'GET',
+        target,
+        headers: request.headers,
+        body: read.body,
+        remoteAddress: request.socket.remoteAddress,
+      });
+      writeResponse(response, await handlers.dispatch(httpRequest));
+    })
+    .catch((error: unknown) => {
       if (error instanceof BodyAlreadyReadError) {
-        handlers.logger.error(error.message, { errorName: error.name });
+        handlers.logger.error({ errorName: error.name }, error.message);
         writeResponse(response, internalErrorResponse());
         return;
       }
       // Otherwise reading the body failed because the client went away: there is nobody left to answer.
       response.destroy();
     });
-  };
-}
-
-async function serve(
-  handlers: AccountsHandlers,
-  basePath: string,
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<void> {
-  const url = request.url ?? '/';
-  const queryStart = url.indexOf('?');
-  const pathname = queryStart === -1 ? url : url.slice(0, queryStart);
-  const search = queryStart === -1 ? '' : url.slice(queryStart + 1);
-  const path = stripBase(pathname, basePath);
-  if (path === null) {
-    writeResponse(response, errorResponse(accountsError('NOT_FOUND', { message: 'No such route.' })));
-    return;
-  }
-
-  const read = await readRequestBody(request, handlers.bodyLimitBytes);
-  if (read.tooLarge) {
-    const tooLarge = errorResponse(httpError('PAYLOAD_TOO_LARGE'));
-    // The unread rest of the body makes the connection unusable for another request.
-    tooLarge.headers.connection = 'close';
-    writeResponse(response, tooLarge);
-    return;
-  }
-  const result = await handlers.dispatch({
-    method: request.method ?? 'GET',
-    path,
-    query: parseQuery(search),
-    headers: request.headers,
-    body: read.body,
-    remoteAddress: request.socket.remoteAddress ?? null,
-  });
-  writeResponse(response, result);
-}
-
-/** The path under `basePath`, or null when the request is outside it. */
-function stripBase(pathname: string, basePath: string): string | null {
-  if (basePath === '') return pathname;
-  if (pathname === basePath) return '/';
-  return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : null;
-}
-
-function parseQuery(search: string): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(search)) {
-    const existing = query[name];
-    if (existing === undefined) query[name] = value;
-    else query[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return query;
 }

@@ -1,11 +1,12 @@
-import type {
+import {
   AddMembershipInput,
   ChangeMembershipRoleInput,
   CreateOrganizationInput,
   UpdateOrganizationInput,
 } from '../domain/organizations';
+import { MembershipListView, MembershipView, OrganizationView } from '../domain/views';
 import { asInput, dataResponse, noContentResponse } from './respond';
-import type { Action, RouteDefinition } from './types';
+import type { Action, DocumentedRoute } from './types';
 
 /** `POST /organizations`: `{ name }`; any user; the caller becomes its owner. 201. */
 export const createOrganization: Action = async (accounts, { body, caller }) =>
@@ -41,13 +42,112 @@ export const changeMembershipRole: Action = async (accounts, { params, body, cal
 export const removeMembership: Action = async (accounts, { params, caller }) =>
   noContentResponse(await accounts.organizations.removeMembership(caller, params.id));
 
-export const organizationRoutes: RouteDefinition[] = [
-  { method: 'POST', path: '/organizations', body: 'json', action: createOrganization },
-  { method: 'GET', path: '/organizations/:id', body: 'none', action: getOrganization },
-  { method: 'PATCH', path: '/organizations/:id', body: 'json', action: updateOrganization },
-  { method: 'DELETE', path: '/organizations/:id', body: 'none', action: deleteOrganization },
-  { method: 'GET', path: '/organizations/:id/memberships', body: 'none', action: listMemberships },
-  { method: 'POST', path: '/organizations/:id/memberships', body: 'json', action: addMembership },
-  { method: 'PATCH', path: '/memberships/:id', body: 'json', action: changeMembershipRole },
-  { method: 'DELETE', path: '/memberships/:id', body: 'none', action: removeMembership },
+export const organizationRoutes: DocumentedRoute[] = [
+  {
+    method: 'POST',
+    path: '/organizations',
+    body: 'json',
+    action: createOrganization,
+    docs: {
+      summary: 'Create an organization; the caller becomes its owner',
+      who: 'user',
+      callers: 'caller',
+      request: CreateOrganizationInput,
+      example: { name: 'Analytical Engines' },
+      success: { status: 201, description: 'The organization.', data: OrganizationView },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/organizations/:id',
+    body: 'none',
+    action: getOrganization,
+    docs: {
+      summary: 'Get an organization',
+      who: 'member, employee, sysadmin',
+      callers: 'caller',
+      success: { status: 200, description: 'The organization.', data: OrganizationView },
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/organizations/:id',
+    body: 'json',
+    action: updateOrganization,
+    docs: {
+      summary: 'Rename an organization',
+      who: 'admin+',
+      callers: 'caller',
+      request: UpdateOrganizationInput,
+      example: { name: 'Difference Engines' },
+      success: { status: 200, description: 'The organization.', data: OrganizationView },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/organizations/:id',
+    body: 'none',
+    action: deleteOrganization,
+    docs: {
+      summary: 'Delete an organization, its memberships and clients',
+      who: 'owner',
+      callers: 'caller',
+      success: { status: 204, description: 'Deleted.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/organizations/:id/memberships',
+    body: 'none',
+    action: listMemberships,
+    docs: {
+      summary: 'List an organization’s memberships',
+      who: 'member',
+      callers: 'caller',
+      success: { status: 200, description: 'The memberships.', data: MembershipListView },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/organizations/:id/memberships',
+    body: 'json',
+    action: addMembership,
+    docs: {
+      summary: 'Add a member, never above the caller’s own role',
+      who: 'admin+',
+      callers: 'caller',
+      request: AddMembershipInput,
+      example: { userId: 'usr_…', role: 'member' },
+      success: { status: 201, description: 'The membership.', data: MembershipView },
+      errors: ['ALREADY_MEMBER'],
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/memberships/:id',
+    body: 'json',
+    action: changeMembershipRole,
+    docs: {
+      summary: 'Change a member’s role (owners for owner changes)',
+      who: 'admin+',
+      callers: 'caller',
+      request: ChangeMembershipRoleInput,
+      example: { role: 'admin' },
+      success: { status: 200, description: 'The membership.', data: MembershipView },
+      errors: ['LAST_OWNER'],
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/memberships/:id',
+    body: 'none',
+    action: removeMembership,
+    docs: {
+      summary: 'Remove a member, or leave',
+      who: 'admin+, or the member themself',
+      callers: 'caller',
+      success: { status: 204, description: 'Removed.' },
+      errors: ['LAST_OWNER'],
+    },
+  },
 ];

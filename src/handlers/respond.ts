@@ -15,7 +15,7 @@ export function noContentResponse(result: Result<unknown, AccountsError>): Outco
 
 /**
  * 202 `{ data: null }`: "accepted, maybe sent". The same answer whether or not anything was sent, so it
- * tells nothing about which addresses exist (SPEC §4).
+ * tells nothing about which addresses exist (docs/security-rules.md §4).
  */
 export function acceptedResponse(result: Result<unknown, AccountsError>): Outcome {
   return result.ok ? Ok({ status: 202, headers: { ...BASE_HEADERS }, body: { data: null } }) : result;

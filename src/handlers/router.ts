@@ -21,7 +21,8 @@ export type Lookup = { match: RouteMatch } | { allowed: HttpMethod[] } | null;
 /**
  * A minimal router for the route table: `:name` segments match one non-empty, percent-decoded path
  * segment (at most 256 characters, no control characters); everything else matches literally. A
- * trailing slash is ignored.
+ * trailing slash is ignored. `HEAD` is answered wherever `GET` is, with GET's status and headers; the
+ * adapters leave the body out (node:http does so itself), so `dispatch` returns GET's answer whole.
  */
 export class Router {
   private readonly compiled: CompiledRoute[];
@@ -30,14 +31,17 @@ export class Router {
     this.compiled = routes.map((route) => ({ route, segments: compile(route.path) }));
   }
 
+  /** The route of a method and path. `HEAD` finds the `GET` route: adapters send its answer without the body. */
   lookup(method: string, path: string): Lookup {
     const parts = splitPath(path);
     if (parts === null) return null;
+    const upper = method.toUpperCase();
+    const wanted = upper === 'HEAD' ? 'GET' : upper;
     const allowed: HttpMethod[] = [];
     for (const { route, segments } of this.compiled) {
       const params = matchSegments(segments, parts);
       if (params === null) continue;
-      if (route.method === method.toUpperCase()) return { match: { route, params } };
+      if (route.method === wanted) return { match: { route, params } };
       if (!allowed.includes(route.method)) allowed.push(route.method);
     }
     return allowed.length > 0 ? { allowed } : null;

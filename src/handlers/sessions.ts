@@ -1,13 +1,14 @@
 import { Ok } from 'ts-results';
-import type {
+import {
   CodeLoginInput,
   LoginCodeRequestInput,
   LogoutInput,
   PasswordLoginInput,
   RefreshInput,
 } from '../domain/sessions';
+import { JsonWebKeySetView, PublicSessionListView, TokensView } from '../domain/views';
 import { acceptedResponse, asInput, dataResponse, noContentResponse, userIdParam } from './respond';
-import type { Action, RouteDefinition } from './types';
+import type { Action, DocumentedRoute } from './types';
 
 /** `POST /authn/password`: `{ email, password }`. 200 Tokens; 401 `INVALID_CREDENTIALS`; 429 past the limits. */
 export const loginWithPassword: Action = async (accounts, { body, info }) =>
@@ -60,14 +61,133 @@ export const getJwks: Action = async (accounts) =>
     body: accounts.jwks(),
   });
 
-export const sessionRoutes: RouteDefinition[] = [
-  { method: 'POST', path: '/authn/password', body: 'json', action: loginWithPassword },
-  { method: 'POST', path: '/authn/email', body: 'json', action: requestLoginCode },
-  { method: 'POST', path: '/authn/code', body: 'json', action: loginWithCode, statusOverrides: { INVALID_CODE: 401 } },
-  { method: 'POST', path: '/authn/refresh', body: 'json', action: refreshTokens },
-  { method: 'POST', path: '/sessions/logout', body: 'json', action: logout },
-  { method: 'GET', path: '/users/:id/sessions', body: 'none', action: listSessions },
-  { method: 'DELETE', path: '/users/:id/sessions', body: 'none', action: revokeUserSessions },
-  { method: 'DELETE', path: '/sessions/:id', body: 'none', action: revokeSession },
-  { method: 'GET', path: '/.well-known/jwks.json', body: 'none', action: getJwks },
+const STATE_EXAMPLE = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+
+export const sessionRoutes: DocumentedRoute[] = [
+  {
+    method: 'POST',
+    path: '/authn/password',
+    body: 'json',
+    action: loginWithPassword,
+    docs: {
+      summary: 'Log in with an email and a password',
+      who: 'anyone',
+      callers: 'anyone',
+      request: PasswordLoginInput,
+      example: { email: 'ada@example.com', password: 'correct horse battery staple' },
+      success: { status: 200, description: 'An access and a refresh token.', data: TokensView },
+      errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'EMAIL_NOT_VERIFIED'],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/authn/email',
+    body: 'json',
+    action: requestLoginCode,
+    docs: {
+      summary: 'Email a login code to a known address',
+      who: 'anyone',
+      callers: 'anyone',
+      request: LoginCodeRequestInput,
+      example: { email: 'ada@example.com', state: STATE_EXAMPLE },
+      success: { status: 202, description: 'Accepted, whether or not the address is known: `{ "data": null }`.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/authn/code',
+    body: 'json',
+    action: loginWithCode,
+    statusOverrides: { INVALID_CODE: 401 },
+    docs: {
+      summary: 'Log in with an emailed code and its state',
+      who: 'anyone',
+      callers: 'anyone',
+      request: CodeLoginInput,
+      example: { code: '123456', state: STATE_EXAMPLE },
+      success: { status: 200, description: 'An access and a refresh token.', data: TokensView },
+      errors: ['INVALID_CODE', 'ACCOUNT_DISABLED', 'ADDRESS_RELEASED'],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/authn/refresh',
+    body: 'json',
+    action: refreshTokens,
+    docs: {
+      summary: 'Trade a refresh token for new tokens; a reused one revokes its session',
+      who: 'anyone',
+      callers: 'anyone',
+      request: RefreshInput,
+      example: { refreshToken: 'rt_…' },
+      success: { status: 200, description: 'New tokens.', data: TokensView },
+      errors: ['INVALID_REFRESH_TOKEN'],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sessions/logout',
+    body: 'json',
+    action: logout,
+    docs: {
+      summary: 'End the current session, or all of the user’s with `all`',
+      who: 'user',
+      callers: 'user',
+      request: LogoutInput,
+      example: { all: true },
+      success: { status: 204, description: 'Logged out.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/users/:id/sessions',
+    body: 'none',
+    action: listSessions,
+    docs: {
+      summary: 'List a user’s live sessions',
+      who: 'self, employee, sysadmin',
+      callers: 'caller',
+      success: { status: 200, description: 'The sessions.', data: PublicSessionListView },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/users/:id/sessions',
+    body: 'none',
+    action: revokeUserSessions,
+    docs: {
+      summary: 'End every session of a user (the credentials stay)',
+      who: 'self, sysadmin',
+      callers: 'caller',
+      success: { status: 204, description: 'Every session ended.' },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/sessions/:id',
+    body: 'none',
+    action: revokeSession,
+    docs: {
+      summary: 'End one session',
+      who: 'owner of the session, sysadmin',
+      callers: 'caller',
+      success: { status: 204, description: 'Ended.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    body: 'none',
+    action: getJwks,
+    docs: {
+      summary: 'The public keys access tokens are signed with',
+      who: 'anyone',
+      callers: 'anyone',
+      success: {
+        status: 200,
+        description: 'A bare JWKS (no `data` envelope); `keys` is empty with a symmetric algorithm.',
+        bare: JsonWebKeySetView,
+      },
+    },
+  },
 ];

@@ -3,6 +3,8 @@ import type { Accounts } from '../domain/accounts';
 import type { Caller } from '../domain/context';
 import type { AccountsError, ErrorCode } from '../domain/errors';
 import type { LoginContext } from '../domain/sessions';
+import type { AnyCodec } from '../domain/views';
+import type { HandlerLoggerOption } from './logger';
 
 /** Header values as frameworks hand them over; names are matched case-insensitively. */
 export type HttpHeaders = Record<string, string | string[] | undefined>;
@@ -81,16 +83,53 @@ export interface RouteDefinition {
   action: Action;
   /** Statuses that differ on this route from `httpStatusOf` (e.g. `INVALID_CODE` is 401 on a login). */
   statusOverrides?: Partial<Record<ErrorCode, number>>;
+  /** What the OpenAPI document and the route listing say about it (see `openApiDocument`). */
+  docs?: RouteDocs;
 }
 
-/** Receives unexpected failures (a 500): a message and the error's name and message, never a body or header. */
-export interface HandlerLogger {
-  error(message: string, meta: Record<string, unknown>): void;
+/** A route definition that documents itself: every route of `ROUTE_DEFINITIONS` is one. */
+export type DocumentedRoute = RouteDefinition & { docs: RouteDocs };
+
+/**
+ * Who may call a route, as credentials: `anyone` (credentials optional), `user` (an access token),
+ * `caller` (an access token, an API key, or both).
+ */
+export type RouteCallers = 'anyone' | 'user' | 'caller';
+
+/**
+ * A route's contract, written beside its action so that each route is described in one place: the
+ * OpenAPI document (`openApiDocument`) and the routes table of docs/http.md are generated from it,
+ * and the request and response schemas from the codecs named here.
+ */
+export interface RouteDocs {
+  /** One line: what the route does. */
+  summary: string;
+  /** The least privileged caller allowed, in words (`self, employee, sysadmin`). */
+  who: string;
+  /** Which credentials the route needs. */
+  callers: RouteCallers;
+  /** The codec the service decodes the JSON body with (routes with `body: 'json'`). */
+  request?: AnyCodec;
+  /** A body that `request` accepts, shown in the document and checked by its tests. */
+  example?: unknown;
+  /**
+   * The answer on success: `data` is the codec of `{ data }` (its output side is the wire form),
+   * `bare` that of a body without the envelope; with neither, 202 is `{ data: null }` and 204 empty.
+   */
+  success: { status: 200 | 201 | 202 | 204; description: string; data?: AnyCodec; bare?: AnyCodec };
+  /**
+   * The domain errors particular to this route. Those any route can answer (bad credentials, body
+   * hygiene, validation, rate limits, 500; `NOT_FOUND` with a path parameter; `UNAUTHENTICATED` and
+   * `FORBIDDEN` where a caller is needed) are added by the document.
+   */
+  errors?: readonly ErrorCode[];
 }
+
+export type { ErrorOnlyLogger, HandlerLogger, HandlerLoggerOption, LogFields, LogMethod } from './logger';
 
 export interface HandlersOptions {
   /**
-   * The API name of this mount, checked against `api` access restrictions of client keys (SPEC §5).
+   * The API name of this mount, checked against `api` access restrictions of client keys (docs/security-rules.md §5).
    * Default `accounts`.
    */
   apiName?: string;
@@ -104,6 +143,10 @@ export interface HandlersOptions {
   trustProxy?: boolean | number;
   /** Largest accepted body, in bytes; larger ones get 413. Default 102,400. */
   bodyLimitBytes?: number;
-  /** Where unexpected errors are reported, once each. Default: `console.error`. */
-  logger?: HandlerLogger;
+  /**
+   * Where the handlers report: unexpected failures (500) at `error`, once each, with the request's
+   * `X-Request-Id` when it has a usable one. Takes pino's call shape, so `logger: pino()` works as it
+   * is. Default: the console.
+   */
+  logger?: HandlerLoggerOption;
 }

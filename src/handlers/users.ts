@@ -1,6 +1,7 @@
-import type { ChangePasswordInput, RegisterInput, UpdateUserInput } from '../domain/users';
+import { ChangePasswordInput, RegisterInput, UpdateUserInput } from '../domain/users';
+import { PublicUserView } from '../domain/views';
 import { asInput, dataResponse, noContentResponse, userIdParam } from './respond';
-import type { Action, RouteDefinition } from './types';
+import type { Action, DocumentedRoute } from './types';
 
 /** `POST /users`: anyone registers; a verify-email code goes to the address. 201 User with `emails`. */
 export const registerUser: Action = async (accounts, { body, info }) =>
@@ -35,10 +36,74 @@ export const changePassword: Action = async (accounts, request) => {
   return noContentResponse(await accounts.users.changePassword(request.caller, userId.val, input, request.info));
 };
 
-export const userRoutes: RouteDefinition[] = [
-  { method: 'POST', path: '/users', body: 'json', action: registerUser },
-  { method: 'GET', path: '/users/:id', body: 'none', action: getUser },
-  { method: 'PATCH', path: '/users/:id', body: 'json', action: updateUser },
-  { method: 'DELETE', path: '/users/:id', body: 'none', action: deleteUser },
-  { method: 'POST', path: '/users/:id/password', body: 'json', action: changePassword },
+export const userRoutes: DocumentedRoute[] = [
+  {
+    method: 'POST',
+    path: '/users',
+    body: 'json',
+    action: registerUser,
+    docs: {
+      summary: 'Register a user; a verify-email code is sent to the address',
+      who: 'anyone',
+      callers: 'anyone',
+      request: RegisterInput,
+      example: { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct horse battery staple' },
+      success: { status: 201, description: 'The new user, with its `emails`.', data: PublicUserView },
+      errors: ['WEAK_PASSWORD', 'EMAIL_TAKEN'],
+    },
+  },
+  {
+    method: 'GET',
+    path: '/users/:id',
+    body: 'none',
+    action: getUser,
+    docs: {
+      summary: 'Get a user, with its login emails',
+      who: 'self, employee, sysadmin',
+      callers: 'caller',
+      success: { status: 200, description: 'The user.', data: PublicUserView },
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/users/:id',
+    body: 'json',
+    action: updateUser,
+    docs: {
+      summary: 'Change a user’s name',
+      who: 'self, sysadmin',
+      callers: 'caller',
+      request: UpdateUserInput,
+      example: { name: 'Ada King' },
+      success: { status: 200, description: 'The user.', data: PublicUserView },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/users/:id',
+    body: 'none',
+    action: deleteUser,
+    docs: {
+      summary: 'Delete a user; all its sessions are revoked',
+      who: 'self, sysadmin',
+      callers: 'caller',
+      success: { status: 204, description: 'Deleted.' },
+      errors: ['LAST_OWNER'],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/users/:id/password',
+    body: 'json',
+    action: changePassword,
+    docs: {
+      summary: 'Change a password; the user’s other sessions are revoked',
+      who: 'self',
+      callers: 'caller',
+      request: ChangePasswordInput,
+      example: { currentPassword: 'correct horse battery staple', newPassword: 'a new and longer passphrase' },
+      success: { status: 204, description: 'Changed.' },
+      errors: ['INVALID_CURRENT_PASSWORD', 'WEAK_PASSWORD'],
+    },
+  },
 ];

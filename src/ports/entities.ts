@@ -4,12 +4,12 @@
  * `RefreshToken`) never leave the domain as they are: callers get the `Public…` views below.
  */
 
-/** Roles a user can hold. Granted and removed only by sysadmins (SPEC §6). */
+/** Roles a user can hold. Granted and removed only by sysadmins (docs/security-rules.md §6). */
 export const USER_ROLES = ['sysadmin', 'employee', 'user'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
 /**
- * Roles a client (API key) can hold, granted only by sysadmins and system clients (SPEC §5, §6):
+ * Roles a client (API key) can hold, granted only by sysadmins and system clients (docs/security-rules.md §5, §6):
  * - `system` may do everything; only a sysadmin user or another system client may manage one.
  * - `internal`: a first-party service of its organization. Alone, it reads that organization like a
  *   `member` does (the organization, its memberships and clients, never a secret).
@@ -48,7 +48,7 @@ export interface User {
    * Moves up by one at every change of credentials (password change or reset, ban, deletion, an
    * account claimed by proof of its address). A session remembers the version it was opened under
    * and is dead once they differ, so a login that was in flight while the credentials changed opens
-   * nothing usable (SPEC §3).
+   * nothing usable (docs/security-rules.md §3).
    */
   credentialVersion: number;
 }

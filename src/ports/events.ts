@@ -1,7 +1,7 @@
 import type { CodePurpose, MembershipRole } from './entities';
 
 /**
- * Security-relevant events (SPEC §9), delivered to `Lib.onEvent`. They carry ids and addresses, never
+ * Security-relevant events (docs/security-rules.md §9), delivered to `Lib.onEvent`. They carry ids and addresses, never
  * a secret, hash, code or token. `at` is the domain clock's time of the action.
  */
 export type AccountsEvent =

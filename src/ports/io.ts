@@ -43,6 +43,12 @@ export interface Io {
    * Outside a transaction it is a plain read.
    */
   lockUser(id: string): Promise<User | null>;
+  /**
+   * `lockUser` and a read of one of that user's sessions in one statement (the user's row is locked
+   * first, as every other path locks it before touching sessions). Null, with the user still locked
+   * if it exists, when either is missing or the session is another user's.
+   */
+  lockUserWithSession(userId: string, sessionId: string): Promise<{ user: User; session: Session } | null>;
   /** Finds the user owning a (normalized) login email address, with that email. */
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null>;
   /** Updates the given fields; returns false when no user has that id. */
@@ -63,7 +69,7 @@ export interface Io {
   /**
    * Deletes the address only if it is still unverified and was added before `createdBefore`, in one
    * conditional statement; true when it was deleted. Frees an address someone claimed without ever
-   * proving it, so its owner can register it (SPEC §4, pre-hijacking).
+   * proving it, so its owner can register it (docs/security-rules.md §4, pre-hijacking).
    */
   releaseUnverifiedLoginEmail(address: string, createdBefore: Date): Promise<boolean>;
 
@@ -72,7 +78,7 @@ export interface Io {
   /**
    * The newest code still usable at `now` (not consumed, not invalidated, not expired, fewer than
    * `maxAttempts` attempts) matching the filter, or null. One only: a code check is compared against
-   * one code, however many an attacker parked under the same state or address (SPEC §4, §7).
+   * one code, however many an attacker parked under the same state or address (docs/security-rules.md §4, §7).
    */
   findUsableCode(filter: UsableCodeFilter, now: Date): Promise<VerificationCode | null>;
   /**
@@ -116,8 +122,21 @@ export interface Io {
   setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void>;
   insertRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshToken | null>;
+  /**
+   * A refresh token with its session and the session's user, in one indexed lookup: what a refresh
+   * reads before it takes any lock. Null when the token, its session or its user is missing.
+   */
+  findRefreshTokenWithSession(tokenHash: string): Promise<{ token: RefreshToken; session: Session; user: User } | null>;
   /** Atomically marks a refresh token consumed if it is not yet; true only for the one winner. */
   consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean>;
+  /**
+   * One refresh's writes, atomically: consumes `consumedTokenHash` if it is unused and belongs to
+   * `next.sessionId`, and only then touches that session (`lastUsedAt` = `at`, the new
+   * `idleExpiresAt`) and stores `next`. True only for the one winner of concurrent rotations of one
+   * token; a loser changes nothing. (The SQL `Io` does it in one statement on PostgreSQL, two on
+   * MySQL.)
+   */
+  rotateRefreshToken(rotation: RefreshRotation): Promise<boolean>;
 
   // --- organizations and memberships -------------------------------------------------------------
   insertOrganization(organization: Organization): Promise<void>;
@@ -190,4 +209,16 @@ export interface UsableCodeFilter {
   state?: string;
   /** Codes with this many attempts or more are not usable. */
   maxAttempts: number;
+}
+
+/** What `rotateRefreshToken` writes for one refresh. */
+export interface RefreshRotation {
+  /** The presented token, consumed only if still unused. */
+  consumedTokenHash: string;
+  /** When the refresh happens: the consumed token's `consumedAt` and the session's `lastUsedAt`. */
+  at: Date;
+  /** The session's idle expiry, pushed by the refresh. */
+  idleExpiresAt: Date;
+  /** The token issued in place of the consumed one, in the same session (`next.sessionId`). */
+  next: RefreshToken;
 }

@@ -25,7 +25,7 @@ export interface Lib {
   hashSecret(secret: string): string;
   /**
    * Hash of a verification code as stored: a keyed hash (HMAC) under a key held by the server and not
-   * in the database, so a database dump alone yields no usable code (SPEC §4). `codeId` salts it so
+   * in the database, so a database dump alone yields no usable code (docs/security-rules.md §4). `codeId` salts it so
    * equal codes hash differently.
    */
   hashCode(codeId: string, code: string): string;
@@ -117,7 +117,7 @@ export interface CodeMessage {
   expiresAt: Date;
 }
 
-/** Lifetimes and limits (SPEC §3–§8). Durations are in milliseconds; windows are fixed, see `RateLimitStore`. */
+/** Lifetimes and limits (docs/security-rules.md §3–§8). Durations are in milliseconds; windows are fixed, see `RateLimitStore`. */
 export interface AccountsConfig {
   accessTokenTtlMs: number;
   sessionIdleTtlMs: number;
@@ -130,7 +130,7 @@ export interface AccountsConfig {
   codeMaxAttempts: number;
   /**
    * Codes of any purpose sent to one address on behalf of one requesting IP per `codeSendWindowMs`:
-   * the tight limit, so that requests from one place cannot use up the owner's codes (SPEC §4).
+   * the tight limit, so that requests from one place cannot use up the owner's codes (docs/security-rules.md §4).
    */
   codeSendLimit: number;
   /** Codes of any purpose sent to one address per `codeSendWindowMs`, whoever asks: the ceiling. */
@@ -168,7 +168,7 @@ export interface AccountsConfig {
   emailAddWindowMs: number;
   /** Unverified login emails one user may hold at once. */
   maxUnverifiedEmailsPerUser: number;
-  /** An address left unverified this long may be registered by someone else (pre-hijacking, SPEC §4). */
+  /** An address left unverified this long may be registered by someone else (pre-hijacking, docs/security-rules.md §4). */
   unverifiedEmailClaimAfterMs: number;
   /** IPv6 addresses are counted by this prefix (a /64 is one subscriber); IPv4 by the whole address. */
   ipv6LimitPrefixLength: number;

@@ -1,5 +1,5 @@
 /**
- * Counters behind the brute-force limits (SPEC §7). Fixed windows: a key's window starts at its
+ * Counters behind the brute-force limits (docs/security-rules.md §7). Fixed windows: a key's window starts at its
  * first hit and lasts `windowMs`; a hit after the window ended starts a new one at 1.
  *
  * The in-memory store holds for one process; the SQL store shares counters between every instance

@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExpressApp } from '../../examples/express';
+import { createHandlers } from '../../src/handlers';
 import { grantRolesIn, makeWorld, ok, REQUEST } from '../support/setup';
 import { describeContract } from './contract';
 import { expectData, expectError, newState, PASSWORD, uniqueEmail } from './contract/target';
 import { fetchReply, httpTarget } from './server-process';
 
-/** examples/express.ts: the same route table mounted in Express 5, spoken to over HTTP. */
+/** examples/express.ts: the route table mounted in Express 5 under `/accounts`, spoken to over HTTP. */
 const world = makeWorld();
 const sysadmin = { email: 'root@example.com', password: PASSWORD };
 let server: Server;
@@ -15,9 +16,9 @@ let base = '';
 beforeAll(async () => {
   const admin = ok<{ id: string }>(await world.accounts.users.register({ name: 'Root', ...sysadmin }, REQUEST));
   await world.io.updateUser(admin.id, { roles: ['sysadmin', 'user'], updatedAt: world.clock.now() });
-  server = createExpressApp(world.accounts).listen(0, '127.0.0.1');
+  server = createExpressApp(createHandlers(world.accounts)).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/accounts`;
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import type { ContractTarget, Reply, SendOptions } from './contract';
 export const ROOT = join(__dirname, '..', '..');
 export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 export const SERVER_ENTRY = join(ROOT, 'examples', 'server.ts');
-export const CLI_ENTRY = join(ROOT, 'src', 'cli.ts');
+export const CLI_ENTRY = join(ROOT, 'src', 'cli', 'main.ts');
 
 /**
  * The environment of a child: the parent's, without anything that would configure the server behind
@@ -59,7 +59,8 @@ export function spawnServer(options: {
     detached: true,
   });
   const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the last lines (the shutdown's) may still be in the pipe when the process exits.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -68,7 +69,8 @@ export function spawnServer(options: {
     }, options.timeoutMs ?? 30_000);
     const onLine = (line: string) => {
       output.push(line);
-      const listening = /listening on (http:\/\/\S+)/.exec(line);
+      // A JSON log line: the URL ends at the closing quote of its message.
+      const listening = /listening on (http:\/\/[^\s"]+)/.exec(line);
       if (!listening) return;
       clearTimeout(timer);
       resolve({
@@ -99,7 +101,58 @@ export function spawnServer(options: {
   });
 }
 
-/** Runs the CLI (`tsx src/cli.ts …`) to completion. */
+/** The server's JSON log lines, parsed; other output (emails printed in development) is skipped. */
+export function logEntries(output: readonly string[]): Record<string, unknown>[] {
+  return output.flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The first log entry that matches, waiting up to 5 s: a request's line is written after its response. */
+export async function logEntry(
+  server: ServerProcess,
+  matches: (entry: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  for (let waited = 0; waited < 5000; waited += 20) {
+    const found = logEntries(server.output).find(matches);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no such log line in:\n${server.output.join('\n')}`);
+}
+
+/** Starts the example server expecting it to fail at startup: its exit code and its log entries. */
+export function runServerToExit(options: {
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<{ code: number | null; entries: Record<string, unknown>[]; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [SERVER_ENTRY], {
+      cwd: options.cwd,
+      env: childEnv({ PORT: '0', ...options.env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      killGroup(child);
+      reject(new Error(`the server was still running after ${options.timeoutMs ?? 20_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 20_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, entries: logEntries(output.split('\n')), output });
+    });
+  });
+}
+
+/** Runs the CLI (`tsx src/cli/main.ts …`) to completion. */
 export function runCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string>; stdin?: string },

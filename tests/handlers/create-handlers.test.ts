@@ -1,11 +1,11 @@
 import { Ok } from 'ts-results';
 import { fail } from '../../src/domain/errors';
 import { createHandlers } from '../../src/handlers';
-import type { HandlerLogger } from '../../src/handlers/types';
+import type { ErrorOnlyLogger } from '../../src/handlers/logger';
 import { call, dataOf, errorOf, expectError } from './helpers';
 import { GOOD_KEY, GOOD_TOKEN, RESTRICTED_KEY, STUB_CLIENT, STUB_USER, stubAccounts } from './stub-accounts';
 
-function recordingLogger(): HandlerLogger & { calls: [string, Record<string, unknown>][] } {
+function recordingLogger(): ErrorOnlyLogger & { calls: [string, Record<string, unknown>][] } {
   const calls: [string, Record<string, unknown>][] = [];
   return { calls, error: (message, meta) => calls.push([message, meta]) };
 }
@@ -267,9 +267,10 @@ describe('createHandlers: options', () => {
 
   it('offers one route per row of the contract, each with a handler', () => {
     const { routes } = createHandlers(stubAccounts().accounts);
-    // The 35 rows of HTTP.md, and DELETE /users/:id/sessions (docs/http.md: ASVS 7.4.5).
-    expect(routes).toHaveLength(36);
-    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(36);
+    // The 35 rows of HTTP.md, DELETE /users/:id/sessions (docs/http.md: ASVS 7.4.5) and GET /openapi.json.
+    expect(routes).toHaveLength(37);
+    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(37);
+    expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('GET /openapi.json');
     expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('DELETE /users/:id/sessions');
   });
 });

@@ -47,4 +47,30 @@ describe('toFetchHandler', () => {
     const jwks = await handle(new Request('http://localhost/accounts/.well-known/jwks.json'));
     expect(await jwks.json()).toEqual({ keys: [] });
   });
+
+  it('answers HEAD as GET without the body, keeping its length', async () => {
+    const get = await handle(new Request('http://localhost/accounts/.well-known/jwks.json'));
+    const head = await handle(new Request('http://localhost/accounts/.well-known/jwks.json', { method: 'HEAD' }));
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
+    expect(head.headers.get('content-length')).toBe(String((await get.text()).length));
+    expect(await head.text()).toBe('');
+  });
+
+  it('answers the 404 envelope for a path that does not percent-decode', async () => {
+    const response = await handle(new Request('http://localhost/accounts/users/%FF'));
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it("takes no address from a second argument that is not one (Hono's app.mount passes its bindings)", async () => {
+    const request = new Request('http://localhost/accounts/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const bindings = { incoming: {} } as unknown as string;
+    const response = await handle(request, bindings);
+    expect(await response.json()).toMatchObject({ data: { info: { ip: null } } });
+  });
 });

@@ -359,7 +359,7 @@ async function createSuite(kind: DbKind, database: TestDatabase): Promise<Suite>
   const logged: Suite['logged'] = [];
   const handlers = createHandlers(accounts, {
     apiName: 'accounts',
-    logger: { error: (message, meta) => logged.push({ message, meta }) },
+    logger: { error: (message: string, meta: Record<string, unknown>) => logged.push({ message, meta }) },
   });
   const suite: Suite = {
     kind,
@@ -928,6 +928,9 @@ function envelopeProblems(route: RouteInfo | null, response: HttpResponse): stri
     } else if (route?.key === 'GET /.well-known/jwks.json') {
       if (keys?.join() !== 'keys' || !Array.isArray((body as { keys: unknown }).keys))
         problems.push('[envelope] JWKS is not a bare { keys: [] }');
+    } else if (route?.key === 'GET /openapi.json') {
+      if (!isPlainObject(body) || body.openapi !== '3.1.0' || !isPlainObject(body.paths))
+        problems.push('[envelope] the OpenAPI document is not a bare OpenAPI 3.1 object');
     } else if (keys?.join() !== 'data') {
       problems.push(`[envelope] ${status} is not exactly { data } (keys: ${JSON.stringify(keys)})`);
     }

@@ -43,6 +43,11 @@ describe('Router', () => {
     }
   });
 
+  it('answers HEAD with the GET route of the path (adapters drop the body)', async () => {
+    expect((await router.dispatch(request('HEAD', '/users/u'))).body).toMatchObject({ name: 'get user' });
+    expect((await router.dispatch(request('HEAD', '/nope'))).status).toBe(404);
+  });
+
   it('answers 405 with the allowed methods for a known path and another method', async () => {
     const response = await router.dispatch(request('DELETE', '/users/u'));
     expect(response.status).toBe(405);

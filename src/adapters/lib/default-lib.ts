@@ -32,9 +32,9 @@ import { bcryptInput, codePointLength, commonPasswordSet, normalizePassword } fr
 import { type DefaultLibTokenOptions, resolveTokenKeys, type TokenAlgorithm } from './token-keys';
 
 export interface PasswordOptions {
-  /** Fewest code points accepted. Default 12; below 8 is refused (SPEC §8). */
+  /** Fewest code points accepted. Default 12; below 8 is refused (docs/security-rules.md §8). */
   minLength?: number;
-  /** Most code points accepted. Default 1024; below 256 is refused (SPEC §8). */
+  /** Most code points accepted. Default 1024; below 256 is refused (docs/security-rules.md §8). */
   maxLength?: number;
   /** bcrypt cost (4–31). Default 10; stored hashes of a lower cost are upgraded at the next login. */
   bcryptCost?: number;
@@ -58,7 +58,7 @@ export interface DefaultLibOptions {
   /**
    * The key verification codes are stored under (HMAC-SHA-256), at least 32 bytes: held by the server
    * like the token key and never in the database, so a database dump alone yields no usable code
-   * (SPEC §4). Default: derived from the token signing key with HKDF, so rotating that key also voids
+   * (docs/security-rules.md §4). Default: derived from the token signing key with HKDF, so rotating that key also voids
    * pending codes. Give one of its own to rotate them apart.
    */
   codeSecret?: string | Buffer | KeyObject;
@@ -67,7 +67,7 @@ export interface DefaultLibOptions {
    * it is required when `NODE_ENV` is `production`.
    */
   emailer?: Emailer;
-  /** Receives security events (SPEC §9). */
+  /** Receives security events (docs/security-rules.md §9). */
   onEvent?: (event: AccountsEvent) => void | Promise<void>;
   /** The clock; default the system time. Tests pass `() => manualClock.now()`. */
   clock?: () => Date;
@@ -191,7 +191,7 @@ export class DefaultLib implements Lib {
     return String(randomInt(0, 10 ** this.codeDigits)).padStart(this.codeDigits, '0');
   }
 
-  /** SHA-256 hex; enough for a high-entropy secret, and fast enough for per-request key checks (SPEC §5). */
+  /** SHA-256 hex; enough for a high-entropy secret, and fast enough for per-request key checks (docs/security-rules.md §5). */
   hashSecret(secret: string): string {
     return sha256(secret).toString('hex');
   }
@@ -210,7 +210,7 @@ export class DefaultLib implements Lib {
     return timingSafeEqual(sha256(a), sha256(b));
   }
 
-  /** The policy of SPEC §8 on the NFKC form: length, the common-password list, email and name. */
+  /** The policy of docs/security-rules.md §8 on the NFKC form: length, the common-password list, email and name. */
   checkPassword(password: string, context: PasswordContext): PasswordProblem[] {
     const normalized = normalizePassword(password);
     const problems: PasswordProblem[] = [];

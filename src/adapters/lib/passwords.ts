@@ -11,7 +11,7 @@ export const BCRYPT_MAX_INPUT_BYTES = 72;
  */
 export const PASSWORD_PREHASH_KEY = 'accounts-module/bcrypt-prehash/v1';
 
-/** How many of the most common passwords are refused (SPEC §8). */
+/** How many of the most common passwords are refused (docs/security-rules.md §8). */
 export const COMMON_PASSWORD_COUNT = 10_000;
 
 /** Unicode NFKC, so the same password typed on different keyboards or systems hashes the same. */

@@ -11,7 +11,7 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, CodeScope, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { ClientPatch, CodeScope, Io, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
 import { MemoryStore } from './memory-store';
 import { Mutex } from './mutex';
 
@@ -55,6 +55,9 @@ abstract class MemoryIoBase implements Io {
   /** One transaction runs at a time here, so reading is all a lock needs to do. */
   lockUser(id: string): Promise<User | null> {
     return this.run('lockUser', (store) => store.findUserById(id));
+  }
+  lockUserWithSession(userId: string, sessionId: string): Promise<{ user: User; session: Session } | null> {
+    return this.run('lockUserWithSession', (store) => store.findUserWithSession(userId, sessionId));
   }
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {
     return this.run('findUserByEmail', (store) => store.findUserByEmail(address));
@@ -138,6 +141,14 @@ abstract class MemoryIoBase implements Io {
   }
   findRefreshToken(tokenHash: string): Promise<RefreshToken | null> {
     return this.run('findRefreshToken', (store) => store.findRefreshToken(tokenHash));
+  }
+  findRefreshTokenWithSession(
+    tokenHash: string,
+  ): Promise<{ token: RefreshToken; session: Session; user: User } | null> {
+    return this.run('findRefreshTokenWithSession', (store) => store.findRefreshTokenWithSession(tokenHash));
+  }
+  rotateRefreshToken(rotation: RefreshRotation): Promise<boolean> {
+    return this.run('rotateRefreshToken', (store) => store.rotateRefreshToken(rotation));
   }
   consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean> {
     return this.run('consumeRefreshToken', (store) => store.consumeRefreshToken(tokenHash, at));

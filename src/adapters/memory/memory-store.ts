@@ -10,7 +10,7 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, CodeScope, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { ClientPatch, CodeScope, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
 import { copyRow, Journal, newestFirst, oldestFirst, Table } from './tables';
 
 const byId = (row: { id: string }): string => row.id;
@@ -39,6 +39,13 @@ export class MemoryStore {
 
   findUserById(id: string): User | null {
     return copyOrNull(this.#users.get(id));
+  }
+
+  /** The user and one of their sessions (the lock is the transaction's mutex: see `MemoryIo`). */
+  findUserWithSession(userId: string, sessionId: string): { user: User; session: Session } | null {
+    const user = this.#users.get(userId);
+    const session = this.#sessions.get(sessionId);
+    return user && session && session.userId === userId ? { user: copyRow(user), session: copyRow(session) } : null;
   }
 
   findUserByEmail(address: string): { user: User; email: LoginEmail } | null {
@@ -208,6 +215,22 @@ export class MemoryStore {
 
   findRefreshToken(tokenHash: string): RefreshToken | null {
     return copyOrNull(this.#refreshTokens.get(tokenHash));
+  }
+
+  findRefreshTokenWithSession(tokenHash: string): { token: RefreshToken; session: Session; user: User } | null {
+    const token = this.#refreshTokens.get(tokenHash);
+    const found = token && this.findSessionWithUser(token.sessionId);
+    return token && found ? { token: copyRow(token), ...found } : null;
+  }
+
+  rotateRefreshToken(rotation: RefreshRotation): boolean {
+    const { consumedTokenHash, at, idleExpiresAt, next } = rotation;
+    const token = this.#refreshTokens.get(consumedTokenHash);
+    if (!token || token.sessionId !== next.sessionId || !this.#sessions.get(next.sessionId)) return false;
+    if (!this.consumeRefreshToken(consumedTokenHash, at)) return false;
+    this.touchSession(next.sessionId, at, idleExpiresAt);
+    this.insertRefreshToken(next);
+    return true;
   }
 
   consumeRefreshToken(tokenHash: string, at: Date): boolean {

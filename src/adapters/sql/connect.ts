@@ -9,7 +9,37 @@ export interface KnexFromUrlOptions {
   acquireConnectionTimeout?: number;
   /** Extra knex settings merged last (e.g. `debug`). */
   knex?: Partial<Knex.Config>;
+  /**
+   * Where the URL came from, as the operator knows it (`DATABASE_URL`, `--url`): errors name it, so
+   * the message points at the setting to fix. Default "the database URL".
+   */
+  source?: string;
 }
+
+/** The URL forms `createKnexFromUrl` accepts, as listed in its errors. */
+export const ACCEPTED_DATABASE_URLS =
+  'mysql://user:pass@host:3306/db (or mariadb://), postgres://user:pass@host:5432/db (or postgresql://), ' +
+  'sqlite:<path>, sqlite::memory:, or a plain file path such as ./data/accounts.db (SQLite)';
+
+/** Why a database URL cannot be used: unreadable, an unknown scheme, or its driver is not installed. */
+export class DatabaseUrlError extends Error {
+  override readonly name = 'DatabaseUrlError';
+  constructor(
+    readonly reason: 'empty' | 'unknown-scheme' | 'driver-missing',
+    message: string,
+    /** For `driver-missing`: the npm package to install. */
+    readonly missingPackage?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The driver package knex loads for each client; pg and mysql2 are optional peer dependencies. */
+const DRIVER_PACKAGES = { mysql2: 'mysql2', pg: 'pg', 'better-sqlite3': 'better-sqlite3' } as const;
+type DriverClient = keyof typeof DRIVER_PACKAGES;
+
+/** A URL scheme (RFC 3986 §3.1); one letter is a Windows drive (`C:\data\a.db`), not a scheme. */
+const SCHEME = /^([a-z][a-z0-9+.-]+):/i;
 
 /**
  * Builds a knex instance from a database URL:
@@ -18,18 +48,25 @@ export interface KnexFromUrlOptions {
  * - `sqlite:<path>` or `sqlite://<path>` (relative to the working directory unless absolute:
  *   `sqlite:///var/db/a.db` is absolute), or `sqlite::memory:`: better-sqlite3 on one connection,
  *   foreign keys on, WAL journal for files; the file's directory is created.
+ * - a plain path without a scheme (`./data/accounts.db`, `data/a.db`, `/var/db/a.db`): a SQLite file.
  *
+ * Throws `DatabaseUrlError` for an empty URL, an unknown scheme, or a driver (`pg`, `mysql2`) that is
+ * not installed; the message names `options.source` and never shows the URL's password.
  * The caller owns the returned pool and closes it with `knex.destroy()`.
  */
 export function createKnexFromUrl(url: string, options: KnexFromUrlOptions = {}): Knex {
-  const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+  const source = options.source ?? 'the database URL';
+  if (url.trim() === '') {
+    throw new DatabaseUrlError('empty', `${source} is empty: set it to one of ${ACCEPTED_DATABASE_URLS}`);
+  }
+  const scheme = SCHEME.exec(url)?.[1]?.toLowerCase() ?? null;
   const common: Partial<Knex.Config> = {
     acquireConnectionTimeout: options.acquireConnectionTimeout ?? 10_000,
     // Without this knex inlines bound values (hashes, addresses) into error messages.
     compileSqlOnError: false,
   };
   const pool = { min: options.pool?.min ?? 0, max: options.pool?.max ?? 10 };
-  let config: Knex.Config;
+  let config: Knex.Config & { client: DriverClient };
   switch (scheme) {
     case 'mysql':
     case 'mariadb':
@@ -42,10 +79,49 @@ export function createKnexFromUrl(url: string, options: KnexFromUrlOptions = {})
     case 'sqlite':
       config = { ...common, ...sqliteConfig(url.slice('sqlite:'.length)) };
       break;
+    case null:
+      config = { ...common, ...sqliteConfig(url) };
+      break;
     default:
-      throw new Error(`accounts-module: unsupported database URL scheme "${scheme}" (mysql, postgres or sqlite)`);
+      throw new DatabaseUrlError(
+        'unknown-scheme',
+        `${source} is ${redacted(url)}: the scheme "${scheme}:" is not supported; use ${ACCEPTED_DATABASE_URLS}`,
+      );
   }
+  requireDriver(config.client, url, source);
   return knexFactory({ ...config, ...options.knex });
+}
+
+/**
+ * Loads the driver before knex does, because knex's own failure ("run npm install pg --save") names
+ * neither the setting nor the optional peer dependency. Only the driver itself missing is reported
+ * so; a driver that fails to load for another reason keeps its own error.
+ */
+function requireDriver(client: DriverClient, url: string, source: string): void {
+  const name = DRIVER_PACKAGES[client];
+  try {
+    require(name);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${name}'`)) throw error;
+    throw new DatabaseUrlError(
+      'driver-missing',
+      `${source} is ${redacted(url)}: install the \`${name}\` package (npm install ${name}); ` +
+        'accounts-module lists it as an optional peer dependency, so it is not installed with it',
+      name,
+    );
+  }
+}
+
+/** The URL as it may appear in a terminal or log: the password, if any, replaced by `***`. */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+  }
 }
 
 function mysqlConnection(url: string): Knex.MySql2ConnectionConfig {
@@ -67,7 +143,7 @@ function mysqlConnection(url: string): Knex.MySql2ConnectionConfig {
   return connection;
 }
 
-function sqliteConfig(location: string): Knex.Config {
+function sqliteConfig(location: string): Knex.Config & { client: 'better-sqlite3' } {
   const inMemory = location === '' || location === ':memory:';
   const filename = inMemory ? ':memory:' : resolve(location.replace(/^\/\//, ''));
   if (!inMemory) mkdirSync(dirname(filename), { recursive: true });

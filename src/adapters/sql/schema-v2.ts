@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { dialectOf } from './dialect';
 
 /**
- * The security review's columns (SPEC §3): a per-user credential version that every session
+ * The security review's columns (docs/security-rules.md §3): a per-user credential version that every session
  * remembers, so a change of credentials kills every session opened under the old ones (a login in
  * flight included); and how and when each session's login was authenticated (`amr`, `auth_time`),
  * kept across refreshes. Existing sessions count as password logins at their creation time.

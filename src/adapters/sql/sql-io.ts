@@ -11,7 +11,7 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, CodeScope, Io, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { ClientPatch, CodeScope, Io, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
 import type { SqlContext } from './context';
 import { assertUtcMysqlDates, dialectOf, isLockConflict } from './dialect';
 import { SqlIoError } from './errors';
@@ -105,6 +105,9 @@ export class SqlIo implements Io {
 
   lockUser(id: string): Promise<User | null> {
     return this.run('lockUser', () => users.lockUser(this.sql, id));
+  }
+  lockUserWithSession(userId: string, sessionId: string): Promise<{ user: User; session: Session } | null> {
+    return this.run('lockUserWithSession', () => users.lockUserWithSession(this.sql, userId, sessionId));
   }
 
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {
@@ -213,6 +216,16 @@ export class SqlIo implements Io {
 
   findRefreshToken(tokenHash: string): Promise<RefreshToken | null> {
     return this.run('findRefreshToken', () => sessions.findRefreshToken(this.sql, tokenHash));
+  }
+
+  findRefreshTokenWithSession(
+    tokenHash: string,
+  ): Promise<{ token: RefreshToken; session: Session; user: User } | null> {
+    return this.run('findRefreshTokenWithSession', () => sessions.findRefreshTokenWithSession(this.sql, tokenHash));
+  }
+
+  rotateRefreshToken(rotation: RefreshRotation): Promise<boolean> {
+    return this.run('rotateRefreshToken', () => sessions.rotateRefreshToken(this.sql, rotation));
   }
 
   consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean> {

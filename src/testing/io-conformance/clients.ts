@@ -1,4 +1,4 @@
-/// <reference types="jest" />
+import assert from 'node:assert/strict';
 import type { Io } from '../../ports/io';
 import {
   fixtureTime,
@@ -10,8 +10,10 @@ import {
   uniqueHash,
   uniqueId,
 } from '../fixtures';
+import type { SuiteRunner } from '../test-functions';
+import { assertSame } from './assert-same';
 
-export function describeClientsAndRestrictions(getIo: () => Io): void {
+export function describeClientsAndRestrictions({ describe, it }: SuiteRunner, getIo: () => Io): void {
   async function insertOrganization(): Promise<string> {
     const organization = makeOrganization();
     await getIo().insertOrganization(organization);
@@ -39,9 +41,17 @@ export function describeClientsAndRestrictions(getIo: () => Io): void {
       const noRoles = makeClient({ organizationId, roles: [] });
       await io.insertClient(full);
       await io.insertClient(noRoles);
-      expect(await io.findClientById(full.id)).toStrictEqual(full);
-      expect(await io.findClientById(noRoles.id)).toStrictEqual(noRoles);
-      expect(await io.findClientById(uniqueId('cli'))).toBeNull();
+      assertSame(
+        await io.findClientById(full.id),
+        full,
+        'findClientById did not return a client with every field set exactly as inserted',
+      );
+      assertSame(
+        await io.findClientById(noRoles.id),
+        noRoles,
+        'findClientById did not return a client without roles exactly as inserted',
+      );
+      assert.strictEqual(await io.findClientById(uniqueId('cli')), null, 'findClientById of an unknown id is not null');
     });
 
     it('finds a client with its restrictions oldest first, deleted clients included', async () => {
@@ -61,14 +71,26 @@ export function describeClientsAndRestrictions(getIo: () => Io): void {
         createdAt: fixtureTime(1),
       });
       await io.insertAccessRestrictions([later, earlier]);
-      expect(await io.findClientWithRestrictions(client.id)).toStrictEqual({ client, restrictions: [earlier, later] });
-      expect(await io.findClientWithRestrictions(uniqueId('cli'))).toBeNull();
+      assertSame(
+        await io.findClientWithRestrictions(client.id),
+        { client, restrictions: [earlier, later] },
+        'findClientWithRestrictions did not return the deleted client with its restrictions, oldest first',
+      );
+      assert.strictEqual(
+        await io.findClientWithRestrictions(uniqueId('cli')),
+        null,
+        'findClientWithRestrictions of an unknown id is not null',
+      );
     });
 
     it('finds a client without restrictions with an empty list', async () => {
       const io = getIo();
       const clientId = await insertClient();
-      expect((await io.findClientWithRestrictions(clientId))?.restrictions).toEqual([]);
+      assertSame(
+        (await io.findClientWithRestrictions(clientId))?.restrictions,
+        [],
+        'findClientWithRestrictions of a client without restrictions did not answer an empty list',
+      );
     });
 
     it("lists an organization's clients that are not deleted, oldest first", async () => {
@@ -79,8 +101,12 @@ export function describeClientsAndRestrictions(getIo: () => Io): void {
       const deleted = makeClient({ organizationId, deletedAt: fixtureTime(3) });
       for (const client of [newer, older, deleted]) await io.insertClient(client);
       await io.insertClient(makeClient({ organizationId: await insertOrganization() }));
-      expect(await io.listClients(organizationId)).toStrictEqual([older, newer]);
-      expect(await io.listClients(uniqueId('org'))).toEqual([]);
+      assertSame(
+        await io.listClients(organizationId),
+        [older, newer],
+        "listClients did not list exactly the organization's clients that are not deleted, oldest first",
+      );
+      assertSame(await io.listClients(uniqueId('org')), [], 'listClients of an unknown organization is not empty');
     });
 
     it('updates only the fields given, and reports whether the client exists', async () => {
@@ -95,34 +121,77 @@ export function describeClientsAndRestrictions(getIo: () => Io): void {
         deletedAt: fixtureTime(HOUR_MS),
         updatedAt: fixtureTime(HOUR_MS),
       };
-      expect(await io.updateClient(client.id, patch)).toBe(true);
-      expect(await io.findClientById(client.id)).toStrictEqual({ ...client, ...patch });
-      expect(await io.updateClient(client.id, { reqsPerSec: 20, updatedAt: fixtureTime(2 * HOUR_MS) })).toBe(true);
-      expect(await io.findClientById(client.id)).toStrictEqual({
-        ...client,
-        ...patch,
-        reqsPerSec: 20,
-        updatedAt: fixtureTime(2 * HOUR_MS),
-      });
-      expect(await io.updateClient(uniqueId('cli'), patch)).toBe(false);
+      assert.strictEqual(
+        await io.updateClient(client.id, patch),
+        true,
+        'updateClient of an existing client did not answer true',
+      );
+      assertSame(
+        await io.findClientById(client.id),
+        { ...client, ...patch },
+        'updateClient did not change exactly the fields of the patch',
+      );
+      assert.strictEqual(
+        await io.updateClient(client.id, { reqsPerSec: 20, updatedAt: fixtureTime(2 * HOUR_MS) }),
+        true,
+        'updateClient of an existing client did not answer true',
+      );
+      assertSame(
+        await io.findClientById(client.id),
+        { ...client, ...patch, reqsPerSec: 20, updatedAt: fixtureTime(2 * HOUR_MS) },
+        'a second updateClient did not change exactly the fields of its patch',
+      );
+      assert.strictEqual(
+        await io.updateClient(uniqueId('cli'), patch),
+        false,
+        'updateClient of an unknown id did not answer false',
+      );
     });
 
     it('writes lastUsedAt when it was never set', async () => {
       const io = getIo();
       const clientId = await insertClient({ lastUsedAt: null });
-      expect(await io.touchClientLastUsed(clientId, fixtureTime(MINUTE_MS), fixtureTime())).toBe(true);
-      expect((await io.findClientById(clientId))?.lastUsedAt).toEqual(fixtureTime(MINUTE_MS));
+      assert.strictEqual(
+        await io.touchClientLastUsed(clientId, fixtureTime(MINUTE_MS), fixtureTime()),
+        true,
+        'touchClientLastUsed of a client never used did not answer true',
+      );
+      assertSame(
+        (await io.findClientById(clientId))?.lastUsedAt,
+        fixtureTime(MINUTE_MS),
+        'touchClientLastUsed did not write lastUsedAt of a client never used',
+      );
     });
 
     it('writes lastUsedAt only when it is older than staleBefore', async () => {
       const io = getIo();
       const clientId = await insertClient({ lastUsedAt: fixtureTime() });
       const at = fixtureTime(MINUTE_MS);
-      expect(await io.touchClientLastUsed(clientId, at, fixtureTime())).toBe(false);
-      expect((await io.findClientById(clientId))?.lastUsedAt).toEqual(fixtureTime());
-      expect(await io.touchClientLastUsed(clientId, at, fixtureTime(1))).toBe(true);
-      expect((await io.findClientById(clientId))?.lastUsedAt).toEqual(at);
-      expect(await io.touchClientLastUsed(uniqueId('cli'), at, fixtureTime(1))).toBe(false);
+      assert.strictEqual(
+        await io.touchClientLastUsed(clientId, at, fixtureTime()),
+        false,
+        'touchClientLastUsed answered true for a lastUsedAt equal to staleBefore',
+      );
+      assertSame(
+        (await io.findClientById(clientId))?.lastUsedAt,
+        fixtureTime(),
+        'touchClientLastUsed wrote a lastUsedAt equal to staleBefore',
+      );
+      assert.strictEqual(
+        await io.touchClientLastUsed(clientId, at, fixtureTime(1)),
+        true,
+        'touchClientLastUsed of a lastUsedAt older than staleBefore did not answer true',
+      );
+      assertSame(
+        (await io.findClientById(clientId))?.lastUsedAt,
+        at,
+        'touchClientLastUsed did not write a lastUsedAt older than staleBefore',
+      );
+      assert.strictEqual(
+        await io.touchClientLastUsed(uniqueId('cli'), at, fixtureTime(1)),
+        false,
+        'touchClientLastUsed of an unknown id did not answer false',
+      );
     });
   });
 
@@ -136,19 +205,31 @@ export function describeClientsAndRestrictions(getIo: () => Io): void {
       );
       await io.insertAccessRestrictions(restrictions);
       await io.insertAccessRestrictions([makeAccessRestriction({ clientId: otherClientId })]);
-      expect(await io.listAccessRestrictions(clientId)).toStrictEqual([
-        restrictions[1],
-        restrictions[2],
-        restrictions[0],
-      ]);
-      expect(await io.listAccessRestrictions(uniqueId('cli'))).toEqual([]);
+      assertSame(
+        await io.listAccessRestrictions(clientId),
+        [restrictions[1], restrictions[2], restrictions[0]],
+        "listAccessRestrictions did not list exactly the client's restrictions, oldest first",
+      );
+      assertSame(
+        await io.listAccessRestrictions(uniqueId('cli')),
+        [],
+        'listAccessRestrictions of an unknown client is not empty',
+      );
     });
 
     it('accepts an empty list of restrictions to insert', async () => {
       const io = getIo();
       const clientId = await insertClient();
-      await expect(io.insertAccessRestrictions([])).resolves.toBeUndefined();
-      expect(await io.listAccessRestrictions(clientId)).toEqual([]);
+      assert.strictEqual(
+        await io.insertAccessRestrictions([]),
+        undefined,
+        'insertAccessRestrictions of an empty list did not resolve quietly',
+      );
+      assertSame(
+        await io.listAccessRestrictions(clientId),
+        [],
+        'insertAccessRestrictions of an empty list stored something',
+      );
     });
 
     it('deletes only the given restrictions of that client and counts them', async () => {
@@ -159,11 +240,31 @@ export function describeClientsAndRestrictions(getIo: () => Io): void {
       const doomed = makeAccessRestriction({ clientId, createdAt: fixtureTime(2) });
       const othersRestriction = makeAccessRestriction({ clientId: otherClientId });
       await io.insertAccessRestrictions([kept, doomed, othersRestriction]);
-      expect(await io.deleteAccessRestrictions(clientId, [doomed.id, othersRestriction.id, uniqueId('res')])).toBe(1);
-      expect(await io.listAccessRestrictions(clientId)).toStrictEqual([kept]);
-      expect(await io.listAccessRestrictions(otherClientId)).toStrictEqual([othersRestriction]);
-      expect(await io.deleteAccessRestrictions(clientId, [])).toBe(0);
-      expect(await io.listAccessRestrictions(clientId)).toStrictEqual([kept]);
+      assert.strictEqual(
+        await io.deleteAccessRestrictions(clientId, [doomed.id, othersRestriction.id, uniqueId('res')]),
+        1,
+        "deleteAccessRestrictions did not count only the client's own deleted restriction",
+      );
+      assertSame(
+        await io.listAccessRestrictions(clientId),
+        [kept],
+        'deleteAccessRestrictions did not delete exactly the restriction given',
+      );
+      assertSame(
+        await io.listAccessRestrictions(otherClientId),
+        [othersRestriction],
+        "deleteAccessRestrictions deleted another client's restriction",
+      );
+      assert.strictEqual(
+        await io.deleteAccessRestrictions(clientId, []),
+        0,
+        'deleteAccessRestrictions of no id did not answer 0',
+      );
+      assertSame(
+        await io.listAccessRestrictions(clientId),
+        [kept],
+        'deleteAccessRestrictions of no id deleted something',
+      );
     });
   });
 }

@@ -1,13 +1,15 @@
-/// <reference types="jest" />
+import assert from 'node:assert/strict';
 import type { VerificationCode } from '../../ports/entities';
 import type { Io } from '../../ports/io';
 import { fixtureTime, MINUTE_MS, makeVerificationCode, uniqueAddress, uniqueId } from '../fixtures';
+import type { SuiteRunner } from '../test-functions';
+import { assertSame } from './assert-same';
 
 const MAX_ATTEMPTS = 5;
 /** A moment when codes made with the default fixture times are alive (they expire at +10 min). */
 const NOW = fixtureTime(MINUTE_MS);
 
-export function describeVerificationCodes(getIo: () => Io): void {
+export function describeVerificationCodes({ describe, it }: SuiteRunner, getIo: () => Io): void {
   async function insertCodes(...codes: VerificationCode[]): Promise<void> {
     for (const code of codes) await getIo().insertVerificationCode(code);
   }
@@ -19,16 +21,18 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const verify = makeVerificationCode({ purpose: 'verify-email', address: login.address });
       await insertCodes(login, verify);
       const usableLogin = await io.findUsableCode({ purpose: 'login', state: login.state!, maxAttempts: 5 }, NOW);
-      expect(usableLogin).toStrictEqual(login);
+      assertSame(usableLogin, login, 'findUsableCode did not return a login code exactly as inserted');
       const usableVerify = await io.findUsableCode(
         { purpose: 'verify-email', address: login.address, maxAttempts: 5 },
         NOW,
       );
-      expect(usableVerify).toStrictEqual(verify);
-      expect(verify.state).toBeNull();
-      expect(
+      assertSame(usableVerify, verify, 'findUsableCode did not return a verify-email code exactly as inserted');
+      assert.strictEqual(verify.state, null, 'the fixture of a verify-email code has a state');
+      assert.strictEqual(
         await io.findUsableCode({ purpose: 'login', state: 'no-such-state-here', maxAttempts: 5 }, NOW),
-      ).toBeNull();
+        null,
+        'findUsableCode of an unknown state is not null',
+      );
     });
 
     it('finds only the newest usable code, however many match', async () => {
@@ -38,7 +42,7 @@ export function describeVerificationCodes(getIo: () => Io): void {
       );
       await insertCodes(...codes);
       const found = await getIo().findUsableCode({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW);
-      expect(found?.id).toBe(codes[1]!.id);
+      assert.strictEqual(found?.id, codes[1]!.id, 'findUsableCode did not return the newest of several usable codes');
     });
 
     it('leaves out codes of another purpose, address or state', async () => {
@@ -52,11 +56,31 @@ export function describeVerificationCodes(getIo: () => Io): void {
       await insertCodes(wanted, otherState, otherAddress, otherPurpose);
       const found = async (filter: { address?: string; state?: string }) =>
         (await io.findUsableCode({ purpose: 'login', maxAttempts: MAX_ATTEMPTS, ...filter }, NOW))?.id;
-      expect(await found({ address, state })).toBe(wanted.id);
-      expect(await found({ address: uniqueAddress(), state })).toBeUndefined();
-      expect(await found({ address, state: `${state}-none` })).toBeUndefined();
-      expect(await found({ address: otherAddress.address })).toBe(otherAddress.id);
-      expect(await found({ state: otherState.state! })).toBe(otherState.id);
+      assert.strictEqual(
+        await found({ address, state }),
+        wanted.id,
+        'findUsableCode by address and state missed the code',
+      );
+      assert.strictEqual(
+        await found({ address: uniqueAddress(), state }),
+        undefined,
+        'findUsableCode by address and state returned a code of another address',
+      );
+      assert.strictEqual(
+        await found({ address, state: `${state}-none` }),
+        undefined,
+        'findUsableCode by address and state returned a code of another state',
+      );
+      assert.strictEqual(
+        await found({ address: otherAddress.address }),
+        otherAddress.id,
+        'findUsableCode by address alone missed the code, or returned one of another purpose',
+      );
+      assert.strictEqual(
+        await found({ state: otherState.state! }),
+        otherState.id,
+        'findUsableCode by state alone missed the code',
+      );
     });
 
     it('leaves out expired, consumed, invalidated and exhausted codes', async () => {
@@ -70,7 +94,11 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const exhausted = make({ attempts: MAX_ATTEMPTS });
       await insertCodes(usable, expiringNow, consumed, invalidated, exhausted);
       const found = await getIo().findUsableCode({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW);
-      expect(found).toStrictEqual(usable);
+      assertSame(
+        found,
+        usable,
+        'findUsableCode returned a code expiring now, consumed, invalidated or out of attempts, or missed the usable one',
+      );
     });
 
     it('grants attempts on a code up to maxAttempts and counts each one', async () => {
@@ -79,9 +107,13 @@ export function describeVerificationCodes(getIo: () => Io): void {
       await insertCodes(code);
       const granted: boolean[] = [];
       for (let attempt = 0; attempt < 4; attempt++) granted.push(await io.reserveCodeAttempt(code.id, 3, NOW));
-      expect(granted).toEqual([true, true, true, false]);
+      assertSame(
+        granted,
+        [true, true, true, false],
+        'reserveCodeAttempt with maxAttempts 3 did not grant exactly the first three attempts',
+      );
       const found = await io.findUsableCode({ purpose: 'login', state: code.state!, maxAttempts: 10 }, NOW);
-      expect(found?.attempts).toBe(3);
+      assert.strictEqual(found?.attempts, 3, 'reserveCodeAttempt did not count the granted attempts');
     });
 
     it('grants no attempt on an expired, consumed, invalidated or unknown code', async () => {
@@ -90,8 +122,18 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const consumed = makeVerificationCode({ consumedAt: fixtureTime(1) });
       const invalidated = makeVerificationCode({ invalidatedAt: fixtureTime(1) });
       await insertCodes(expired, consumed, invalidated);
-      for (const id of [expired.id, consumed.id, invalidated.id, uniqueId('cod')]) {
-        expect(await io.reserveCodeAttempt(id, MAX_ATTEMPTS, NOW)).toBe(false);
+      const cases = {
+        expired: expired.id,
+        consumed: consumed.id,
+        invalidated: invalidated.id,
+        unknown: uniqueId('cod'),
+      };
+      for (const [kind, id] of Object.entries(cases)) {
+        assert.strictEqual(
+          await io.reserveCodeAttempt(id, MAX_ATTEMPTS, NOW),
+          false,
+          `reserveCodeAttempt granted an attempt on a code that is ${kind}`,
+        );
       }
     });
 
@@ -99,20 +141,30 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const io = getIo();
       const code = makeVerificationCode();
       await insertCodes(code);
-      expect(await io.consumeCode(code.id, NOW)).toBe(true);
-      expect(await io.consumeCode(code.id, NOW)).toBe(false);
-      expect(await io.reserveCodeAttempt(code.id, MAX_ATTEMPTS, NOW)).toBe(false);
-      expect(
+      assert.strictEqual(await io.consumeCode(code.id, NOW), true, 'consumeCode of a usable code did not answer true');
+      assert.strictEqual(await io.consumeCode(code.id, NOW), false, 'consumeCode answered true twice for one code');
+      assert.strictEqual(
+        await io.reserveCodeAttempt(code.id, MAX_ATTEMPTS, NOW),
+        false,
+        'reserveCodeAttempt granted an attempt on a consumed code',
+      );
+      assert.strictEqual(
         await io.findUsableCode({ purpose: 'login', state: code.state!, maxAttempts: MAX_ATTEMPTS }, NOW),
-      ).toBeNull();
+        null,
+        'findUsableCode returned a consumed code',
+      );
     });
 
     it('does not consume an invalidated or unknown code', async () => {
       const io = getIo();
       const invalidated = makeVerificationCode({ invalidatedAt: fixtureTime(1) });
       await insertCodes(invalidated);
-      expect(await io.consumeCode(invalidated.id, NOW)).toBe(false);
-      expect(await io.consumeCode(uniqueId('cod'), NOW)).toBe(false);
+      assert.strictEqual(await io.consumeCode(invalidated.id, NOW), false, 'consumeCode consumed an invalidated code');
+      assert.strictEqual(
+        await io.consumeCode(uniqueId('cod'), NOW),
+        false,
+        'consumeCode of an unknown id did not answer false',
+      );
     });
 
     it('invalidates the unconsumed codes of one purpose and address, expired ones included, and counts them', async () => {
@@ -127,16 +179,32 @@ export function describeVerificationCodes(getIo: () => Io): void {
       const otherAddress = makeVerificationCode({ purpose: 'login' });
       await insertCodes(usable, expired, consumed, invalidated, otherPurpose, otherAddress);
 
-      expect(await io.invalidateCodes({ purpose: 'login', address }, NOW)).toBe(2);
-      expect(await io.findUsableCode({ purpose: 'login', address, maxAttempts: MAX_ATTEMPTS }, NOW)).toBeNull();
-      expect(await io.consumeCode(usable.id, NOW)).toBe(false);
-      expect(
+      assert.strictEqual(
+        await io.invalidateCodes({ purpose: 'login', address }, NOW),
+        2,
+        'invalidateCodes did not count exactly the usable and the expired code of the address',
+      );
+      assert.strictEqual(
+        await io.findUsableCode({ purpose: 'login', address, maxAttempts: MAX_ATTEMPTS }, NOW),
+        null,
+        'findUsableCode returned an invalidated code',
+      );
+      assert.strictEqual(await io.consumeCode(usable.id, NOW), false, 'consumeCode consumed an invalidated code');
+      assertSame(
         await io.findUsableCode({ purpose: 'verify-email', address, maxAttempts: MAX_ATTEMPTS }, NOW),
-      ).toStrictEqual(otherPurpose);
-      expect(
+        otherPurpose,
+        'invalidateCodes invalidated a code of another purpose',
+      );
+      assertSame(
         await io.findUsableCode({ purpose: 'login', address: otherAddress.address, maxAttempts: 5 }, NOW),
-      ).toStrictEqual(otherAddress);
-      expect(await io.invalidateCodes({ purpose: 'login', address }, NOW)).toBe(0);
+        otherAddress,
+        'invalidateCodes invalidated a code of another address',
+      );
+      assert.strictEqual(
+        await io.invalidateCodes({ purpose: 'login', address }, NOW),
+        0,
+        'invalidateCodes counted codes that were already invalidated',
+      );
     });
 
     it('invalidates by state whatever the address, or by address and state together', async () => {
@@ -151,12 +219,28 @@ export function describeVerificationCodes(getIo: () => Io): void {
       });
       await insertCodes(first, second, sameAddressOtherState);
 
-      expect(await io.invalidateCodes({ purpose: 'login', address: second.address, state: `${state}-x` }, NOW)).toBe(0);
-      expect(await io.invalidateCodes({ purpose: 'verify-email', state }, NOW)).toBe(0);
-      expect(await io.invalidateCodes({ purpose: 'login', state }, NOW)).toBe(2);
-      expect(await io.consumeCode(first.id, NOW)).toBe(false);
-      expect(await io.consumeCode(second.id, NOW)).toBe(false);
-      expect(await io.consumeCode(sameAddressOtherState.id, NOW)).toBe(true);
+      assert.strictEqual(
+        await io.invalidateCodes({ purpose: 'login', address: second.address, state: `${state}-x` }, NOW),
+        0,
+        'invalidateCodes by address and state invalidated a code of another state',
+      );
+      assert.strictEqual(
+        await io.invalidateCodes({ purpose: 'verify-email', state }, NOW),
+        0,
+        'invalidateCodes invalidated a code of another purpose',
+      );
+      assert.strictEqual(
+        await io.invalidateCodes({ purpose: 'login', state }, NOW),
+        2,
+        'invalidateCodes by state did not count the two codes of the state, whatever their address',
+      );
+      assert.strictEqual(await io.consumeCode(first.id, NOW), false, 'a code invalidated by state could be consumed');
+      assert.strictEqual(await io.consumeCode(second.id, NOW), false, 'a code invalidated by state could be consumed');
+      assert.strictEqual(
+        await io.consumeCode(sameAddressOtherState.id, NOW),
+        true,
+        'invalidateCodes by state invalidated a code of another state with the same address',
+      );
     });
 
     it('counts the codes of every purpose created for an address at or after a moment', async () => {
@@ -171,8 +255,16 @@ export function describeVerificationCodes(getIo: () => Io): void {
         makeVerificationCode({ purpose: 'login', address, createdAt: fixtureTime(13 * MINUTE_MS), invalidatedAt: NOW }),
         makeVerificationCode({ purpose: 'login', createdAt: since }),
       );
-      expect(await io.countCodesSentSince(address, since)).toBe(4);
-      expect(await io.countCodesSentSince(uniqueAddress(), since)).toBe(0);
+      assert.strictEqual(
+        await io.countCodesSentSince(address, since),
+        4,
+        'countCodesSentSince did not count exactly the codes of the address created at or after the moment, of any purpose and state',
+      );
+      assert.strictEqual(
+        await io.countCodesSentSince(uniqueAddress(), since),
+        0,
+        'countCodesSentSince of an unknown address did not answer 0',
+      );
     });
   });
 }

@@ -1,4 +1,4 @@
-/// <reference types="jest" />
+import assert from 'node:assert/strict';
 import type { Io } from '../../ports/io';
 import {
   fixtureTime,
@@ -11,8 +11,10 @@ import {
   makeUser,
   uniqueId,
 } from '../fixtures';
+import type { SuiteRunner } from '../test-functions';
+import { assertSame } from './assert-same';
 
-export function describeOrganizationsAndMemberships(getIo: () => Io): void {
+export function describeOrganizationsAndMemberships({ describe, it }: SuiteRunner, getIo: () => Io): void {
   async function insertOrganization(): Promise<string> {
     const organization = makeOrganization();
     await getIo().insertOrganization(organization);
@@ -30,8 +32,16 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       const io = getIo();
       const organization = makeOrganization({ updatedAt: fixtureTime(1) });
       await io.insertOrganization(organization);
-      expect(await io.findOrganizationById(organization.id)).toStrictEqual(organization);
-      expect(await io.findOrganizationById(uniqueId('org'))).toBeNull();
+      assertSame(
+        await io.findOrganizationById(organization.id),
+        organization,
+        'findOrganizationById did not return the organization exactly as inserted',
+      );
+      assert.strictEqual(
+        await io.findOrganizationById(uniqueId('org')),
+        null,
+        'findOrganizationById of an unknown id is not null',
+      );
     });
 
     it('renames an organization, and reports whether it exists', async () => {
@@ -39,9 +49,21 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       const organization = makeOrganization();
       await io.insertOrganization(organization);
       const patch = { name: 'Difference Engines plc', updatedAt: fixtureTime(HOUR_MS) };
-      expect(await io.updateOrganization(organization.id, patch)).toBe(true);
-      expect(await io.findOrganizationById(organization.id)).toStrictEqual({ ...organization, ...patch });
-      expect(await io.updateOrganization(uniqueId('org'), patch)).toBe(false);
+      assert.strictEqual(
+        await io.updateOrganization(organization.id, patch),
+        true,
+        'updateOrganization of an existing organization did not answer true',
+      );
+      assertSame(
+        await io.findOrganizationById(organization.id),
+        { ...organization, ...patch },
+        'updateOrganization did not change exactly the fields of the patch',
+      );
+      assert.strictEqual(
+        await io.updateOrganization(uniqueId('org'), patch),
+        false,
+        'updateOrganization of an unknown id did not answer false',
+      );
     });
 
     it('deletes an organization with its memberships, clients and their restrictions, and nothing else', async () => {
@@ -63,22 +85,55 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       const sessionThroughClient = makeSession({ userId, clientId: client.id });
       await io.insertSession(sessionThroughClient);
 
-      expect(await io.deleteOrganization(organizationId)).toBe(true);
-      expect(await io.findOrganizationById(organizationId)).toBeNull();
-      expect(await io.findMembershipById(membership.id)).toBeNull();
-      expect(await io.listMemberships(organizationId)).toEqual([]);
-      expect(await io.findClientById(client.id)).toBeNull();
-      expect(await io.listAccessRestrictions(client.id)).toEqual([]);
+      assert.strictEqual(
+        await io.deleteOrganization(organizationId),
+        true,
+        'deleteOrganization of an existing organization did not answer true',
+      );
+      assert.strictEqual(
+        await io.findOrganizationById(organizationId),
+        null,
+        'deleteOrganization left the organization',
+      );
+      assert.strictEqual(
+        await io.findMembershipById(membership.id),
+        null,
+        'deleteOrganization left a membership of it',
+      );
+      assertSame(await io.listMemberships(organizationId), [], 'deleteOrganization left memberships listed');
+      assert.strictEqual(await io.findClientById(client.id), null, 'deleteOrganization left a client of it');
+      assertSame(
+        await io.listAccessRestrictions(client.id),
+        [],
+        'deleteOrganization left the restrictions of its client',
+      );
       // Decision: a session outlives the client it logged in through, with clientId set to null.
-      expect(await io.findSessionById(sessionThroughClient.id)).toStrictEqual({
-        ...sessionThroughClient,
-        clientId: null,
-      });
+      assertSame(
+        await io.findSessionById(sessionThroughClient.id),
+        { ...sessionThroughClient, clientId: null },
+        'deleteOrganization did not keep the session made through its client, with clientId set to null',
+      );
 
-      expect(await io.findMembershipById(otherMembership.id)).toStrictEqual(otherMembership);
-      expect(await io.findClientById(otherClient.id)).toStrictEqual(otherClient);
-      expect(await io.listAccessRestrictions(otherClient.id)).toStrictEqual([otherRestriction]);
-      expect(await io.deleteOrganization(organizationId)).toBe(false);
+      assertSame(
+        await io.findMembershipById(otherMembership.id),
+        otherMembership,
+        'deleteOrganization deleted a membership of another organization',
+      );
+      assertSame(
+        await io.findClientById(otherClient.id),
+        otherClient,
+        'deleteOrganization deleted a client of another organization',
+      );
+      assertSame(
+        await io.listAccessRestrictions(otherClient.id),
+        [otherRestriction],
+        "deleteOrganization deleted another organization's client restrictions",
+      );
+      assert.strictEqual(
+        await io.deleteOrganization(organizationId),
+        false,
+        'deleteOrganization of a deleted organization did not answer false',
+      );
     });
   });
 
@@ -90,11 +145,31 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
         userId: await insertUser(),
         role: 'admin',
       });
-      expect(await io.insertMembership(membership)).toBe(true);
-      expect(await io.findMembershipById(membership.id)).toStrictEqual(membership);
-      expect(await io.findMembership(membership.organizationId, membership.userId)).toStrictEqual(membership);
-      expect(await io.findMembershipById(uniqueId('mem'))).toBeNull();
-      expect(await io.findMembership(membership.organizationId, uniqueId('usr'))).toBeNull();
+      assert.strictEqual(
+        await io.insertMembership(membership),
+        true,
+        'insertMembership of a new membership did not answer true',
+      );
+      assertSame(
+        await io.findMembershipById(membership.id),
+        membership,
+        'findMembershipById did not return the membership exactly as inserted',
+      );
+      assertSame(
+        await io.findMembership(membership.organizationId, membership.userId),
+        membership,
+        'findMembership by organization and user did not return the membership exactly as inserted',
+      );
+      assert.strictEqual(
+        await io.findMembershipById(uniqueId('mem')),
+        null,
+        'findMembershipById of an unknown id is not null',
+      );
+      assert.strictEqual(
+        await io.findMembership(membership.organizationId, uniqueId('usr')),
+        null,
+        'findMembership of a user who is not a member is not null',
+      );
     });
 
     it('refuses a second membership of the same user in an organization and writes nothing', async () => {
@@ -103,10 +178,26 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       const userId = await insertUser();
       const first = makeMembership({ organizationId, userId, role: 'member' });
       const second = makeMembership({ organizationId, userId, role: 'owner' });
-      expect(await io.insertMembership(first)).toBe(true);
-      expect(await io.insertMembership(second)).toBe(false);
-      expect(await io.findMembershipById(second.id)).toBeNull();
-      expect(await io.listMemberships(organizationId)).toStrictEqual([first]);
+      assert.strictEqual(
+        await io.insertMembership(first),
+        true,
+        'insertMembership of a new membership did not answer true',
+      );
+      assert.strictEqual(
+        await io.insertMembership(second),
+        false,
+        'insertMembership of a user already in the organization did not answer false',
+      );
+      assert.strictEqual(
+        await io.findMembershipById(second.id),
+        null,
+        'a refused insertMembership stored the membership',
+      );
+      assertSame(
+        await io.listMemberships(organizationId),
+        [first],
+        'a refused insertMembership changed the memberships of the organization',
+      );
     });
 
     it("lists an organization's memberships oldest first, and only its own", async () => {
@@ -118,8 +209,16 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       const middle = makeMembership({ organizationId, userId: await insertUser(), createdAt: fixtureTime(1) });
       for (const membership of [newest, oldest, middle]) await io.insertMembership(membership);
       await io.insertMembership(makeMembership({ organizationId: otherOrganizationId, userId: newest.userId }));
-      expect(await io.listMemberships(organizationId)).toStrictEqual([oldest, middle, newest]);
-      expect(await io.listMemberships(uniqueId('org'))).toEqual([]);
+      assertSame(
+        await io.listMemberships(organizationId),
+        [oldest, middle, newest],
+        "listMemberships did not list exactly the organization's memberships, oldest first",
+      );
+      assertSame(
+        await io.listMemberships(uniqueId('org')),
+        [],
+        'listMemberships of an unknown organization is not empty',
+      );
     });
 
     it("lists a user's memberships across organizations oldest first", async () => {
@@ -130,8 +229,16 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       await io.insertMembership(later);
       await io.insertMembership(earlier);
       await io.insertMembership(makeMembership({ organizationId: later.organizationId, userId: await insertUser() }));
-      expect(await io.listMembershipsOfUser(userId)).toStrictEqual([earlier, later]);
-      expect(await io.listMembershipsOfUser(uniqueId('usr'))).toEqual([]);
+      assertSame(
+        await io.listMembershipsOfUser(userId),
+        [earlier, later],
+        "listMembershipsOfUser did not list exactly the user's memberships, oldest first",
+      );
+      assertSame(
+        await io.listMembershipsOfUser(uniqueId('usr')),
+        [],
+        'listMembershipsOfUser of an unknown user is not empty',
+      );
     });
 
     it('counts the owners of an organization', async () => {
@@ -140,17 +247,33 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       for (const role of ['owner', 'owner', 'admin', 'member'] as const) {
         await io.insertMembership(makeMembership({ organizationId, userId: await insertUser(), role }));
       }
-      expect(await io.countOwners(organizationId)).toBe(2);
-      expect(await io.countOwners(uniqueId('org'))).toBe(0);
+      assert.strictEqual(await io.countOwners(organizationId), 2, 'countOwners did not count exactly the owners');
+      assert.strictEqual(
+        await io.countOwners(uniqueId('org')),
+        0,
+        'countOwners of an unknown organization did not answer 0',
+      );
     });
 
     it('changes a role, and reports whether the membership exists', async () => {
       const io = getIo();
       const membership = makeMembership({ organizationId: await insertOrganization(), userId: await insertUser() });
       await io.insertMembership(membership);
-      expect(await io.updateMembershipRole(membership.id, 'owner')).toBe(true);
-      expect(await io.findMembershipById(membership.id)).toStrictEqual({ ...membership, role: 'owner' });
-      expect(await io.updateMembershipRole(uniqueId('mem'), 'owner')).toBe(false);
+      assert.strictEqual(
+        await io.updateMembershipRole(membership.id, 'owner'),
+        true,
+        'updateMembershipRole of an existing membership did not answer true',
+      );
+      assertSame(
+        await io.findMembershipById(membership.id),
+        { ...membership, role: 'owner' },
+        'updateMembershipRole did not change exactly the role',
+      );
+      assert.strictEqual(
+        await io.updateMembershipRole(uniqueId('mem'), 'owner'),
+        false,
+        'updateMembershipRole of an unknown id did not answer false',
+      );
     });
 
     it('deletes one membership, and reports whether it existed', async () => {
@@ -160,9 +283,21 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       const kept = makeMembership({ organizationId, userId: await insertUser() });
       await io.insertMembership(doomed);
       await io.insertMembership(kept);
-      expect(await io.deleteMembership(doomed.id)).toBe(true);
-      expect(await io.deleteMembership(doomed.id)).toBe(false);
-      expect(await io.listMemberships(organizationId)).toStrictEqual([kept]);
+      assert.strictEqual(
+        await io.deleteMembership(doomed.id),
+        true,
+        'deleteMembership of an existing membership did not answer true',
+      );
+      assert.strictEqual(
+        await io.deleteMembership(doomed.id),
+        false,
+        'deleteMembership answered true twice for one membership',
+      );
+      assertSame(
+        await io.listMemberships(organizationId),
+        [kept],
+        'deleteMembership did not delete exactly the given membership',
+      );
     });
 
     it('removes a user from every organization and counts the memberships removed', async () => {
@@ -174,10 +309,22 @@ export function describeOrganizationsAndMemberships(getIo: () => Io): void {
       await io.insertMembership(makeMembership({ organizationId: await insertOrganization(), userId }));
       const othersMembership = makeMembership({ organizationId, userId: otherUserId });
       await io.insertMembership(othersMembership);
-      expect(await io.deleteMembershipsOfUser(userId)).toBe(2);
-      expect(await io.listMembershipsOfUser(userId)).toEqual([]);
-      expect(await io.listMemberships(organizationId)).toStrictEqual([othersMembership]);
-      expect(await io.deleteMembershipsOfUser(userId)).toBe(0);
+      assert.strictEqual(
+        await io.deleteMembershipsOfUser(userId),
+        2,
+        "deleteMembershipsOfUser did not count the user's two memberships",
+      );
+      assertSame(await io.listMembershipsOfUser(userId), [], 'deleteMembershipsOfUser left a membership of the user');
+      assertSame(
+        await io.listMemberships(organizationId),
+        [othersMembership],
+        "deleteMembershipsOfUser deleted another user's membership",
+      );
+      assert.strictEqual(
+        await io.deleteMembershipsOfUser(userId),
+        0,
+        'deleteMembershipsOfUser of a user without memberships did not answer 0',
+      );
     });
   });
 }

@@ -1,4 +1,4 @@
-/// <reference types="jest" />
+import assert from 'node:assert/strict';
 import type { Io } from '../../ports/io';
 import {
   fixtureTime,
@@ -9,6 +9,8 @@ import {
   makeUser,
   makeVerificationCode,
 } from '../fixtures';
+import type { SuiteRunner } from '../test-functions';
+import { assertSame } from './assert-same';
 
 class Rollback extends Error {
   constructor() {
@@ -16,7 +18,7 @@ class Rollback extends Error {
   }
 }
 
-export function describeTransactions(getIo: () => Io): void {
+export function describeTransactions({ describe, it }: SuiteRunner, getIo: () => Io): void {
   describe('transactions', () => {
     it('commits the work when it resolves and returns its result', async () => {
       const io = getIo();
@@ -27,8 +29,12 @@ export function describeTransactions(getIo: () => Io): void {
         await tx.insertLoginEmail(email);
         return 'done';
       });
-      expect(result).toBe('done');
-      expect(await io.findUserByEmail(email.address)).toStrictEqual({ user, email });
+      assert.strictEqual(result, 'done', 'transaction did not resolve with the result of the work');
+      assertSame(
+        await io.findUserByEmail(email.address),
+        { user, email },
+        'transaction did not commit the writes of work that resolved',
+      );
     });
 
     it('sees its own writes before committing', async () => {
@@ -38,7 +44,7 @@ export function describeTransactions(getIo: () => Io): void {
         await tx.insertUser(user);
         return tx.findUserById(user.id);
       });
-      expect(seen).toStrictEqual(user);
+      assertSame(seen, user, 'a transaction did not read back its own write');
     });
 
     it('rolls back every write when the work throws, and rethrows the error', async () => {
@@ -51,9 +57,21 @@ export function describeTransactions(getIo: () => Io): void {
         await tx.insertLoginEmail(email);
         throw error;
       });
-      await expect(work).rejects.toBe(error);
-      expect(await io.findUserById(user.id)).toBeNull();
-      expect(await io.findLoginEmail(email.address)).toBeNull();
+      await assert.rejects(
+        work,
+        (thrown) => thrown === error,
+        'transaction did not reject with the very error the work threw',
+      );
+      assert.strictEqual(
+        await io.findUserById(user.id),
+        null,
+        'transaction kept an inserted user after the work threw',
+      );
+      assert.strictEqual(
+        await io.findLoginEmail(email.address),
+        null,
+        'transaction kept an inserted email after the work threw',
+      );
     });
 
     it('rolls back updates, deletes and consumptions as well as inserts', async () => {
@@ -70,10 +88,14 @@ export function describeTransactions(getIo: () => Io): void {
         await tx.consumeCode(code.id, fixtureTime(1));
         throw new Rollback();
       });
-      await expect(work).rejects.toBeInstanceOf(Rollback);
-      expect(await io.findUserById(user.id)).toStrictEqual(user);
-      expect(await io.findLoginEmail(email.address)).toStrictEqual(email);
-      expect(await io.consumeCode(code.id, fixtureTime(2))).toBe(true);
+      await assert.rejects(work, Rollback, 'transaction did not reject with the error the work threw');
+      assertSame(await io.findUserById(user.id), user, 'transaction kept an update after the work threw');
+      assertSame(await io.findLoginEmail(email.address), email, 'transaction kept a delete after the work threw');
+      assert.strictEqual(
+        await io.consumeCode(code.id, fixtureTime(2)),
+        true,
+        'transaction kept a code consumption after the work threw',
+      );
     });
 
     it('runs a transaction started on a transaction-bound Io inside the same transaction', async () => {
@@ -89,10 +111,18 @@ export function describeTransactions(getIo: () => Io): void {
         });
         throw new Rollback();
       });
-      await expect(work).rejects.toBeInstanceOf(Rollback);
-      expect(seenInside).toStrictEqual({ user, email });
-      expect(await io.findUserById(user.id)).toBeNull();
-      expect(await io.findLoginEmail(email.address)).toBeNull();
+      await assert.rejects(work, Rollback, 'transaction did not reject with the error the work threw');
+      assertSame(seenInside, { user, email }, 'a nested transaction did not see the writes of the outer one');
+      assert.strictEqual(
+        await io.findUserById(user.id),
+        null,
+        'the outer transaction kept its write after the work threw',
+      );
+      assert.strictEqual(
+        await io.findLoginEmail(email.address),
+        null,
+        'a nested transaction committed on its own although the outer one was rolled back',
+      );
     });
 
     it('commits the writes of a joined transaction with the outer one', async () => {
@@ -105,7 +135,11 @@ export function describeTransactions(getIo: () => Io): void {
           await nested.insertLoginEmail(email);
         });
       });
-      expect(await io.findUserByEmail(email.address)).toStrictEqual({ user, email });
+      assertSame(
+        await io.findUserByEmail(email.address),
+        { user, email },
+        'the writes of a nested transaction were not committed with the outer one',
+      );
     });
 
     it('goes on after an address turns out to be taken, and commits the rest', async () => {
@@ -120,11 +154,27 @@ export function describeTransactions(getIo: () => Io): void {
       const free = makeLoginEmail({ userId: user.id });
       await io.transaction(async (tx) => {
         await tx.insertUser(user);
-        expect(await tx.insertLoginEmail({ ...taken, userId: user.id })).toBe(false);
-        expect(await tx.insertLoginEmail(free)).toBe(true);
+        assert.strictEqual(
+          await tx.insertLoginEmail({ ...taken, userId: user.id }),
+          false,
+          'insertLoginEmail of a taken address inside a transaction did not answer false',
+        );
+        assert.strictEqual(
+          await tx.insertLoginEmail(free),
+          true,
+          'insertLoginEmail failed in a transaction after an address turned out to be taken',
+        );
       });
-      expect(await io.listLoginEmails(user.id)).toStrictEqual([free]);
-      expect(await io.findLoginEmail(taken.address)).toStrictEqual(taken);
+      assertSame(
+        await io.listLoginEmails(user.id),
+        [free],
+        'the transaction did not commit its writes after an address turned out to be taken',
+      );
+      assertSame(
+        await io.findLoginEmail(taken.address),
+        taken,
+        'a refused insertLoginEmail inside a transaction changed the stored email',
+      );
     });
 
     it('goes on after a membership turns out to exist, and commits the rest', async () => {
@@ -137,12 +187,22 @@ export function describeTransactions(getIo: () => Io): void {
       await io.insertMembership(existing);
       const renamed = { name: 'Renamed in the same transaction', updatedAt: fixtureTime(HOUR_MS) };
       await io.transaction(async (tx) => {
-        expect(await tx.insertMembership(makeMembership({ organizationId: organization.id, userId: member.id }))).toBe(
+        assert.strictEqual(
+          await tx.insertMembership(makeMembership({ organizationId: organization.id, userId: member.id })),
           false,
+          'insertMembership of an existing membership inside a transaction did not answer false',
         );
-        expect(await tx.updateOrganization(organization.id, renamed)).toBe(true);
+        assert.strictEqual(
+          await tx.updateOrganization(organization.id, renamed),
+          true,
+          'updateOrganization failed in a transaction after a membership turned out to exist',
+        );
       });
-      expect(await io.findOrganizationById(organization.id)).toStrictEqual({ ...organization, ...renamed });
+      assertSame(
+        await io.findOrganizationById(organization.id),
+        { ...organization, ...renamed },
+        'the transaction did not commit its writes after a membership turned out to exist',
+      );
     });
 
     it('never shows a concurrent reader a write that is rolled back', async () => {
@@ -167,8 +227,8 @@ export function describeTransactions(getIo: () => Io): void {
       const read = io.findUserById(user.id);
       await new Promise((resolve) => setTimeout(resolve, 20));
       allowRollback();
-      await expect(work).rejects.toBeInstanceOf(Rollback);
-      expect(await read).toBeNull();
+      await assert.rejects(work, Rollback, 'transaction did not reject with the error the work threw');
+      assert.strictEqual(await read, null, 'a reader outside the transaction saw a write that was then rolled back');
     });
   });
 }

@@ -1,8 +1,10 @@
-/// <reference types="jest" />
+import assert from 'node:assert/strict';
 import type { Io } from '../../ports/io';
-import { fixtureTime, HOUR_MS, makeLoginEmail, makeUser, uniqueAddress, uniqueId } from '../fixtures';
+import { fixtureTime, HOUR_MS, makeLoginEmail, makeSession, makeUser, uniqueAddress, uniqueId } from '../fixtures';
+import type { SuiteRunner } from '../test-functions';
+import { assertSame } from './assert-same';
 
-export function describeUsersAndLoginEmails(getIo: () => Io): void {
+export function describeUsersAndLoginEmails({ describe, it }: SuiteRunner, getIo: () => Io): void {
   describe('users', () => {
     it('round-trips a user with every field, milliseconds included', async () => {
       const io = getIo();
@@ -15,12 +17,24 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const passwordless = makeUser({ passwordHash: null, roles: [] });
       await io.insertUser(full);
       await io.insertUser(passwordless);
-      expect(await io.findUserById(full.id)).toStrictEqual(full);
-      expect(await io.findUserById(passwordless.id)).toStrictEqual(passwordless);
+      assertSame(
+        await io.findUserById(full.id),
+        full,
+        'findUserById did not return a user with every field set exactly as inserted',
+      );
+      assertSame(
+        await io.findUserById(passwordless.id),
+        passwordless,
+        'findUserById did not return a user without password and roles exactly as inserted',
+      );
     });
 
     it('finds no user for an unknown id', async () => {
-      expect(await getIo().findUserById(uniqueId('usr'))).toBeNull();
+      assert.strictEqual(
+        await getIo().findUserById(uniqueId('usr')),
+        null,
+        'findUserById of an unknown id is not null',
+      );
     });
 
     it('keeps stored values apart from the objects passed in and handed out', async () => {
@@ -34,7 +48,11 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const found = (await io.findUserById(user.id))!;
       found.roles.push('employee');
       found.updatedAt.setTime(0);
-      expect(await io.findUserById(user.id)).toStrictEqual(expected);
+      assertSame(
+        await io.findUserById(user.id),
+        expected,
+        'the stored user changed when the object given to insertUser or returned by findUserById was mutated',
+      );
     });
 
     it('updates only the fields given, and reports whether the user exists', async () => {
@@ -42,9 +60,21 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const user = makeUser({ passwordHash: 'old-hash', bannedAt: fixtureTime(5) });
       await io.insertUser(user);
       const patch = { name: 'Grace Hopper', roles: ['employee' as const], updatedAt: fixtureTime(HOUR_MS) };
-      expect(await io.updateUser(user.id, patch)).toBe(true);
-      expect(await io.findUserById(user.id)).toStrictEqual({ ...user, ...patch });
-      expect(await io.updateUser(uniqueId('usr'), patch)).toBe(false);
+      assert.strictEqual(
+        await io.updateUser(user.id, patch),
+        true,
+        'updateUser of an existing user did not answer true',
+      );
+      assertSame(
+        await io.findUserById(user.id),
+        { ...user, ...patch },
+        'updateUser did not change exactly the fields of the patch',
+      );
+      assert.strictEqual(
+        await io.updateUser(uniqueId('usr'), patch),
+        false,
+        'updateUser of an unknown id did not answer false',
+      );
     });
 
     it('clears nullable fields set to null in a patch and leaves fields given as undefined unchanged', async () => {
@@ -60,21 +90,49 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
         name: undefined,
         updatedAt: at,
       });
-      expect(await io.findUserById(user.id)).toStrictEqual({
-        ...user,
-        passwordHash: null,
-        deletedAt: null,
-        bannedAt: null,
-        updatedAt: at,
-      });
+      assertSame(
+        await io.findUserById(user.id),
+        { ...user, passwordHash: null, deletedAt: null, bannedAt: null, updatedAt: at },
+        'updateUser did not clear the fields set to null, or did not keep the field given as undefined',
+      );
+    });
+
+    it('reads a user with one of their sessions through lockUserWithSession, and nothing for a mismatch', async () => {
+      const io = getIo();
+      const user = makeUser();
+      const stranger = makeUser();
+      await io.insertUser(user);
+      await io.insertUser(stranger);
+      const session = makeSession({ userId: user.id, revokedAt: fixtureTime(3) });
+      await io.insertSession(session);
+      assertSame(
+        await io.transaction((tx) => tx.lockUserWithSession(user.id, session.id)),
+        { user, session },
+        'lockUserWithSession inside a transaction did not return the user with their (revoked) session',
+      );
+      assertSame(
+        await io.lockUserWithSession(user.id, session.id),
+        { user, session },
+        'lockUserWithSession outside a transaction did not return the user with their session',
+      );
+      assert.strictEqual(
+        await io.transaction((tx) => tx.lockUserWithSession(stranger.id, session.id)),
+        null,
+        "lockUserWithSession returned another user's session",
+      );
+      assert.strictEqual(
+        await io.transaction((tx) => tx.lockUserWithSession(user.id, uniqueId('ses'))),
+        null,
+        'lockUserWithSession of an unknown session is not null',
+      );
     });
 
     it('reads a user through lockUser, inside a transaction or not, and moves its credential version', async () => {
       const io = getIo();
       const user = makeUser({ credentialVersion: 3 });
       await io.insertUser(user);
-      expect(await io.lockUser(user.id)).toStrictEqual(user);
-      expect(await io.lockUser(uniqueId('usr'))).toBeNull();
+      assertSame(await io.lockUser(user.id), user, 'lockUser outside a transaction did not return the user');
+      assert.strictEqual(await io.lockUser(uniqueId('usr')), null, 'lockUser of an unknown id is not null');
       const locked = await io.transaction(async (tx) => {
         const current = await tx.lockUser(user.id);
         await tx.updateUser(user.id, {
@@ -83,8 +141,16 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
         });
         return tx.lockUser(user.id);
       });
-      expect(locked).toStrictEqual({ ...user, credentialVersion: 4, updatedAt: fixtureTime(9) });
-      expect((await io.findUserById(user.id))?.credentialVersion).toBe(4);
+      assertSame(
+        locked,
+        { ...user, credentialVersion: 4, updatedAt: fixtureTime(9) },
+        'lockUser inside a transaction did not see the update made in it',
+      );
+      assert.strictEqual(
+        (await io.findUserById(user.id))?.credentialVersion,
+        4,
+        'the credential version written in a committed transaction was not stored',
+      );
     });
 
     it('returns deleted users by id', async () => {
@@ -92,7 +158,11 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const user = makeUser();
       await io.insertUser(user);
       await io.updateUser(user.id, { deletedAt: fixtureTime(1), updatedAt: fixtureTime(1) });
-      expect((await io.findUserById(user.id))?.deletedAt).toEqual(fixtureTime(1));
+      assertSame(
+        (await io.findUserById(user.id))?.deletedAt,
+        fixtureTime(1),
+        'findUserById did not return a deleted user with its deletedAt',
+      );
     });
   });
 
@@ -103,11 +173,31 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       await io.insertUser(user);
       const unverified = makeLoginEmail({ userId: user.id });
       const verified = makeLoginEmail({ userId: user.id, verifiedAt: fixtureTime(7), createdAt: fixtureTime(1) });
-      expect(await io.insertLoginEmail(unverified)).toBe(true);
-      expect(await io.insertLoginEmail(verified)).toBe(true);
-      expect(await io.findLoginEmail(unverified.address)).toStrictEqual(unverified);
-      expect(await io.findLoginEmail(verified.address)).toStrictEqual(verified);
-      expect(await io.findLoginEmail(uniqueAddress())).toBeNull();
+      assert.strictEqual(
+        await io.insertLoginEmail(unverified),
+        true,
+        'insertLoginEmail of a free address did not answer true',
+      );
+      assert.strictEqual(
+        await io.insertLoginEmail(verified),
+        true,
+        'insertLoginEmail of a free address did not answer true',
+      );
+      assertSame(
+        await io.findLoginEmail(unverified.address),
+        unverified,
+        'findLoginEmail did not return an unverified email exactly as inserted',
+      );
+      assertSame(
+        await io.findLoginEmail(verified.address),
+        verified,
+        'findLoginEmail did not return a verified email exactly as inserted',
+      );
+      assert.strictEqual(
+        await io.findLoginEmail(uniqueAddress()),
+        null,
+        'findLoginEmail of an unknown address is not null',
+      );
     });
 
     it('refuses an address already taken, by another user or the same one, and writes nothing', async () => {
@@ -119,10 +209,18 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const email = makeLoginEmail({ userId: owner.id });
       await io.insertLoginEmail(email);
       const byOther = makeLoginEmail({ userId: other.id, address: email.address, createdAt: fixtureTime(9) });
-      expect(await io.insertLoginEmail(byOther)).toBe(false);
-      expect(await io.insertLoginEmail({ ...email, verifiedAt: fixtureTime(9) })).toBe(false);
-      expect(await io.findLoginEmail(email.address)).toStrictEqual(email);
-      expect(await io.listLoginEmails(other.id)).toEqual([]);
+      assert.strictEqual(
+        await io.insertLoginEmail(byOther),
+        false,
+        'insertLoginEmail of an address taken by another user did not answer false',
+      );
+      assert.strictEqual(
+        await io.insertLoginEmail({ ...email, verifiedAt: fixtureTime(9) }),
+        false,
+        'insertLoginEmail of an address the same user holds did not answer false',
+      );
+      assertSame(await io.findLoginEmail(email.address), email, 'a refused insertLoginEmail changed the stored email');
+      assertSame(await io.listLoginEmails(other.id), [], 'a refused insertLoginEmail stored an email');
     });
 
     it('finds the user owning an address together with that email', async () => {
@@ -131,8 +229,16 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       await io.insertUser(user);
       const email = makeLoginEmail({ userId: user.id });
       await io.insertLoginEmail(email);
-      expect(await io.findUserByEmail(email.address)).toStrictEqual({ user, email });
-      expect(await io.findUserByEmail(uniqueAddress())).toBeNull();
+      assertSame(
+        await io.findUserByEmail(email.address),
+        { user, email },
+        'findUserByEmail did not return the owner together with the email',
+      );
+      assert.strictEqual(
+        await io.findUserByEmail(uniqueAddress()),
+        null,
+        'findUserByEmail of an unknown address is not null',
+      );
     });
 
     it("lists a user's login emails oldest first, and only theirs", async () => {
@@ -146,8 +252,12 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const middle = makeLoginEmail({ userId: user.id, createdAt: fixtureTime(1) });
       for (const email of [newest, oldest, middle]) await io.insertLoginEmail(email);
       await io.insertLoginEmail(makeLoginEmail({ userId: other.id }));
-      expect(await io.listLoginEmails(user.id)).toStrictEqual([oldest, middle, newest]);
-      expect(await io.listLoginEmails(uniqueId('usr'))).toEqual([]);
+      assertSame(
+        await io.listLoginEmails(user.id),
+        [oldest, middle, newest],
+        "listLoginEmails did not list exactly the user's emails, oldest first",
+      );
+      assertSame(await io.listLoginEmails(uniqueId('usr')), [], 'listLoginEmails of an unknown user is not empty');
     });
 
     it('deletes only the given addresses of that user and counts them', async () => {
@@ -161,11 +271,23 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const othersEmail = makeLoginEmail({ userId: other.id });
       for (const email of [kept, dropped, othersEmail]) await io.insertLoginEmail(email);
       const count = await io.deleteLoginEmails(user.id, [dropped.address, othersEmail.address, uniqueAddress()]);
-      expect(count).toBe(1);
-      expect(await io.listLoginEmails(user.id)).toStrictEqual([kept]);
-      expect(await io.findLoginEmail(othersEmail.address)).toStrictEqual(othersEmail);
-      expect(await io.deleteLoginEmails(user.id, [])).toBe(0);
-      expect(await io.listLoginEmails(user.id)).toStrictEqual([kept]);
+      assert.strictEqual(count, 1, "deleteLoginEmails did not count only the user's own deleted address");
+      assertSame(
+        await io.listLoginEmails(user.id),
+        [kept],
+        'deleteLoginEmails did not delete exactly the address given',
+      );
+      assertSame(
+        await io.findLoginEmail(othersEmail.address),
+        othersEmail,
+        "deleteLoginEmails deleted another user's address",
+      );
+      assert.strictEqual(
+        await io.deleteLoginEmails(user.id, []),
+        0,
+        'deleteLoginEmails of no address did not answer 0',
+      );
+      assertSame(await io.listLoginEmails(user.id), [kept], 'deleteLoginEmails of no address deleted something');
     });
 
     it('deletes every login email of a user, which frees the addresses for anyone', async () => {
@@ -178,12 +300,32 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const second = makeLoginEmail({ userId: user.id });
       const othersEmail = makeLoginEmail({ userId: other.id });
       for (const email of [first, second, othersEmail]) await io.insertLoginEmail(email);
-      expect(await io.deleteAllLoginEmails(user.id)).toBe(2);
-      expect(await io.listLoginEmails(user.id)).toEqual([]);
-      expect(await io.findUserByEmail(first.address)).toBeNull();
-      expect(await io.insertLoginEmail({ ...first, userId: other.id })).toBe(true);
-      expect(await io.findLoginEmail(othersEmail.address)).toStrictEqual(othersEmail);
-      expect(await io.deleteAllLoginEmails(user.id)).toBe(0);
+      assert.strictEqual(
+        await io.deleteAllLoginEmails(user.id),
+        2,
+        "deleteAllLoginEmails did not count the user's two emails",
+      );
+      assertSame(await io.listLoginEmails(user.id), [], 'deleteAllLoginEmails left an email of the user');
+      assert.strictEqual(
+        await io.findUserByEmail(first.address),
+        null,
+        'findUserByEmail still finds a deleted address',
+      );
+      assert.strictEqual(
+        await io.insertLoginEmail({ ...first, userId: other.id }),
+        true,
+        'a deleted address could not be inserted again for another user',
+      );
+      assertSame(
+        await io.findLoginEmail(othersEmail.address),
+        othersEmail,
+        "deleteAllLoginEmails deleted another user's email",
+      );
+      assert.strictEqual(
+        await io.deleteAllLoginEmails(user.id),
+        0,
+        'deleteAllLoginEmails of a user without emails did not answer 0',
+      );
     });
 
     it('releases an address only while it is unverified and was added before the cutoff', async () => {
@@ -195,13 +337,35 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       const verified = makeLoginEmail({ userId: user.id, createdAt: fixtureTime(0), verifiedAt: fixtureTime(1) });
       for (const email of [stale, fresh, verified]) await io.insertLoginEmail(email);
       const cutoff = fixtureTime(HOUR_MS);
-      expect(await io.releaseUnverifiedLoginEmail(fresh.address, cutoff)).toBe(false);
-      expect(await io.releaseUnverifiedLoginEmail(verified.address, cutoff)).toBe(false);
-      expect(await io.releaseUnverifiedLoginEmail(stale.address, cutoff)).toBe(true);
-      expect(await io.releaseUnverifiedLoginEmail(stale.address, cutoff)).toBe(false);
-      expect(await io.releaseUnverifiedLoginEmail(uniqueAddress(), cutoff)).toBe(false);
-      expect((await io.listLoginEmails(user.id)).map((email) => email.address).sort()).toEqual(
+      assert.strictEqual(
+        await io.releaseUnverifiedLoginEmail(fresh.address, cutoff),
+        false,
+        'releaseUnverifiedLoginEmail released an address added at the cutoff',
+      );
+      assert.strictEqual(
+        await io.releaseUnverifiedLoginEmail(verified.address, cutoff),
+        false,
+        'releaseUnverifiedLoginEmail released a verified address',
+      );
+      assert.strictEqual(
+        await io.releaseUnverifiedLoginEmail(stale.address, cutoff),
+        true,
+        'releaseUnverifiedLoginEmail did not release an unverified address added before the cutoff',
+      );
+      assert.strictEqual(
+        await io.releaseUnverifiedLoginEmail(stale.address, cutoff),
+        false,
+        'releaseUnverifiedLoginEmail answered true twice for one address',
+      );
+      assert.strictEqual(
+        await io.releaseUnverifiedLoginEmail(uniqueAddress(), cutoff),
+        false,
+        'releaseUnverifiedLoginEmail of an unknown address did not answer false',
+      );
+      assertSame(
+        (await io.listLoginEmails(user.id)).map((email) => email.address).sort(),
         [fresh.address, verified.address].sort(),
+        'releaseUnverifiedLoginEmail did not delete exactly the released address',
       );
     });
 
@@ -211,10 +375,26 @@ export function describeUsersAndLoginEmails(getIo: () => Io): void {
       await io.insertUser(user);
       const email = makeLoginEmail({ userId: user.id });
       await io.insertLoginEmail(email);
-      expect(await io.markLoginEmailVerified(email.address, fixtureTime(10))).toBe(true);
-      expect(await io.markLoginEmailVerified(email.address, fixtureTime(20))).toBe(false);
-      expect(await io.findLoginEmail(email.address)).toStrictEqual({ ...email, verifiedAt: fixtureTime(10) });
-      expect(await io.markLoginEmailVerified(uniqueAddress(), fixtureTime(10))).toBe(false);
+      assert.strictEqual(
+        await io.markLoginEmailVerified(email.address, fixtureTime(10)),
+        true,
+        'markLoginEmailVerified of an unverified address did not answer true',
+      );
+      assert.strictEqual(
+        await io.markLoginEmailVerified(email.address, fixtureTime(20)),
+        false,
+        'markLoginEmailVerified of a verified address did not answer false',
+      );
+      assertSame(
+        await io.findLoginEmail(email.address),
+        { ...email, verifiedAt: fixtureTime(10) },
+        'markLoginEmailVerified did not keep the first verification time, or changed another field',
+      );
+      assert.strictEqual(
+        await io.markLoginEmailVerified(uniqueAddress(), fixtureTime(10)),
+        false,
+        'markLoginEmailVerified of an unknown address did not answer false',
+      );
     });
   });
 }

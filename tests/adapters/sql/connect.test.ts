@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createKnexFromUrl } from '../../../src/adapters/sql';
+import { DatabaseUrlError } from '../../../src/adapters/sql/connect';
 
 /** Where a `sqlite:` URL puts its file (the URL is parsed without opening the database). */
 function sqliteFile(url: string): string {
@@ -32,5 +33,40 @@ describe('createKnexFromUrl for SQLite', () => {
 
   it('keeps an in-memory database in memory', () => {
     expect(sqliteFile('sqlite::memory:')).toBe(':memory:');
+  });
+
+  it('reads a plain path without a scheme as a SQLite file', () => {
+    expect(sqliteFile('./data/cli.db')).toBe(resolve(directory, 'data/cli.db'));
+    expect(sqliteFile('data/x.db')).toBe(resolve(directory, 'data/x.db'));
+    expect(sqliteFile(join(directory, 'abs.db'))).toBe(join(directory, 'abs.db'));
+    expect(sqliteFile('data/with:colon.db')).toBe(resolve(directory, 'data/with:colon.db'));
+  });
+});
+
+describe('createKnexFromUrl refusing a URL', () => {
+  function refusal(url: string, source?: string): DatabaseUrlError {
+    try {
+      void createKnexFromUrl(url, { source }).destroy();
+    } catch (error) {
+      if (error instanceof DatabaseUrlError) return error;
+      throw error;
+    }
+    throw new Error(`${url} was accepted`);
+  }
+
+  it('names the setting and the value of an unknown scheme, and lists the accepted forms', () => {
+    const error = refusal('oracle://scott:tiger@db.example.com/orcl', 'DATABASE_URL');
+    expect(error.reason).toBe('unknown-scheme');
+    expect(error.message).toMatch(/^DATABASE_URL is oracle:\/\/scott:\*\*\*@db\.example\.com\/orcl: .*"oracle:"/);
+    expect(error.message).not.toContain('tiger');
+    for (const form of ['mysql://', 'postgres://', 'sqlite:<path>', './data/accounts.db']) {
+      expect(error.message).toContain(form);
+    }
+  });
+
+  it('refuses an empty URL, naming the setting', () => {
+    const error = refusal('  ', '--url');
+    expect(error.reason).toBe('empty');
+    expect(error.message).toMatch(/^--url is empty: set it to one of mysql:\/\//);
   });
 });

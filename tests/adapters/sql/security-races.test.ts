@@ -170,10 +170,10 @@ describeEachDb('finding 3: an in-flight login with the old password survives a c
     const held = signal();
     const waiting = signal();
     const io = world.accounts.deps.io;
-    const read = io.findSessionWithUser.bind(io);
-    io.findSessionWithUser = async (sessionId) => {
-      const found = await read(sessionId);
-      if (sessionId === other.sessionId) {
+    const read = io.findRefreshTokenWithSession.bind(io);
+    io.findRefreshTokenWithSession = async (tokenHash) => {
+      const found = await read(tokenHash);
+      if (found?.session.id === other.sessionId) {
         waiting.fire();
         await held.promise;
       }
@@ -181,7 +181,7 @@ describeEachDb('finding 3: an in-flight login with the old password survives a c
     };
     const refresh = world.accounts.sessions.refresh({ refreshToken: other.refreshToken }, REQUEST);
     await waiting.promise;
-    io.findSessionWithUser = read;
+    io.findRefreshTokenWithSession = read;
     await change(world, alice, root);
     held.fire();
     expect(errCode(await refresh)).toBe('INVALID_REFRESH_TOKEN');

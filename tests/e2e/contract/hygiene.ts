@@ -1,6 +1,7 @@
 import { ERRORS } from '../../../src/domain/errors';
 import { ROUTE_DEFINITIONS } from '../../../src/handlers/create-handlers';
 import { HTTP_ERRORS } from '../../../src/handlers/errors';
+import { openApiDocument } from '../../../src/handlers/openapi';
 import { type Api, expectData, type Reply, type SendOptions } from './target';
 
 const KNOWN_CODES = new Set<string>([...Object.values(ERRORS), ...Object.values(HTTP_ERRORS)]);
@@ -54,6 +55,15 @@ function expectClientError(reply: Reply, label: string): void {
 
 /** Bad input on every route of the table gives a documented 4xx (HTTP.md; the acceptance). */
 export function describeHygiene(api: Api): void {
+  describe('GET /openapi.json', () => {
+    it('serves the OpenAPI document every reply of this contract is checked against', async () => {
+      const reply = await api.send('GET', '/openapi.json');
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-type']).toMatch(/^application\/json/);
+      expect(reply.body).toEqual(openApiDocument());
+    });
+  });
+
   describe('bad input on every route', () => {
     let token = '';
     const ids: Record<string, string> = {};

@@ -4,6 +4,7 @@
  * (tests/e2e/server*.test.ts) and through Express (tests/e2e/express.test.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { ResponseSchemas } from './response-schemas';
 
 /** A response as a client sees it: lower-cased header names, the parsed JSON body (or null). */
 export interface Reply {
@@ -85,6 +86,9 @@ export function expectData<T = any>(reply: Reply, status = 200): T {
 
 /** Everything a scenario needs: the transport and a few journeys built on it. */
 export class Api {
+  /** Every reply is checked against the OpenAPI document before a scenario sees it. */
+  private readonly schemas = new ResponseSchemas();
+
   constructor(private readonly target: () => ContractTarget) {}
 
   get apiName(): string {
@@ -95,8 +99,13 @@ export class Api {
     return this.target().clientIp;
   }
 
-  send(method: string, path: string, options?: SendOptions): Promise<Reply> {
-    return this.target().send(method, path, options);
+  async send(method: string, path: string, options?: SendOptions): Promise<Reply> {
+    const reply = await this.target().send(method, path, options);
+    const problems = this.schemas.problems(method, path, reply.status, reply.body);
+    if (problems.length > 0) {
+      throw new Error(`${method} ${path} answered outside the OpenAPI document:\n${problems.join('\n')}`);
+    }
+    return reply;
   }
 
   lastCode(address: string, kind: 'verify-email' | 'login' = 'verify-email'): Promise<string> {

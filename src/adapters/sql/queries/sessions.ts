@@ -1,4 +1,5 @@
 import type { RefreshToken, Session, User } from '../../../ports/entities';
+import type { RefreshRotation } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
 import { aliasedColumns, changeRows, selectTuples, statement, tupleReader } from '../prepared';
 import { SESSION_COLUMNS, toRefreshToken, toSession, toUser, USER_COLUMNS } from '../rows';
@@ -166,3 +167,98 @@ const CONSUME_REFRESH_TOKEN = statement(
 export async function consumeRefreshToken(sql: SqlContext, tokenHash: string, at: Date): Promise<boolean> {
   return (await changeRows(sql, CONSUME_REFRESH_TOKEN, [dbTime(sql, at), tokenHash])) === 1;
 }
+
+const tokenAt0 = tupleReader(REFRESH_TOKEN_COLUMNS);
+const sessionAfterToken = tupleReader(SESSION_COLUMNS, REFRESH_TOKEN_COLUMNS.length);
+const userAfterTokenAndSession = tupleReader(USER_COLUMNS, REFRESH_TOKEN_COLUMNS.length + SESSION_COLUMNS.length);
+
+const FIND_REFRESH_TOKEN_WITH_SESSION = statement(
+  'accounts_find_refresh_token_with_session',
+  `select ${aliasedColumns('t', 't_', REFRESH_TOKEN_COLUMNS)}, ${aliasedColumns('s', 's_', SESSION_COLUMNS)},
+     ${aliasedColumns('u', 'u_', USER_COLUMNS)}
+   from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = s.user_id
+   where t.token_hash = ?`,
+);
+
+/** The first read of every refresh: token, session and user by primary keys, one round trip. */
+export async function findRefreshTokenWithSession(
+  sql: SqlContext,
+  tokenHash: string,
+): Promise<{ token: RefreshToken; session: Session; user: User } | null> {
+  const [row] = await selectTuples(sql, FIND_REFRESH_TOKEN_WITH_SESSION, [tokenHash]);
+  if (!row) return null;
+  return {
+    token: toRefreshToken(tokenAt0(row)),
+    session: toSession(sessionAfterToken(row)),
+    user: toUser(userAfterTokenAndSession(row)),
+  };
+}
+
+/**
+ * Consuming the presented token and touching its session in one statement where the dialect can:
+ * MySQL's multi-table UPDATE (the row count is 0 when another refresh consumed the token first);
+ * PostgreSQL chains the consume, the touch and the insert of the next token in one statement with
+ * data-modifying CTEs, so a refresh writes in one round trip there.
+ */
+const CONSUME_AND_TOUCH = statement(
+  'accounts_consume_refresh_token_and_touch',
+  `update refresh_tokens t join sessions s on s.id = t.session_id
+   set t.consumed_at = ?, s.last_used_at = ?, s.idle_expires_at = ?
+   where t.token_hash = ? and t.consumed_at is null and t.session_id = ?`,
+);
+const ROTATE_POSTGRES = statement(
+  'accounts_rotate_refresh_token',
+  `with consumed as (
+     update refresh_tokens set consumed_at = ?::timestamptz
+     where token_hash = ? and consumed_at is null and session_id = ? returning session_id
+   ), touched as (
+     update sessions set last_used_at = ?::timestamptz, idle_expires_at = ?::timestamptz
+     where id in (select session_id from consumed) returning id
+   )
+   insert into refresh_tokens (token_hash, session_id, created_at, expires_at)
+   select ?, id, ?::timestamptz, ?::timestamptz from touched`,
+);
+
+export async function rotateRefreshToken(sql: SqlContext, rotation: RefreshRotation): Promise<boolean> {
+  const { consumedTokenHash, at, idleExpiresAt, next } = rotation;
+  const consumedAt = dbTime(sql, at);
+  if (sql.dialect === 'postgres') {
+    const inserted = await changeRows(sql, ROTATE_POSTGRES, [
+      consumedAt,
+      consumedTokenHash,
+      next.sessionId,
+      consumedAt,
+      dbTime(sql, idleExpiresAt),
+      next.tokenHash,
+      dbTime(sql, next.createdAt),
+      dbTime(sql, next.expiresAt),
+    ]);
+    return inserted === 1;
+  }
+  if (sql.dialect === 'mysql') {
+    const changed = await changeRows(sql, CONSUME_AND_TOUCH, [
+      consumedAt,
+      consumedAt,
+      dbTime(sql, idleExpiresAt),
+      consumedTokenHash,
+      next.sessionId,
+    ]);
+    if (changed === 0) return false;
+  } else {
+    // SQLite: three local statements; its one writer makes the consume the only decision point.
+    const consumed = await changeRows(sql, CONSUME_REFRESH_TOKEN_OF_SESSION, [
+      consumedAt,
+      consumedTokenHash,
+      next.sessionId,
+    ]);
+    if (consumed !== 1) return false;
+    await touchSession(sql, next.sessionId, at, idleExpiresAt);
+  }
+  await insertRefreshToken(sql, next);
+  return true;
+}
+
+const CONSUME_REFRESH_TOKEN_OF_SESSION = statement(
+  'accounts_consume_refresh_token_of_session',
+  'update refresh_tokens set consumed_at = ? where token_hash = ? and consumed_at is null and session_id = ?',
+);

@@ -1,13 +1,15 @@
-import type { LoginEmail, User } from '../../../ports/entities';
+import type { LoginEmail, Session, User } from '../../../ports/entities';
 import type { UserPatch } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, insertUnlessDuplicate, type SqlContext } from '../context';
-import { selectTuples, statement, tupleReader } from '../prepared';
+import { aliasedColumns, selectTuples, statement, tupleReader } from '../prepared';
 import {
   LOGIN_EMAIL_COLUMNS,
   prefixedColumns,
   type Row,
   rolesToDb,
+  SESSION_COLUMNS,
   toLoginEmail,
+  toSession,
   toUser,
   USER_COLUMNS,
   unprefix,
@@ -45,6 +47,39 @@ const userOf = tupleReader(USER_COLUMNS);
  * `FOR UPDATE` inside a transaction (a prepared statement: every login and refresh takes it); SQLite
  * has no row locks, and needs none: its one writer runs alone.
  */
+const USER_WITH_SESSION = `${aliasedColumns('u', 'u_', USER_COLUMNS)}, ${aliasedColumns('s', 's_', SESSION_COLUMNS)}
+   from users u join sessions s on s.user_id = u.id where u.id = ? and s.id = ?`;
+/**
+ * The user's row is locked before the session's, as on every path that locks a user and then changes
+ * its sessions (a credential change, a login's session cap): MySQL locks the rows of a join in join
+ * order, which `straight_join` fixes to the written one; PostgreSQL locks only `u`.
+ */
+const LOCK_USER_WITH_SESSION = statement(
+  'accounts_lock_user_with_session',
+  `select straight_join ${USER_WITH_SESSION} for update`,
+  {
+    postgres: `select ${USER_WITH_SESSION} for update of u`,
+    sqlite: `select ${USER_WITH_SESSION}`,
+  },
+);
+const READ_USER_WITH_SESSION = statement('accounts_read_user_with_session', `select ${USER_WITH_SESSION}`);
+const sessionAfterUser = tupleReader(SESSION_COLUMNS, USER_COLUMNS.length);
+
+export async function lockUserWithSession(
+  sql: SqlContext,
+  userId: string,
+  sessionId: string,
+): Promise<{ user: User; session: Session } | null> {
+  const query = sql.inTransaction ? LOCK_USER_WITH_SESSION : READ_USER_WITH_SESSION;
+  const [row] = await selectTuples(sql, query, [userId, sessionId]);
+  if (!row) {
+    // The user's row must be locked all the same, whatever became of the session.
+    if (sql.inTransaction) await lockUser(sql, userId);
+    return null;
+  }
+  return { user: toUser(userOf(row)), session: toSession(sessionAfterUser(row)) };
+}
+
 export async function lockUser(sql: SqlContext, id: string): Promise<User | null> {
   const [row] = await selectTuples(sql, sql.inTransaction ? LOCK_USER : READ_USER, [id]);
   return row ? toUser(userOf(row)) : null;
