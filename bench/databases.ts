@@ -34,6 +34,10 @@ export interface BenchDatabase {
    * the library's hot paths use: the baseline of this dialect.
    */
   selectSessionById(id: string): Promise<unknown>;
+  /** The bare driver's pool (same size as the library's), for baselines running the library's own SQL. */
+  mysqlPool?: mysql.Pool;
+  pgPool?: pg.Pool;
+  sqlite?: Database.Database;
   /** Closes both pools and drops the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -107,6 +111,7 @@ async function openSqlite(): Promise<BenchDatabase> {
   return {
     kind: 'sqlite',
     knex,
+    sqlite: bare,
     selectSessionById: async (id) => statement.get(id),
     close: async () => {
       if (closed) return;
@@ -130,6 +135,7 @@ async function openMariaDb(): Promise<BenchDatabase> {
   return {
     kind: 'mariadb',
     knex,
+    mysqlPool: pool,
     selectSessionById: async (id) => (await pool.execute('SELECT * FROM sessions WHERE id = ?', [id]))[0],
     close: async () => {
       if (closed) return;
@@ -156,6 +162,7 @@ async function openPostgres(): Promise<BenchDatabase> {
   return {
     kind: 'postgres',
     knex,
+    pgPool: pool,
     selectSessionById: async (id) =>
       (await pool.query({ name: 'bench_pk_select', text: SELECT_PG, values: [id] })).rows,
     close: async () => {

@@ -21,6 +21,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { type Accounts, createAccounts, DefaultLib, type Emailer, SqlIo, SqlRateLimitStore } from '../src';
+import { bareMariaDbKeyAuthentication, bareMariaDbRefresh, barePostgresRefresh, bareStrictLookup } from './bare-sql';
 import { type BetterAuthBench, ensureBetterAuthInstalled, setUpBetterAuth } from './better-auth';
 import {
   bcryptCompare,
@@ -200,10 +201,93 @@ function rowSpecs(): RowSpec[] {
       baselineId: 'baseline.bcrypt-compare',
       note: 'SPEC §5: how many more key checks per core SHA-256 allows than bcrypt',
     },
+    {
+      id: 'mariadb.key-auth/bare-sql',
+      section: others,
+      caseId: 'mariadb.key-auth',
+      baselineId: 'baseline.mariadb.key-auth-sql',
+      note: 'the library over its own two statements through bare mysql2: its overhead alone',
+    },
+    {
+      id: 'mariadb.key-auth-sql/pk-select',
+      section: others,
+      caseId: 'baseline.mariadb.key-auth-sql',
+      baselineId: 'baseline.mariadb.pk-select',
+      note: 'what the two statements cost the database: the bound of mariadb.key-auth',
+    },
+    {
+      id: 'mariadb.refresh/bare-sql',
+      section: others,
+      caseId: 'mariadb.refresh',
+      baselineId: 'baseline.mariadb.refresh-sql',
+      note: 'the library over its own refresh statements through bare mysql2: its overhead alone',
+    },
+    {
+      id: 'mariadb.refresh-sql/pk-select',
+      section: others,
+      caseId: 'baseline.mariadb.refresh-sql',
+      baselineId: 'baseline.mariadb.pk-select',
+      note: 'what the refresh statements (a lock, two writes, a durable commit) cost: the bound of mariadb.refresh',
+    },
+    {
+      id: 'postgres.refresh',
+      section: others,
+      caseId: 'postgres.refresh',
+      baselineId: 'baseline.postgres.pk-select',
+    },
+    {
+      id: 'postgres.refresh/bare-sql',
+      section: others,
+      caseId: 'postgres.refresh',
+      baselineId: 'baseline.postgres.refresh-sql',
+      note: 'the library over its own refresh statements through bare pg',
+    },
+    {
+      id: 'sqlite.strict/bare-sql',
+      section: others,
+      caseId: 'sqlite.strict',
+      baselineId: 'baseline.sqlite.strict-sql',
+      note: 'strict validation over its one join through bare better-sqlite3: the JWT verify and the library around it',
+    },
+    {
+      id: 'sqlite.strict-sql/pk-select',
+      section: others,
+      caseId: 'baseline.sqlite.strict-sql',
+      baselineId: 'baseline.sqlite.pk-select',
+      note: 'the join of a session and its user over a one-table primary-key select',
+    },
+    {
+      id: 'mariadb.strict/bare-sql',
+      section: others,
+      caseId: 'mariadb.strict',
+      baselineId: 'baseline.mariadb.strict-sql',
+      note: 'strict validation over its one join through bare mysql2: the JWT verify and the library around it',
+    },
+    {
+      id: 'mariadb.strict-sql/pk-select',
+      section: others,
+      caseId: 'baseline.mariadb.strict-sql',
+      baselineId: 'baseline.mariadb.pk-select',
+      note: 'the join of a session and its user over a one-table primary-key select',
+    },
+    {
+      id: 'postgres.strict/bare-sql',
+      section: others,
+      caseId: 'postgres.strict',
+      baselineId: 'baseline.postgres.strict-sql',
+      note: 'strict validation over its one join through bare pg: the JWT verify and the library around it',
+    },
+    {
+      id: 'postgres.strict-sql/pk-select',
+      section: others,
+      caseId: 'baseline.postgres.strict-sql',
+      baselineId: 'baseline.postgres.pk-select',
+      note: 'the join of a session and its user over a one-table primary-key select',
+    },
   ];
 }
 
-function phaseOneCases(targets: Target[], dataset: Dataset): CaseSpec[] {
+function phaseOneCases(targets: Target[], dataset: Dataset, hashSecret: (secret: string) => string): CaseSpec[] {
   const cases: CaseSpec[] = [hmacVerify(TOKEN_SECRET, dataset)];
   const bySqlite = targets.find((t) => t.kind === 'sqlite')!;
   cases.push(statelessValidation('stateless', bySqlite.accounts, dataset));
@@ -217,7 +301,7 @@ function phaseOneCases(targets: Target[], dataset: Dataset): CaseSpec[] {
       accounts,
       dataset,
     );
-    cases.push(primaryKeySelect(db, dataset), strict);
+    cases.push(primaryKeySelect(db, dataset), strict, bareStrictLookup(db, dataset));
     if (kind === 'sqlite') {
       cases.push(
         withLoad(
@@ -248,11 +332,20 @@ function phaseOneCases(targets: Target[], dataset: Dataset): CaseSpec[] {
         ),
       );
     }
+    // Refresh consumes tokens: ours and the bare-driver twin take separate halves of the sessions.
+    const half = Math.floor(dataset.users.length / 2);
+    const ours = { ...dataset, users: dataset.users.slice(0, half) };
+    const twins = { ...dataset, users: dataset.users.slice(half) };
     if (kind === 'mariadb') {
       cases.push(
         keyAuthentication('mariadb.key-auth', accounts, dataset, label),
-        refresh('mariadb.refresh', accounts, dataset, label),
+        bareMariaDbKeyAuthentication(db, dataset),
+        refresh('mariadb.refresh', accounts, ours, label),
+        bareMariaDbRefresh(db, twins, hashSecret),
       );
+    }
+    if (kind === 'postgres') {
+      cases.push(refresh('postgres.refresh', accounts, ours, label), barePostgresRefresh(db, twins, hashSecret));
     }
   }
   return cases;
@@ -353,7 +446,11 @@ async function main(): Promise<void> {
     }
 
     progress('phase 1: our cases and the bare baselines, before better-auth is loaded');
-    for (const m of await measureInterleaved(phaseOneCases(targets, dataset), harness)) measured.set(m.id, m);
+    for (const m of await measureInterleaved(
+      phaseOneCases(targets, dataset, (secret) => lib.hashSecret(secret)),
+      harness,
+    ))
+      measured.set(m.id, m);
 
     progress('known vs unknown address timing (enumeration)');
     enumeration = await enumerationTiming();

@@ -16,8 +16,8 @@ export { ACCEPTED_DATABASE_URLS, DatabaseUrlError } from './adapters/sql/connect
 export { type CreateAccountsOptions, createAccounts } from './create-accounts';
 export { Accounts } from './domain/accounts';
 export * from './domain/clients';
+export { PendingDeliveries } from './domain/code-delivery';
 export * from './domain/codecs';
-export { PendingDeliveries } from './domain/codes';
 export * from './domain/context';
 export { EmailListInput, EmailService, ResendVerificationInput, VerifyEmailInput } from './domain/emails';
 // Domain: services, errors, codecs and the caller model.

@@ -32,6 +32,7 @@ const SOURCES = [
   'tsconfig.build.json',
   'LICENSE',
   'README.md',
+  'docs',
 ];
 
 const execute = promisify(execFile);
@@ -135,7 +136,7 @@ describe('the packed package, installed from its tarball into an empty app', () 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('ships the build, the schema and the licence, and no sources or tests', () => {
+  it('ships the build, the schema, the licence and the docs its README and TSDoc point at, and no sources or tests', () => {
     for (const file of [
       'dist/src/index.js',
       'dist/src/index.d.ts',
@@ -144,9 +145,33 @@ describe('the packed package, installed from its tarball into an empty app', () 
     ]) {
       expect(tarballFiles).toContain(`package/${file}`);
     }
-    expect(tarballFiles).toEqual(expect.arrayContaining(['package/LICENSE', 'package/db/schema.sql']));
+    expect(tarballFiles).toEqual(
+      expect.arrayContaining([
+        'package/LICENSE',
+        'package/README.md',
+        'package/db/schema.sql',
+        'package/docs/security-rules.md',
+        'package/docs/http.md',
+        'package/docs/frameworks.md',
+      ]),
+    );
     expect(tarballFiles.filter((file) => /^package\/(src|tests|examples)\//.test(file))).toEqual([]);
     expect(tarballFiles.filter((file) => file.endsWith('.map'))).toEqual([]);
+  });
+
+  it('points its README and declarations only at files it ships', () => {
+    const installed = join(app, 'node_modules/accounts-module');
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(((?:docs|db|bench|examples)\/[^)#\s]+)/g)].map((match) => match[1]!);
+    expect(links.length).toBeGreaterThan(5);
+    // bench/ and examples/ live in the repository, not in the package: the README says so where it names them.
+    const missing = links.filter((link) => !/^(bench|examples)\//.test(link) && !existsSync(join(installed, link)));
+    expect(missing).toEqual([]);
+    const declarations = tarballFiles.filter((file) => file.endsWith('.d.ts'));
+    const outside = declarations.filter((file) =>
+      /SPEC\.md|SPEC §|HTTP\.md|the team's/.test(readFileSync(join(installed, file.replace(/^package\//, '')), 'utf8')),
+    );
+    expect(outside).toEqual([]);
   });
 
   it('installs without the optional database drivers', () => {

@@ -1,10 +1,14 @@
 import * as t from 'io-ts';
 import type { AccessRestriction, RestrictionType } from '../ports/entities';
 import { RestrictionTypeCodec, struct } from './codecs';
+import { formatIpRange, ipRangeContains, parseIpRange, parseRequestIp } from './ip-addresses';
+
+export * from './ip-addresses';
 
 /**
  * Access restrictions of client keys (docs/security-rules.md §5): parsing, normalizing and matching `ip`, `host` and
- * `api` values. Pure code (no I/O, no `node:` modules) so it runs wherever the domain runs.
+ * `api` values. Pure code (no I/O, no `node:` modules) so it runs wherever the domain runs; addresses
+ * are parsed by ipaddr.js (see `ip-addresses.ts`).
  *
  * Normal forms, chosen so that equal restrictions are stored as equal strings:
  * - `ip`: an address (`203.0.113.7`, `2001:db8::1`) or a CIDR range whose host bits are cleared
@@ -17,191 +21,7 @@ import { RestrictionTypeCodec, struct } from './codecs';
  * - `api`: a lower-cased API name.
  */
 
-export type IpVersion = 4 | 6;
-
-/** An IP address as a number: 32 bits for IPv4, 128 bits for IPv6. */
-export interface IpAddress {
-  version: IpVersion;
-  value: bigint;
-}
-
-/** A CIDR range: `network` has every bit past `prefix` cleared. A single address has a full prefix. */
-export interface IpRange {
-  version: IpVersion;
-  network: bigint;
-  prefix: number;
-}
-
-const BITS: Record<IpVersion, number> = { 4: 32, 6: 128 };
-const IPV4_MAPPED_PREFIX = 0xffffn;
-const DECIMAL_OCTET = /^(0|[1-9][0-9]{0,2})$/;
-const HEX_GROUP = /^[0-9a-f]{1,4}$/i;
-const PREFIX_LENGTH = /^(0|[1-9][0-9]{0,2})$/;
 const MAX_VALUE_LENGTH = 300;
-
-/** Parses a dotted-quad IPv4 address; leading zeros are refused (`010` means 8 to some parsers). */
-export function parseIpv4(text: string): bigint | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0n;
-  for (const part of parts) {
-    if (!DECIMAL_OCTET.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = (value << 8n) | BigInt(octet);
-  }
-  return value;
-}
-
-/** Parses an IPv6 address in any RFC 4291 text form (`::`, a dotted IPv4 tail); no zone, no brackets. */
-export function parseIpv6(text: string): bigint | null {
-  if (text.length > 45) return null;
-  let hexPart = text;
-  let ipv4Tail = 0n;
-  const lastColon = text.lastIndexOf(':');
-  if (lastColon === -1) return null;
-  if (text.includes('.', lastColon)) {
-    const tail = parseIpv4(text.slice(lastColon + 1));
-    if (tail === null) return null;
-    ipv4Tail = tail;
-    // The dotted tail stands for the last two groups.
-    hexPart = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-
-  const compression = hexPart.indexOf('::');
-  if (compression !== hexPart.lastIndexOf('::')) return null;
-  let groups: number[] | null;
-  if (compression === -1) {
-    groups = parseHexGroups(hexPart);
-    if (groups === null || groups.length !== 8) return null;
-  } else {
-    const left = parseHexGroups(hexPart.slice(0, compression));
-    const right = parseHexGroups(hexPart.slice(compression + 2));
-    if (left === null || right === null || left.length + right.length > 7) return null;
-    groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  }
-
-  let value = 0n;
-  for (const group of groups) value = (value << 16n) | BigInt(group);
-  return value | ipv4Tail;
-}
-
-function parseHexGroups(text: string): number[] | null {
-  if (text === '') return [];
-  const groups: number[] = [];
-  for (const group of text.split(':')) {
-    if (!HEX_GROUP.test(group)) return null;
-    groups.push(Number.parseInt(group, 16));
-  }
-  return groups;
-}
-
-/** Parses an address as written, IPv4 or IPv6, without turning IPv4-mapped IPv6 into IPv4. */
-function parseIpLiteral(text: string): IpAddress | null {
-  if (text.includes(':')) {
-    const value = parseIpv6(text);
-    return value === null ? null : { version: 6, value };
-  }
-  const value = parseIpv4(text);
-  return value === null ? null : { version: 4, value };
-}
-
-function isIpv4Mapped(address: IpAddress): boolean {
-  return address.version === 6 && address.value >> 32n === IPV4_MAPPED_PREFIX;
-}
-
-/** Parses an IPv4 or IPv6 address; IPv4-mapped IPv6 (`::ffff:1.2.3.4`) comes back as IPv4. */
-export function parseIp(text: string): IpAddress | null {
-  const address = parseIpLiteral(text);
-  if (address === null) return null;
-  return isIpv4Mapped(address) ? { version: 4, value: address.value & 0xffffffffn } : address;
-}
-
-/**
- * Parses the caller's address as a server reports it: also accepts `[…]` brackets and an IPv6 zone
- * (`fe80::1%eth0`), which play no part in matching.
- */
-export function parseRequestIp(text: string): IpAddress | null {
-  let address = text.trim();
-  if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
-  const zone = address.indexOf('%');
-  if (zone !== -1 && address.includes(':')) address = address.slice(0, zone);
-  return parseIp(address);
-}
-
-/** Canonical text of an address: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
-export function formatIp(address: IpAddress): string {
-  if (address.version === 4) {
-    const value = address.value;
-    return [24n, 16n, 8n, 0n].map((shift) => Number((value >> shift) & 0xffn)).join('.');
-  }
-  const groups: number[] = [];
-  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((address.value >> shift) & 0xffffn));
-
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let start = 0; start < groups.length; ) {
-    if (groups[start] !== 0) {
-      start++;
-      continue;
-    }
-    let end = start;
-    while (end < groups.length && groups[end] === 0) end++;
-    if (end - start > bestLength) {
-      bestStart = start;
-      bestLength = end - start;
-    }
-    start = end;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  // RFC 5952 §4.2.2: a lone zero group is not compressed.
-  if (bestLength < 2) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
-}
-
-function networkMask(version: IpVersion, prefix: number): bigint {
-  const bits = BigInt(BITS[version]);
-  const all = (1n << bits) - 1n;
-  return all ^ ((1n << (bits - BigInt(prefix))) - 1n);
-}
-
-/**
- * Parses an address or CIDR range. Host bits are cleared (`10.1.2.3/8` → `10.0.0.0/8`), and a range
- * inside `::ffff:0:0/96` becomes the IPv4 range it stands for.
- */
-export function parseIpRange(text: string): IpRange | null {
-  const parts = text.split('/');
-  if (parts.length > 2) return null;
-  const address = parseIpLiteral(parts[0]);
-  if (address === null) return null;
-  let prefix = BITS[address.version];
-  if (parts.length === 2) {
-    if (!PREFIX_LENGTH.test(parts[1])) return null;
-    prefix = Number(parts[1]);
-    if (prefix > BITS[address.version]) return null;
-  }
-  if (isIpv4Mapped(address) && prefix >= 96) {
-    return ipRange({ version: 4, value: address.value & 0xffffffffn }, prefix - 96);
-  }
-  return ipRange(address, prefix);
-}
-
-function ipRange(address: IpAddress, prefix: number): IpRange {
-  return { version: address.version, network: address.value & networkMask(address.version, prefix), prefix };
-}
-
-/** Canonical text of a range; a single address is written without its prefix. */
-export function formatIpRange(range: IpRange): string {
-  const address = formatIp({ version: range.version, value: range.network });
-  return range.prefix === BITS[range.version] ? address : `${address}/${range.prefix}`;
-}
-
-/** Whether the range holds the address. IPv4 and IPv6 never match each other (mapped IPv6 is IPv4). */
-export function ipRangeContains(range: IpRange, address: IpAddress): boolean {
-  return (
-    range.version === address.version && (address.value & networkMask(range.version, range.prefix)) === range.network
-  );
-}
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 

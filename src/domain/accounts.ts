@@ -1,6 +1,6 @@
 import type { JsonWebKeySet } from '../ports/lib';
 import { ClientService } from './clients';
-import { PendingDeliveries } from './codes';
+import { PendingDeliveries } from './code-delivery';
 import type { Deps } from './context';
 import { EmailService } from './emails';
 import { OrganizationService } from './organizations';

@@ -1,11 +1,12 @@
 import { Err, type Result } from 'ts-results';
 import type { ClientRole, UserRole } from '../ports/entities';
-import type { AccountsEvent } from '../ports/events';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import type { RateLimitStore } from '../ports/rate-limits';
-import type { PendingDeliveries } from './codes';
+import type { PendingDeliveries } from './code-delivery';
 import type { AccountsError } from './errors';
+
+export { emit } from './emit';
 
 /** What every domain service is built from. */
 export interface Deps {
@@ -75,21 +76,6 @@ export async function inTransaction<T>(
   } catch (error) {
     if (error instanceof Rollback) return Err(error.error);
     throw error;
-  }
-}
-
-/**
- * Delivers an event to the integrator's hook. A hook that throws or rejects never breaks the
- * operation (docs/security-rules.md §9), so both are swallowed here.
- */
-export function emit(lib: Lib, event: AccountsEvent): void {
-  try {
-    const pending = lib.onEvent(event);
-    if (pending && typeof (pending as Promise<void>).catch === 'function') {
-      (pending as Promise<void>).catch(() => undefined);
-    }
-  } catch {
-    // deliberately ignored: see above
   }
 }
 

@@ -3,12 +3,11 @@ import { Ok, type Result } from 'ts-results';
 import type { LoginEmail } from '../ports/entities';
 import type { CodeMessage } from '../ports/lib';
 import { canReadEverything, checkSelfOrSystem, hiddenFrom, isSelf } from './authorization';
+import { deliverAfterAnswer, deliverCodes } from './code-delivery';
 import { CodeInput, decode, Email, listOf, struct } from './codecs';
 import {
   codeGuessLimits,
   codeRequestLimits,
-  deliverAfterAnswer,
-  deliverCodes,
   invalidateCodesOf,
   prepareCode,
   redeemCode,

@@ -1,9 +1,9 @@
-import ipaddr from 'ipaddr.js';
 import type { Result } from 'ts-results';
 import type { AccountsConfig } from '../ports/lib';
 import type { RateLimitStore } from '../ports/rate-limits';
 import type { Deps } from './context';
 import { type AccountsError, fail } from './errors';
+import { limitNetwork } from './ip-addresses';
 
 /** One limit: at most `limit` counted attempts per `windowMs` under `key`. */
 export interface Limit {
@@ -135,21 +135,7 @@ export function perIpLimit(
  * (`'skip'`, null); so does one whose address does not parse.
  */
 export function ipLimitKey(config: AccountsConfig, ip: string | null): string | null {
-  const parsed = ip === null ? null : parseAddress(ip);
-  if (parsed === null) return config.ipLimitsWithoutAddress === 'skip' ? null : 'unknown';
-  if (parsed.kind() === 'ipv4') return parsed.toString();
-  const prefixLength = Math.min(128, Math.max(0, Math.floor(config.ipv6LimitPrefixLength)));
-  const bytes = parsed.toByteArray();
-  for (let bit = prefixLength; bit < 128; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
-  return `${ipaddr.fromByteArray(bytes).toString()}/${prefixLength}`;
-}
-
-function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
-  const text = ip.trim().replace(/^\[(.*)\]$/, '$1');
-  if (!ipaddr.isValid(text)) return null;
-  const parsed = ipaddr.parse(text);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    return (parsed as ipaddr.IPv6).toIPv4Address();
-  }
-  return parsed;
+  const network = ip === null ? null : limitNetwork(ip, config.ipv6LimitPrefixLength);
+  if (network === null) return config.ipLimitsWithoutAddress === 'skip' ? null : 'unknown';
+  return network;
 }

@@ -4,16 +4,10 @@ import type { PublicSession } from '../ports/entities';
 import type { LoginFailureReason, SessionRevokeReason } from '../ports/events';
 import type { AccessTokenClaims } from '../ports/lib';
 import { canReadEverything, checkSelfOrSystem, hiddenFrom, isSelf, isSystemCaller } from './authorization';
+import { deliverAfterAnswer } from './code-delivery';
 import { type CodeLoginGrant, grantCodeLogin } from './code-login';
 import { CodeInput, decode, Email, LoginState, Opaque, PasswordInput, struct } from './codecs';
-import {
-  codeGuessLimits,
-  codeRequestLimits,
-  deliverAfterAnswer,
-  prepareCode,
-  redeemCode,
-  withinSendLimit,
-} from './codes';
+import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSendLimit } from './codes';
 import { addMs, type Caller, type CallerUser, type Deps, emit, inTransaction, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';

@@ -10,8 +10,9 @@ import {
   isSelf,
   isSystemCaller,
 } from './authorization';
+import { deliverCodes } from './code-delivery';
 import { decode, Email, listOf, Name, PasswordInput, struct, UserRoleCodec, weakPassword } from './codecs';
-import { deliverCodes, invalidateCodesOf, prepareCode } from './codes';
+import { invalidateCodesOf, prepareCode } from './codes';
 import { addMs, type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { markReadCommittedPool, READ_COMMITTED_SESSION_SQL } from './isolation';
 
 export interface KnexFromUrlOptions {
   /** Pool bounds for MySQL and PostgreSQL (SQLite always uses one connection). Default 0–10. */
@@ -70,7 +71,17 @@ export function createKnexFromUrl(url: string, options: KnexFromUrlOptions = {})
   switch (scheme) {
     case 'mysql':
     case 'mariadb':
-      config = { ...common, client: 'mysql2', connection: mysqlConnection(url), pool };
+      config = {
+        ...common,
+        client: 'mysql2',
+        connection: mysqlConnection(url),
+        pool: {
+          ...pool,
+          afterCreate(connection: MysqlConnectionLike, done: (error: Error | null, connection: unknown) => void) {
+            connection.query(READ_COMMITTED_SESSION_SQL, (error) => done(error, connection));
+          },
+        },
+      };
       break;
     case 'postgres':
     case 'postgresql':
@@ -89,7 +100,14 @@ export function createKnexFromUrl(url: string, options: KnexFromUrlOptions = {})
       );
   }
   requireDriver(config.client, url, source);
-  return knexFactory({ ...config, ...options.knex });
+  const knex = knexFactory({ ...config, ...options.knex });
+  // A pool of the caller's own replaces the hook that set the isolation level.
+  if (config.client === 'mysql2' && options.knex?.pool === undefined) markReadCommittedPool(knex);
+  return knex;
+}
+
+interface MysqlConnectionLike {
+  query(sql: string, callback: (error: Error | null) => void): void;
 }
 
 /**

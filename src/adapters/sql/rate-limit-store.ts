@@ -21,7 +21,7 @@ const HIT_UPSERT = statement('accounts_rate_limit_hit', hitUpsertSql('greatest')
 // MySQL applies SET assignments left to right: `hits` is computed while `reset_at` is still old.
 const MYSQL_HITS = 'if(reset_at <= ?, ?, greatest(hits + ?, 0))';
 const MYSQL_RESET_AT = 'reset_at = if(reset_at <= ?, ?, reset_at)';
-const HIT_UPSERT_MARIADB = statement(
+export const HIT_UPSERT_MARIADB = statement(
   'accounts_rate_limit_hit_mariadb',
   `insert into ${TABLE} (limit_key, hits, reset_at) values (?, ?, ?)
    on duplicate key update hits = ${MYSQL_HITS}, ${MYSQL_RESET_AT}

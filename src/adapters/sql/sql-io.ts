@@ -15,6 +15,7 @@ import type { ClientPatch, CodeScope, Io, RefreshRotation, UsableCodeFilter, Use
 import type { SqlContext } from './context';
 import { assertUtcMysqlDates, dialectOf, isLockConflict } from './dialect';
 import { SqlIoError } from './errors';
+import { opensReadCommittedSessions } from './isolation';
 import * as clients from './queries/clients';
 import * as codes from './queries/codes';
 import * as organizations from './queries/organizations';
@@ -70,7 +71,9 @@ export class SqlIo implements Io {
   private async transactionOnce<T>(work: (tx: Io) => Promise<T>): Promise<T> {
     const failure: { error?: unknown } = {};
     const config: Knex.TransactionConfig | undefined =
-      this.sql.dialect === 'mysql' ? { isolationLevel: 'read committed' } : undefined;
+      this.sql.dialect === 'mysql' && !opensReadCommittedSessions(this.sql.db)
+        ? { isolationLevel: 'read committed' }
+        : undefined;
     try {
       return await (this.sql.db as Knex).transaction(async (trx) => {
         try {

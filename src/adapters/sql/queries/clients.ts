@@ -27,7 +27,7 @@ export async function findClientById(sql: SqlContext, id: string): Promise<Clien
 const clientOf = tupleReader(CLIENT_COLUMNS);
 const restrictionOf = tupleReader(RESTRICTION_COLUMNS, CLIENT_COLUMNS.length);
 
-const FIND_CLIENT_WITH_RESTRICTIONS = statement(
+export const FIND_CLIENT_WITH_RESTRICTIONS = statement(
   'accounts_find_client_with_restrictions',
   `select ${aliasedColumns('c', 'c_', CLIENT_COLUMNS)}, ${aliasedColumns('r', 'r_', RESTRICTION_COLUMNS)}
    from clients c left join access_restrictions r on r.client_id = c.id

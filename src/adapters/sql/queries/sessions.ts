@@ -30,7 +30,7 @@ export async function findSessionById(sql: SqlContext, id: string): Promise<Sess
 const sessionOf = tupleReader(SESSION_COLUMNS);
 const userOf = tupleReader(USER_COLUMNS, SESSION_COLUMNS.length);
 
-const FIND_SESSION_WITH_USER = statement(
+export const FIND_SESSION_WITH_USER = statement(
   'accounts_find_session_with_user',
   `select ${aliasedColumns('s', 's_', SESSION_COLUMNS)}, ${aliasedColumns('u', 'u_', USER_COLUMNS)}
    from sessions s join users u on u.id = s.user_id where s.id = ?`,
@@ -131,7 +131,7 @@ export async function setSessionCredentialVersion(
   await sql.db('sessions').where({ id }).update({ credential_version: credentialVersion });
 }
 
-const INSERT_REFRESH_TOKEN = statement(
+export const INSERT_REFRESH_TOKEN = statement(
   'accounts_insert_refresh_token',
   'insert into refresh_tokens (token_hash, session_id, created_at, expires_at, consumed_at) values (?, ?, ?, ?, ?)',
 );
@@ -172,7 +172,7 @@ const tokenAt0 = tupleReader(REFRESH_TOKEN_COLUMNS);
 const sessionAfterToken = tupleReader(SESSION_COLUMNS, REFRESH_TOKEN_COLUMNS.length);
 const userAfterTokenAndSession = tupleReader(USER_COLUMNS, REFRESH_TOKEN_COLUMNS.length + SESSION_COLUMNS.length);
 
-const FIND_REFRESH_TOKEN_WITH_SESSION = statement(
+export const FIND_REFRESH_TOKEN_WITH_SESSION = statement(
   'accounts_find_refresh_token_with_session',
   `select ${aliasedColumns('t', 't_', REFRESH_TOKEN_COLUMNS)}, ${aliasedColumns('s', 's_', SESSION_COLUMNS)},
      ${aliasedColumns('u', 'u_', USER_COLUMNS)}
@@ -200,13 +200,13 @@ export async function findRefreshTokenWithSession(
  * PostgreSQL chains the consume, the touch and the insert of the next token in one statement with
  * data-modifying CTEs, so a refresh writes in one round trip there.
  */
-const CONSUME_AND_TOUCH = statement(
+export const CONSUME_AND_TOUCH = statement(
   'accounts_consume_refresh_token_and_touch',
   `update refresh_tokens t join sessions s on s.id = t.session_id
    set t.consumed_at = ?, s.last_used_at = ?, s.idle_expires_at = ?
    where t.token_hash = ? and t.consumed_at is null and t.session_id = ?`,
 );
-const ROTATE_POSTGRES = statement(
+export const ROTATE_POSTGRES = statement(
   'accounts_rotate_refresh_token',
   `with consumed as (
      update refresh_tokens set consumed_at = ?::timestamptz

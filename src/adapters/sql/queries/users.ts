@@ -54,7 +54,7 @@ const USER_WITH_SESSION = `${aliasedColumns('u', 'u_', USER_COLUMNS)}, ${aliased
  * its sessions (a credential change, a login's session cap): MySQL locks the rows of a join in join
  * order, which `straight_join` fixes to the written one; PostgreSQL locks only `u`.
  */
-const LOCK_USER_WITH_SESSION = statement(
+export const LOCK_USER_WITH_SESSION = statement(
   'accounts_lock_user_with_session',
   `select straight_join ${USER_WITH_SESSION} for update`,
   {
