@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import type { AccessRestriction, RestrictionType } from '../ports/entities';
-import { RestrictionTypeCodec, struct } from './codecs';
+import { CheckedType, RestrictionTypeCodec, struct } from './codecs';
 import { formatIpRange, ipRangeContains, parseIpRange, parseRequestIp } from './ip-addresses';
 
 export * from './ip-addresses';
@@ -103,18 +103,15 @@ export function normalizeRestrictionValue(type: RestrictionType, raw: string): s
 const RestrictionFields = struct('RestrictionInput', { type: RestrictionTypeCodec, value: t.string });
 
 /** One `{ type, value }`; the value is checked for its type and normalized (see `normalizeRestrictionValue`). */
-export const RestrictionInput = new t.Type<{ type: RestrictionType; value: string }, unknown>(
+export const RestrictionInput = new CheckedType<typeof RestrictionFields, { type: RestrictionType; value: string }>(
   'RestrictionInput',
-  (u): u is { type: RestrictionType; value: string } => RestrictionFields.is(u),
-  (u, c) => {
-    const fields = RestrictionFields.validate(u, c);
-    if (fields._tag === 'Left') return fields;
-    const { type, value } = fields.right;
+  RestrictionFields,
+  ({ type, value }) => {
     const normalized = normalizeRestrictionValue(type, value);
-    if (typeof normalized === 'string') return t.success({ type, value: normalized });
-    return t.failure(value, t.appendContext(c, 'value', t.string, value), normalized.error);
+    return typeof normalized === 'string'
+      ? { ok: { type, value: normalized } }
+      : { error: normalized.error, path: 'value', value };
   },
-  t.identity,
 );
 
 /** What a key's restrictions are checked against. */

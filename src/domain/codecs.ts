@@ -111,71 +111,134 @@ export const ClientRoleCodec = keyof(CLIENT_ROLES, 'ClientRole');
 export const MembershipRoleCodec = keyof(MEMBERSHIP_ROLES, 'MembershipRole');
 export const RestrictionTypeCodec = keyof(RESTRICTION_TYPES, 'RestrictionType');
 
-/** An array with a length between `min` and `max`, every element checked. */
-export function listOf<C extends t.Mixed>(item: C, min: number, max: number): t.Type<t.TypeOf<C>[], t.OutputOf<C>[]> {
-  const array = t.array(item);
-  return new t.Type<t.TypeOf<C>[], t.OutputOf<C>[]>(
-    `List<${item.name}>`,
-    array.is,
-    (u, c) => {
-      if (!Array.isArray(u)) return t.failure(u, c, 'must be an array');
-      if (u.length < min) return t.failure(u, c, min === 1 ? 'must not be empty' : `must have at least ${min} items`);
-      if (u.length > max) return t.failure(u, c, `must have at most ${max} items`);
-      return array.validate(u, c);
-    },
-    array.encode,
-  );
+/**
+ * An array with a length between `min` and `max`, every element checked. Its item codec and limits
+ * stay readable (`item`, `min`, `max`), so the OpenAPI document is derived from the codec itself.
+ */
+export class ListType<C extends t.Mixed> extends t.Type<t.TypeOf<C>[], t.OutputOf<C>[]> {
+  readonly _tag = 'ListType' as const;
+
+  constructor(
+    readonly item: C,
+    readonly min: number,
+    readonly max: number,
+  ) {
+    const array = t.array(item);
+    super(
+      `List<${item.name}>`,
+      array.is,
+      (u, c) => {
+        if (!Array.isArray(u)) return t.failure(u, c, 'must be an array');
+        if (u.length < min) return t.failure(u, c, min === 1 ? 'must not be empty' : `must have at least ${min} items`);
+        if (u.length > max) return t.failure(u, c, `must have at most ${max} items`);
+        return array.validate(u, c);
+      },
+      array.encode,
+    );
+  }
+}
+
+export function listOf<C extends t.Mixed>(item: C, min: number, max: number): ListType<C> {
+  return new ListType(item, min, max);
 }
 
 type Decoded<P extends t.Props> = { [K in keyof P]: t.TypeOf<P[K]> };
 
 /**
  * An object codec with required and optional fields that refuses unknown fields and reports every
- * bad one. Optional fields may be absent or `undefined`; `null` is refused like any wrong type.
+ * bad one. Optional fields may be absent or `undefined`; `null` is refused like any wrong type. The
+ * fields stay readable (`required`, `optional`), so the OpenAPI document is derived from the codec.
  */
+export class StructType<R extends t.Props, O extends t.Props> extends t.Type<
+  Decoded<R> & Partial<Decoded<O>>,
+  unknown
+> {
+  readonly _tag = 'StructType' as const;
+
+  constructor(
+    name: string,
+    readonly required: R,
+    readonly optional: O,
+  ) {
+    super(
+      name,
+      (u): u is Decoded<R> & Partial<Decoded<O>> => typeof u === 'object' && u !== null,
+      (u, c) => {
+        if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'must be an object');
+        const input = u as Record<string, unknown>;
+        const output: Record<string, unknown> = {};
+        const errors: t.Errors = [];
+        const field = (key: string): unknown => (Object.hasOwn(input, key) ? input[key] : undefined);
+        const check = (key: string, codec: t.Mixed) => {
+          const value = field(key);
+          const result = codec.validate(value, t.appendContext(c, key, codec, value));
+          if (result._tag === 'Left') errors.push(...result.left);
+          else output[key] = result.right;
+        };
+        for (const [key, codec] of Object.entries(required)) {
+          if (field(key) === undefined)
+            errors.push({
+              value: undefined,
+              context: t.appendContext(c, key, codec, undefined),
+              message: 'is required',
+            });
+          else check(key, codec);
+        }
+        for (const [key, codec] of Object.entries(optional)) {
+          if (field(key) !== undefined) check(key, codec);
+        }
+        for (const key of Object.keys(input)) {
+          // Own properties only: `in` would find `constructor`, `toString`, `__proto__`… on every object.
+          if (!Object.hasOwn(required, key) && !Object.hasOwn(optional, key)) {
+            errors.push({
+              value: input[key],
+              context: t.appendContext(c, key, t.unknown, input[key]),
+              message: 'is not a known field',
+            });
+          }
+        }
+        return errors.length > 0 ? t.failures(errors) : t.success(output as Decoded<R> & Partial<Decoded<O>>);
+      },
+      t.identity,
+    );
+  }
+}
+
 export function struct<R extends t.Props, O extends t.Props = Record<never, never>>(
   name: string,
   required: R,
   optional?: O,
-): t.Type<Decoded<R> & Partial<Decoded<O>>, unknown> {
-  const optionalProps = (optional ?? {}) as t.Props;
-  return new t.Type<Decoded<R> & Partial<Decoded<O>>, unknown>(
-    name,
-    (u): u is Decoded<R> & Partial<Decoded<O>> => typeof u === 'object' && u !== null,
-    (u, c) => {
-      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'must be an object');
-      const input = u as Record<string, unknown>;
-      const output: Record<string, unknown> = {};
-      const errors: t.Errors = [];
-      const check = (key: string, codec: t.Mixed) => {
-        const value = field(key);
-        const result = codec.validate(value, t.appendContext(c, key, codec, value));
-        if (result._tag === 'Left') errors.push(...result.left);
-        else output[key] = result.right;
-      };
-      const field = (key: string): unknown => (Object.hasOwn(input, key) ? input[key] : undefined);
-      for (const [key, codec] of Object.entries(required)) {
-        if (field(key) === undefined)
-          errors.push({ value: undefined, context: t.appendContext(c, key, codec, undefined), message: 'is required' });
-        else check(key, codec);
-      }
-      for (const [key, codec] of Object.entries(optionalProps)) {
-        if (field(key) !== undefined) check(key, codec);
-      }
-      for (const key of Object.keys(input)) {
-        // Own properties only: `in` would find `constructor`, `toString`, `__proto__`… on every object.
-        if (!Object.hasOwn(required, key) && !Object.hasOwn(optionalProps, key)) {
-          errors.push({
-            value: input[key],
-            context: t.appendContext(c, key, t.unknown, input[key]),
-            message: 'is not a known field',
-          });
-        }
-      }
-      return errors.length > 0 ? t.failures(errors) : t.success(output as Decoded<R> & Partial<Decoded<O>>);
-    },
-    t.identity,
-  );
+): StructType<R, O> {
+  return new StructType(name, required, (optional ?? {}) as O);
+}
+
+/**
+ * A codec that decodes with `base`, then checks or normalizes the decoded value (`refine` returns the
+ * value to keep, or the message for the failing field at `path` below it). The base stays readable,
+ * so the OpenAPI document describes it (the check itself is code).
+ */
+export class CheckedType<B extends t.Mixed, A> extends t.Type<A, unknown> {
+  readonly _tag = 'CheckedType' as const;
+
+  constructor(
+    name: string,
+    readonly base: B,
+    refine: (decoded: t.TypeOf<B>) => { ok: A } | { error: string; path?: string; value?: unknown },
+  ) {
+    super(
+      name,
+      (u): u is A => base.is(u),
+      (u, c) => {
+        const decoded = base.validate(u, c);
+        if (decoded._tag === 'Left') return decoded;
+        const checked = refine(decoded.right);
+        if ('ok' in checked) return t.success(checked.ok);
+        const context = checked.path === undefined ? c : t.appendContext(c, checked.path, t.unknown, checked.value);
+        return t.failure(checked.value ?? u, context, checked.error);
+      },
+      t.identity,
+    );
+  }
 }
 
 /** Decodes input with a codec; a failure is `VALIDATION_FAILED` with one detail per bad field. */

@@ -1,5 +1,5 @@
 import type * as t from 'io-ts';
-import { probeList, probeStruct } from './codec-probe';
+import type { CheckedType, ListType, StructType } from '../../domain/codecs';
 
 /** A JSON Schema (2020-12, the dialect of OpenAPI 3.1), as a plain JSON value. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -29,7 +29,8 @@ export interface CodecSchemasOptions {
  * `t.intersection` of objects (merged, so `additionalProperties: false` still holds), `t.union`,
  * `t.literal`, `t.keyof`, `t.array`, `t.record`, `t.string`, `t.number`, `t.boolean`, `t.null`,
  * `t.unknown`, refinements and brands (their base type), the domain's `struct` and `listOf` codecs
- * (read by probing, see `codec-probe.ts`) and the given leaves. Anything else throws.
+ * (`StructType`, `ListType`: their fields and limits are properties) and the given leaves. Anything
+ * else throws.
  */
 export class CodecSchemas {
   /** The named schemas met so far, for `components.schemas`. */
@@ -89,8 +90,15 @@ export class CodecSchemas {
       case 'RefinementType':
         // The predicate is code; the base type is what can be said of it.
         return this.describe((codec as t.RefinementC<t.Mixed>).type);
+      case 'StructType':
+        return this.structSchema(codec as StructType<t.Props, t.Props>);
+      case 'ListType':
+        return this.listSchema(codec as ListType<t.Mixed>);
+      case 'CheckedType':
+        // As with a refinement, the check is code; the base is what can be said of it.
+        return this.describe((codec as CheckedType<t.Mixed, unknown>).base);
       default:
-        return this.opaque(codec);
+        throw new UnconvertibleCodecError(codec, 'not a known combinator, leaf, object or list codec');
     }
   }
 
@@ -134,23 +142,19 @@ export class CodecSchemas {
     return { anyOf: schemas };
   }
 
-  /** A hand-made `t.Type`: the domain's object and list codecs, read through their own `validate`. */
-  private opaque(codec: t.Any): JsonSchema {
-    const struct = probeStruct(codec);
-    if (struct !== null) {
-      const properties = Object.fromEntries(struct.fields.map(({ key, codec: field }) => [key, this.schemaOf(field)]));
-      const schema: JsonSchema = { type: 'object', properties };
-      if (struct.required.length > 0) schema.required = struct.required;
-      if (struct.closed) schema.additionalProperties = false;
-      return schema;
-    }
-    const list = probeList(codec);
-    if (list !== null) {
-      const schema: JsonSchema = { type: 'array', items: this.schemaOf(list.item) };
-      if (list.minItems > 0) schema.minItems = list.minItems;
-      if (list.maxItems !== null) schema.maxItems = list.maxItems;
-      return schema;
-    }
-    throw new UnconvertibleCodecError(codec, 'not a known combinator, leaf, object or list codec');
+  private structSchema(codec: StructType<t.Props, t.Props>): JsonSchema {
+    const fields = { ...codec.required, ...codec.optional };
+    const properties = Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, this.schemaOf(field)]));
+    const schema: JsonSchema = { type: 'object', properties, additionalProperties: false };
+    const required = Object.keys(codec.required);
+    if (required.length > 0) schema.required = required;
+    return schema;
+  }
+
+  private listSchema(codec: ListType<t.Mixed>): JsonSchema {
+    const schema: JsonSchema = { type: 'array', items: this.schemaOf(codec.item) };
+    if (codec.min > 0) schema.minItems = codec.min;
+    if (Number.isFinite(codec.max)) schema.maxItems = codec.max;
+    return schema;
   }
 }
