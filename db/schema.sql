@@ -72,6 +72,24 @@ CREATE TABLE `memberships` (
   CONSTRAINT `memberships_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- One invitation per (organization, address); the token is stored only as its SHA-256.
+CREATE TABLE `invitations` (
+  `id` varchar(64) NOT NULL,
+  `organization_id` varchar(64) NOT NULL,
+  `address` varchar(254) NOT NULL,
+  `role` varchar(16) NOT NULL,
+  `token_hash` char(64) NOT NULL,
+  `invited_by_user_id` varchar(64) DEFAULT NULL,
+  `invited_by_client_id` varchar(64) DEFAULT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `expires_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `invitations_token_hash_unique` (`token_hash`),
+  UNIQUE KEY `invitations_organization_id_address_unique` (`organization_id`,`address`),
+  KEY `invitations_address_index` (`address`),
+  CONSTRAINT `invitations_organization_id_foreign` FOREIGN KEY (`organization_id`) REFERENCES `organizations` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE `clients` (
   `id` varchar(64) NOT NULL,
   `organization_id` varchar(64) NOT NULL,
@@ -159,5 +177,6 @@ CREATE TABLE `accounts_migrations_lock` (
 -- The migrations this schema stands for (knex's version table and its lock row).
 INSERT INTO `accounts_migrations` (`name`, `batch`, `migration_time`) VALUES
   ('20261122_001_initial', 1, CURRENT_TIMESTAMP),
-  ('20261202_002_credential_versions', 1, CURRENT_TIMESTAMP);
+  ('20261202_002_credential_versions', 1, CURRENT_TIMESTAMP),
+  ('20261202_003_invitations', 1, CURRENT_TIMESTAMP);
 INSERT INTO `accounts_migrations_lock` (`is_locked`) VALUES (0);

@@ -1,6 +1,8 @@
 import type {
   AccessRestriction,
+  AuthMethod,
   Client,
+  Invitation,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -145,6 +147,10 @@ export class TimedIo implements Io {
     return this.timed('revokeOldestSessions', () => this.inner.revokeOldestSessions(userId, keep, now));
   }
 
+  setSessionAuthentication(id: string, method: AuthMethod, at: Date): Promise<boolean> {
+    return this.timed('setSessionAuthentication', () => this.inner.setSessionAuthentication(id, method, at));
+  }
+
   setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void> {
     return this.timed('setSessionCredentialVersion', () =>
       this.inner.setSessionCredentialVersion(id, credentialVersion),
@@ -255,6 +261,42 @@ export class TimedIo implements Io {
 
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
     return this.timed('deleteAccessRestrictions', () => this.inner.deleteAccessRestrictions(clientId, ids));
+  }
+
+  putInvitation(invitation: Invitation): Promise<void> {
+    return this.timed('putInvitation', () => this.inner.putInvitation(invitation));
+  }
+
+  findInvitationById(id: string): Promise<Invitation | null> {
+    return this.timed('findInvitationById', () => this.inner.findInvitationById(id));
+  }
+
+  findInvitationByTokenHash(tokenHash: string): Promise<Invitation | null> {
+    return this.timed('findInvitationByTokenHash', () => this.inner.findInvitationByTokenHash(tokenHash));
+  }
+
+  findInvitationFor(organizationId: string, address: string): Promise<Invitation | null> {
+    return this.timed('findInvitationFor', () => this.inner.findInvitationFor(organizationId, address));
+  }
+
+  listInvitations(organizationId: string, now: Date): Promise<Invitation[]> {
+    return this.timed('listInvitations', () => this.inner.listInvitations(organizationId, now));
+  }
+
+  listInvitationsTo(
+    addresses: string[],
+    now: Date,
+    limit: number,
+  ): Promise<Array<{ invitation: Invitation; organizationName: string }>> {
+    return this.timed('listInvitationsTo', () => this.inner.listInvitationsTo(addresses, now, limit));
+  }
+
+  consumeInvitation(id: string, now: Date): Promise<boolean> {
+    return this.timed('consumeInvitation', () => this.inner.consumeInvitation(id, now));
+  }
+
+  deleteInvitation(id: string): Promise<boolean> {
+    return this.timed('deleteInvitation', () => this.inner.deleteInvitation(id));
   }
 
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { redactDatabaseUrl } from '../src/adapters/sql';
 
 /** The database could not be reached at startup, after every attempt or at once for a lasting cause. */
 export class DatabaseUnavailableError extends Error {
@@ -12,9 +13,9 @@ export function describeDatabase(url: string): string {
     const parsed = new URL(url);
     if (parsed.host !== '') return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
   } catch {
-    // Not a URL: a SQLite path, which holds no credential.
+    // Not a URL: a SQLite path (or a typo, which may still hold a credential: redacted below).
   }
-  return url;
+  return redactDatabaseUrl(url);
 }
 
 /** First wait between attempts; it doubles up to `MAX_RETRY_DELAY_MS`. */

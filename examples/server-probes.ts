@@ -6,7 +6,7 @@ import { BASE_HEADERS, errorResponse, type HttpResponse, httpError } from '../sr
  * - `GET /healthz`: 200 `{ "status": "ok" }` whenever the process can answer (liveness);
  * - `GET /readyz`: 200 `{ "status": "ok" }` when the database answered `select 1` in time, else 503
  *   `{ "error": { "code": "NOT_READY", … } }` (readiness: take the instance out of rotation).
- * Other methods get the usual 405 envelope. `problem` gives null when ready, else why not (logged,
+ * HEAD is answered like GET, without the body; other methods get the usual 405 envelope. `problem` gives null when ready, else why not (logged,
  * never answered: it may name hosts).
  */
 export async function answerProbe(
@@ -14,9 +14,11 @@ export async function answerProbe(
   method: string,
   problem: () => Promise<string | null>,
 ): Promise<HttpResponse> {
-  if (method.toUpperCase() !== 'GET') {
+  // HEAD like GET, as the route table answers it (load balancers often probe with HEAD).
+  const verb = method.toUpperCase();
+  if (verb !== 'GET' && verb !== 'HEAD') {
     const response = errorResponse(httpError('METHOD_NOT_ALLOWED'));
-    response.headers.allow = 'GET';
+    response.headers.allow = 'GET, HEAD';
     return response;
   }
   if (path === '/readyz' && (await problem()) !== null) return NOT_READY;

@@ -22,7 +22,10 @@ export * from './domain/context';
 export { EmailListInput, EmailService, ResendVerificationInput, VerifyEmailInput } from './domain/emails';
 // Domain: services, errors, codecs and the caller model.
 export * from './domain/errors';
+export * from './domain/invitations';
 export * from './domain/organizations';
+export { PasswordResetInput, PasswordResetRequestInput, PasswordResetService } from './domain/password-reset';
+export { type AccessTokenGrant, ReauthenticateInput } from './domain/reauthentication';
 export {
   CodeLoginInput,
   isSessionLive,
@@ -35,6 +38,7 @@ export {
   type Tokens,
   toPublicSession,
 } from './domain/sessions';
+export { requireRecentAuthentication } from './domain/step-up';
 export { ME, resolveUserId } from './domain/user-ref';
 export {
   ChangePasswordInput,

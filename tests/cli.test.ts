@@ -191,16 +191,19 @@ describe('accounts-module CLI', () => {
     expect(result.code).toBe(1);
     expect(result.err).toContain('bootstrap: the database already has 1 user(s)');
     expect(result.err).toContain(
-      `To make an existing user a sysadmin, run: accounts-module roles --url ${url} --email ann@example.com --set sysadmin,user`,
+      `To make an existing user a sysadmin, run: accounts-module roles --url ${url} --email <that user's address> --set sysadmin,user`,
     );
     const viaEnv = await cli(['bootstrap', '--email', 'ann@example.com'], { DATABASE_URL: url });
-    expect(viaEnv.err).toContain('run: accounts-module roles --email ann@example.com --set sysadmin,user');
+    expect(viaEnv.err).toContain("run: accounts-module roles --email <that user's address> --set sysadmin,user");
   });
 
   it('never prints a database password in the suggested command', () => {
     expect(grantSysadminCommand({ url: 'postgres://app:s3cret@db/accounts', source: '--url' }, 'a@example.com')).toBe(
       'accounts-module roles --url <database URL> --email a@example.com --set sysadmin,user',
     );
+    for (const url of ['postgres://app@db/accounts?password=s3cret', 'root:s3cret@db.example.com:3306/app']) {
+      expect(grantSysadminCommand({ url, source: '--url' }, 'a@example.com')).not.toContain('s3cret');
+    }
   });
 
   it('bootstrap names a bad flag or variable before touching the database', async () => {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { migrate, SqlIo } from '../adapters/sql';
+import { migrate, redactDatabaseUrl, SqlIo } from '../adapters/sql';
 import { createAccounts } from '../create-accounts';
 import { normalizeEmail } from '../domain/codecs';
 import type { Caller } from '../domain/context';
@@ -95,7 +95,8 @@ async function readStdin(): Promise<string> {
 export function grantSysadminCommand(database: DatabaseChoice, email: string): string {
   let url = '';
   if (database.source === '--url') {
-    url = /:\/\/[^/@]*:[^/@]*@/.test(database.url) ? ' --url <database URL>' : ` --url ${database.url}`;
+    // A URL with a credential in it is not printed: the placeholder stands for it.
+    url = redactDatabaseUrl(database.url) === database.url ? ` --url ${database.url}` : ' --url <database URL>';
   }
   return `accounts-module roles${url} --email ${email} --set sysadmin,user`;
 }
@@ -163,7 +164,10 @@ export const bootstrapCommand: CliCommand = {
     } catch (error) {
       if (!(error instanceof DatabaseHasUsersError)) throw error;
       context.err(`bootstrap: ${error.message}, so nothing was changed.`);
-      context.err(`To make an existing user a sysadmin, run: ${grantSysadminCommand(database, email)}`);
+      // The address given to bootstrap is most likely nobody's yet: the command names a placeholder.
+      context.err(
+        `To make an existing user a sysadmin, run: ${grantSysadminCommand(database, "<that user's address>")}`,
+      );
       return 1;
     } finally {
       await knex.destroy();

@@ -3,7 +3,9 @@ import { ClientService } from './clients';
 import { PendingDeliveries } from './code-delivery';
 import type { Deps } from './context';
 import { EmailService } from './emails';
+import { InvitationService } from './invitations';
 import { OrganizationService } from './organizations';
+import { PasswordResetService } from './password-reset';
 import { SessionService } from './sessions';
 import { UserService } from './users';
 
@@ -18,6 +20,8 @@ export class Accounts {
   readonly sessions: SessionService;
   readonly organizations: OrganizationService;
   readonly clients: ClientService;
+  readonly invitations: InvitationService;
+  readonly passwordReset: PasswordResetService;
 
   readonly deps: Deps;
   private readonly deliveries: PendingDeliveries;
@@ -30,6 +34,8 @@ export class Accounts {
     this.sessions = new SessionService(this.deps);
     this.organizations = new OrganizationService(this.deps);
     this.clients = new ClientService(this.deps);
+    this.invitations = new InvitationService(this.deps);
+    this.passwordReset = new PasswordResetService(this.deps);
   }
 
   /**

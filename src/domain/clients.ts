@@ -16,6 +16,7 @@ import { type Caller, type CallerClient, type Deps, emit, inTransaction } from '
 import { type AccountsError, type FieldProblem, fail } from './errors';
 import { rateLimited } from './limits';
 import { authorizeOrganizationRead, authorizeOrganizationRole } from './organizations';
+import { requireRecentAuthentication } from './step-up';
 import { toPublicClient } from './views';
 
 /** A client may hold at most this many access restrictions. */
@@ -197,6 +198,8 @@ export class ClientService {
     const { io, lib } = this.deps;
     const client = await this.findManaged(io, caller, clientId);
     if (client.err) return client;
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const secret = lib.newSecret();
     const patch: ClientPatch = { secretHash: lib.hashSecret(secret), updatedAt: lib.now() };
     if (!(await io.updateClient(clientId, patch))) return fail('NOT_FOUND');

@@ -1,10 +1,10 @@
 import { Ok, type Result } from 'ts-results';
-import type { LoginEmail, User, VerificationCode } from '../ports/entities';
+import type { VerificationCode } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
-import { invalidateCodesOf } from './codes';
+import { proveAddress } from './address-proof';
 import { type AccountsError, fail } from './errors';
-import { changeCredentials, type LoginContext, type OpenedSession, openSession } from './session-opening';
+import { type LoginContext, type OpenedSession, openSession } from './session-opening';
 
 /**
  * What a proven login code grants (docs/security-rules.md §4, pre-hijacking), decided in the transaction that consumed
@@ -40,40 +40,11 @@ export async function grantCodeLogin(
   if (!user || user.deletedAt) return fail('INVALID_CODE');
   if (user.bannedAt) return fail('ACCOUNT_DISABLED');
   const address = loginCode.address;
-  const emails = await tx.listLoginEmails(user.id);
-  const proven = emails.find((email) => email.address === address);
-  if (!proven) return fail('INVALID_CODE');
-
-  let credentialVersion = user.credentialVersion;
-  let claimed: { passwordRemoved: boolean } | null = null;
-  let released: string[] = [];
-  if (proven.verifiedAt === null) {
-    if (emails.some((email) => email.verifiedAt !== null)) {
-      // Proven by another address: whoever added this one never showed they own it. The login lands
-      // nowhere and the address goes free for its owner (a code login never lands in such an account).
-      await release(lib, tx, user, [proven]);
-      return Ok({ outcome: 'released', userId: user.id, released: [address] });
-    }
-    // The first proof of any address of this account: whoever registered it, set its password, holds
-    // its sessions or added its other addresses never showed they own any of them, so none of that
-    // survives the one who just did. The other unverified addresses go too: kept, a claimant could
-    // verify one of their own and log back in.
-    credentialVersion = await changeCredentials(tx, user, lib.now(), { passwordHash: null });
-    const others = emails.filter((email) => email.address !== address);
-    await release(lib, tx, user, others);
-    released = others.map((email) => email.address);
-    claimed = { passwordRemoved: user.passwordHash !== null };
-  }
-  const verified = await tx.markLoginEmailVerified(address, lib.now());
+  const proof = await proveAddress(lib, tx, user, address, { passwordHash: null });
+  if (!proof) return fail('INVALID_CODE');
+  if (proof.outcome === 'released') return Ok({ outcome: 'released', userId: user.id, released: proof.released });
+  const { verified, claimed, released, credentialVersion } = proof;
   const opened = await openSession(tx, lib, { userId: user.id, method: 'code', credentialVersion }, request);
   if (!opened) return fail('INVALID_CODE');
   return Ok({ outcome: 'opened', userId: user.id, address, verified, claimed, released, opened });
-}
-
-/** Takes unverified addresses off an account, with every code pending for them. */
-async function release(lib: Lib, tx: Io, user: User, emails: LoginEmail[]): Promise<void> {
-  if (emails.length === 0) return;
-  const addresses = emails.map((email) => email.address);
-  await tx.deleteLoginEmails(user.id, addresses);
-  await invalidateCodesOf(tx, addresses, lib.now());
 }

@@ -69,7 +69,7 @@ export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promi
   else await io.invalidateCodes({ purpose: request.purpose, address: request.address }, now);
   const id = lib.newId('code');
   const code = lib.newCode();
-  const ttl = request.purpose === 'login' ? config.loginCodeTtlMs : config.verifyEmailCodeTtlMs;
+  const ttl = CODE_LIFETIME[request.purpose](config);
   const expiresAt = addMs(now, ttl);
   await io.insertVerificationCode({
     id,
@@ -86,7 +86,13 @@ export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promi
   return { to: request.address, purpose: request.purpose, code, expiresAt };
 }
 
-/** Invalidates every pending code of both purposes sent to these addresses (removed or freed ones). */
+const CODE_LIFETIME: Record<CodePurpose, (config: AccountsConfig) => number> = {
+  login: (config) => config.loginCodeTtlMs,
+  'verify-email': (config) => config.verifyEmailCodeTtlMs,
+  'password-reset': (config) => config.passwordResetCodeTtlMs,
+};
+
+/** Invalidates every pending code of every purpose sent to these addresses (removed or freed ones). */
 export async function invalidateCodesOf(tx: Io, addresses: Iterable<string>, at: Date): Promise<void> {
   for (const address of new Set(addresses)) {
     for (const purpose of CODE_PURPOSES) await tx.invalidateCodes({ purpose, address }, at);
@@ -129,7 +135,7 @@ export async function redeemCode<T>(
   lookup: { purpose: CodePurpose; address?: string; state?: string },
   code: string,
   onMatch: (tx: Io, redeemed: VerificationCode, ownerId: string | null) => Promise<T>,
-  admit?: (ownerId: string | null) => Promise<T | null>,
+  admit?: (ownerId: string | null, matched: VerificationCode) => Promise<T | null>,
 ): Promise<{ value: T } | null> {
   const now = lib.now();
   const maxAttempts = lib.config.codeMaxAttempts;
@@ -138,7 +144,7 @@ export async function redeemCode<T>(
   if (!(await io.reserveCodeAttempt(candidate.id, maxAttempts, now))) return null;
   if (!lib.safeEqual(lib.hashCode(candidate.id, code), candidate.codeHash)) return null;
   const holderId = (await io.findLoginEmail(candidate.address))?.userId ?? null;
-  const refused = admit ? await admit(holderId) : null;
+  const refused = admit ? await admit(holderId, candidate) : null;
   if (refused !== null) return { value: refused };
   return io.transaction(async (tx) => {
     if (holderId !== null) await tx.lockUser(holderId);

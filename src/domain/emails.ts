@@ -16,6 +16,7 @@ import {
 import { type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
+import { requireRecentAuthentication } from './step-up';
 import { resolveUserId } from './user-ref';
 
 /** At most this many addresses per request: enough for people, too few to flood mailboxes. */
@@ -64,6 +65,8 @@ export class EmailService {
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const decoded = decode(EmailListInput, input);
     if (decoded.err) return decoded;
     const addresses = [...new Set(decoded.val.emails)];
@@ -113,6 +116,8 @@ export class EmailService {
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const decoded = decode(EmailListInput, input);
     if (decoded.err) return decoded;
     const addresses = decoded.val.emails;

@@ -44,8 +44,19 @@ export const ERRORS = {
   LAST_OWNER: 'LAST_OWNER',
   /** The user is already a member of the organization. */
   ALREADY_MEMBER: 'ALREADY_MEMBER',
+  /**
+   * An invitation token that is unknown, expired, used, revoked or replaced, addressed to an address
+   * the caller does not hold verified, or whose inviter can no longer grant its role: one code for
+   * all, so the answer tells nobody without the address anything about the token.
+   */
+  INVALID_INVITATION: 'INVALID_INVITATION',
   /** The current password is missing or wrong. */
   INVALID_CURRENT_PASSWORD: 'INVALID_CURRENT_PASSWORD',
+  /**
+   * A sensitive action and a session authenticated longer ago than `reauthenticationMaxAgeMs`:
+   * `POST /authn/reauthenticate` (a password or a fresh login code) proves the user again.
+   */
+  REAUTHENTICATION_REQUIRED: 'REAUTHENTICATION_REQUIRED',
   /** The user already holds `maxUnverifiedEmailsPerUser` unverified addresses. */
   TOO_MANY_UNVERIFIED_EMAILS: 'TOO_MANY_UNVERIFIED_EMAILS',
   /** Too many attempts; `retryAfterSeconds` says when to try again. */
@@ -91,7 +102,10 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   LAST_EMAIL: 'A user must keep at least one login email.',
   LAST_OWNER: 'An organization must keep at least one owner.',
   ALREADY_MEMBER: 'The user is already a member of this organization.',
+  INVALID_INVITATION:
+    'The invitation is invalid or expired, or it is not addressed to a verified email address of yours.',
   INVALID_CURRENT_PASSWORD: 'The current password is missing or wrong.',
+  REAUTHENTICATION_REQUIRED: 'This action needs a recent login: authenticate again first.',
   TOO_MANY_UNVERIFIED_EMAILS: 'Verify or remove some of your unverified addresses first.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   INTERNAL: 'Something went wrong on our side.',

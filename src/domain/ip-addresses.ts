@@ -52,10 +52,19 @@ export function parseIpv4(text: string): bigint | null {
 
 /** Parses an IPv6 address in any RFC 4291 text form (`::`, a dotted IPv4 tail); no zone, no brackets. */
 export function parseIpv6(text: string): bigint | null {
-  if (text.length > MAX_IPV6_LENGTH || text.includes('%') || !ipaddr.IPv6.isValid(text)) return null;
+  if (text.length > MAX_IPV6_LENGTH || text.includes('%')) return null;
+  // A dotted tail is written as its two hex groups first: ipaddr.js reads `::1.2.3.4` (IPv4-compatible,
+  // RFC 4291 §2.5.5.1) as IPv4-mapped `::ffff:1.2.3.4`, which would widen a restriction like
+  // `::1.2.3.0/120` to the IPv4 range `1.2.3.0/24`.
+  let hex = text;
   const lastColon = text.lastIndexOf(':');
-  if (text.includes('.', lastColon) && parseIpv4(text.slice(lastColon + 1)) === null) return null;
-  return toBigint(ipaddr.IPv6.parse(text).toByteArray());
+  if (text.includes('.', lastColon)) {
+    const tail = parseIpv4(text.slice(lastColon + 1));
+    if (tail === null) return null;
+    hex = `${text.slice(0, lastColon + 1)}${(tail >> 16n).toString(16)}:${(tail & 0xffffn).toString(16)}`;
+  }
+  if (!ipaddr.IPv6.isValid(hex)) return null;
+  return toBigint(ipaddr.IPv6.parse(hex).toByteArray());
 }
 
 /** Parses an address as written, IPv4 or IPv6, without turning IPv4-mapped IPv6 into IPv4. */

@@ -141,7 +141,7 @@ export class OrganizationService {
   }
 
   /**
-   * Owners delete the organization with its memberships, clients and their restrictions; one that
+   * Owners delete the organization with its memberships, invitations, clients and their restrictions; one that
    * holds a `system` client only a sysadmin or a system client may delete.
    */
   async delete(caller: Caller, organizationId: string): Promise<Result<void, AccountsError>> {
@@ -161,8 +161,9 @@ export class OrganizationService {
         });
       }
       const memberships = await tx.listMemberships(organizationId);
+      const invitations = await tx.listInvitations(organizationId, lib.now());
       if (!(await tx.deleteOrganization(organizationId))) return fail('NOT_FOUND');
-      return Ok({ clients, memberships });
+      return Ok({ clients, memberships, invitations });
     });
     if (removed.err) return removed;
     const at = lib.now();
@@ -171,6 +172,19 @@ export class OrganizationService {
       if (client.deletedAt === null) emit(lib, { type: 'client.deleted', at, clientId: client.id, organizationId });
     }
     for (const membership of removed.val.memberships) this.membershipChanged(membership, 'removed', null);
+    for (const invitation of removed.val.invitations) {
+      const { id: invitationId, address } = invitation;
+      const by = { byUserId: caller.user?.id ?? null, byClientId: caller.client?.id ?? null };
+      emit(lib, {
+        type: 'invitation.revoked',
+        at,
+        invitationId,
+        organizationId,
+        address,
+        reason: 'organization_deleted',
+        ...by,
+      });
+    }
     return Ok(undefined);
   }
 

@@ -11,6 +11,7 @@ import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSend
 import { addMs, type Caller, type CallerUser, type Deps, emit, inTransaction, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';
+import { type AccessTokenGrant, type ReauthenticateInput, reauthenticate } from './reauthentication';
 import {
   changeCredentials,
   isUserActive,
@@ -330,6 +331,19 @@ export class SessionService {
     if (!found || found.session.userId !== claims.sub) return fail('INVALID_TOKEN');
     if (!sessionHolds(found.session, found.user, lib.now())) return fail('INVALID_TOKEN');
     return Ok({ id: found.user.id, roles: [...found.user.roles], sessionId: found.session.id });
+  }
+
+  /**
+   * Step-up: the caller's session proves its user again (the password, or a login code sent to one of
+   * their verified addresses) and gets a new access token with a fresh `auth_time`; see
+   * `reauthenticate` (reauthentication.ts).
+   */
+  reauthenticate(
+    caller: Caller,
+    input: ReauthenticateInput,
+    request: RequestInfo,
+  ): Promise<Result<AccessTokenGrant, AccountsError>> {
+    return reauthenticate(this.deps, caller, input, request);
   }
 
   /**

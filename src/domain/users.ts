@@ -1,5 +1,5 @@
 import type * as t from 'io-ts';
-import { Ok, type Result } from 'ts-results';
+import { Err, Ok, type Result } from 'ts-results';
 import type { LoginEmail, PublicUser, User, UserRole } from '../ports/entities';
 import type { Io } from '../ports/io';
 import {
@@ -17,7 +17,9 @@ import { addMs, type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, ty
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';
 import { emitMembershipChanged } from './organizations';
+import { newPasswordRefusal } from './password-policy';
 import { changeCredentials } from './session-opening';
+import { requireRecentAuthentication } from './step-up';
 import { resolveUserId } from './user-ref';
 
 /** `POST /users`: registration never accepts roles (an unknown field is refused). */
@@ -202,22 +204,20 @@ export class UserService {
     if (!user) return fail('NOT_FOUND');
 
     const self = isSelf(caller, userId);
-    if (self && user.passwordHash !== null) {
+    if (self && user.passwordHash !== null && currentPassword !== undefined) {
       const limits = passwordGuessLimits(lib.config, `user:${userId}`, request.ip);
       const limited = await firstLimitPassed(this.deps, limits);
       if (limited) return limited;
-      const proven = currentPassword !== undefined && (await lib.verifyPassword(currentPassword, user.passwordHash));
-      if (!proven) return fail('INVALID_CURRENT_PASSWORD');
+      if (!(await lib.verifyPassword(currentPassword, user.passwordHash))) return fail('INVALID_CURRENT_PASSWORD');
       await forgive(this.deps, limits);
+    } else {
+      // Without the current password (a forgotten one, or a first one): a recent login proves the
+      // user instead, so a stolen or long-open session cannot set a password of its own (step-up).
+      const recent = await requireRecentAuthentication(this.deps, caller);
+      if (recent.err) return recent;
     }
-    // The new password may equal none of the user's addresses, so it is checked against each of them.
-    const emails = await io.listLoginEmails(userId);
-    const contexts =
-      emails.length > 0 ? emails.map((e) => ({ email: e.address, name: user.name })) : [{ name: user.name }];
-    const problems = [
-      ...new Map(contexts.flatMap((c) => lib.checkPassword(newPassword, c)).map((p) => [p.reason, p])).values(),
-    ];
-    if (problems.length > 0) return fail('WEAK_PASSWORD', weakPassword('newPassword', problems));
+    const refusal = await newPasswordRefusal(io, lib, user, 'newPassword', newPassword);
+    if (refusal) return Err(refusal);
 
     const passwordHash = await lib.hashPassword(newPassword);
     const now = lib.now();
@@ -249,6 +249,8 @@ export class UserService {
     const { io, lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const now = lib.now();
     const deleted = await inTransaction(io, async (tx) => {
       const user = await tx.lockUser(userId);

@@ -9,12 +9,15 @@ import {
   type Membership,
   type Organization,
   type PublicClient,
+  type PublicInvitation,
   type PublicSession,
   type PublicUser,
   RESTRICTION_TYPES,
+  type ReceivedInvitation,
   USER_ROLES,
 } from '../ports/entities';
 import type { JsonWebKeySet } from '../ports/lib';
+import type { AccessTokenGrant } from './reauthentication';
 import type { Tokens } from './session-opening';
 
 /**
@@ -124,6 +127,12 @@ export const TokensView = t.strict(
   'Tokens',
 );
 
+/** What `POST /authn/reauthenticate` returns: a new access token of the same session. */
+export const AccessTokenGrantView = t.strict(
+  { accessToken: t.string, tokenType: t.literal('Bearer'), expiresIn: t.number, sessionId: t.string },
+  'AccessTokenGrant',
+);
+
 export const OrganizationView = t.strict(
   { id: t.string, name: t.string, createdAt: DateTimeView, updatedAt: DateTimeView },
   'Organization',
@@ -157,6 +166,34 @@ export const AccessRestrictionView = t.strict(
   'AccessRestriction',
 );
 
+/** An invitation as its organization's admins see it (`PublicInvitation`): never its token or hash. */
+export const InvitationView = t.strict(
+  {
+    id: t.string,
+    organizationId: t.string,
+    email: t.string,
+    role: MembershipRoleView,
+    invitedByUserId: nullable(t.string),
+    createdAt: DateTimeView,
+    expiresAt: DateTimeView,
+  },
+  'Invitation',
+);
+
+/** An invitation as the invited user sees it (`ReceivedInvitation`), with the organization's name. */
+export const ReceivedInvitationView = t.strict(
+  {
+    id: t.string,
+    organizationId: t.string,
+    organizationName: t.string,
+    email: t.string,
+    role: MembershipRoleView,
+    createdAt: DateTimeView,
+    expiresAt: DateTimeView,
+  },
+  'ReceivedInvitation',
+);
+
 /** The bare JWKS of `/.well-known/jwks.json`: public keys, whose members depend on the algorithm. */
 export const JsonWebKeySetView = t.strict({ keys: t.array(t.record(t.string, t.unknown)) }, 'JsonWebKeySet');
 
@@ -166,6 +203,8 @@ export const PublicSessionListView = t.array(PublicSessionView);
 export const MembershipListView = t.array(MembershipView);
 export const PublicClientListView = t.array(PublicClientView);
 export const AccessRestrictionListView = t.array(AccessRestrictionView);
+export const InvitationListView = t.array(InvitationView);
+export const ReceivedInvitationListView = t.array(ReceivedInvitationView);
 
 /** Any io-ts codec, as route descriptions name them (handlers import no io-ts of their own). */
 export type AnyCodec = t.Mixed;
@@ -182,8 +221,11 @@ sameType<Same<t.TypeOf<typeof LoginEmailView>, LoginEmail>>();
 sameType<Same<t.TypeOf<typeof PublicUserView>, PublicUser>>();
 sameType<Same<t.TypeOf<typeof PublicSessionView>, PublicSession>>();
 sameType<Same<t.TypeOf<typeof TokensView>, Tokens>>();
+sameType<Same<t.TypeOf<typeof AccessTokenGrantView>, AccessTokenGrant>>();
 sameType<Same<t.TypeOf<typeof OrganizationView>, Organization>>();
 sameType<Same<t.TypeOf<typeof MembershipView>, Membership>>();
 sameType<Same<t.TypeOf<typeof PublicClientView>, PublicClient>>();
 sameType<Same<t.TypeOf<typeof AccessRestrictionView>, AccessRestriction>>();
+sameType<Same<t.TypeOf<typeof InvitationView>, PublicInvitation>>();
+sameType<Same<t.TypeOf<typeof ReceivedInvitationView>, ReceivedInvitation>>();
 sameType<Same<t.TypeOf<typeof JsonWebKeySetView>, JsonWebKeySet>>();

@@ -117,6 +117,7 @@ export const clientRoutes: DocumentedRoute[] = [
       who: 'admin+',
       callers: 'caller',
       success: { status: 200, description: 'The client and its new key.', data: ClientWithKeyView },
+      errors: ['REAUTHENTICATION_REQUIRED'],
     },
   },
   {

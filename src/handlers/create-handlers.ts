@@ -5,9 +5,11 @@ import { DEFAULT_BODY_LIMIT_BYTES, expectNoFields, parseJsonBody } from './body'
 import { clientRoutes } from './clients';
 import { emailRoutes } from './emails';
 import { errorResponse, httpStatusOf, internalErrorResponse } from './errors';
+import { invitationRoutes } from './invitations';
 import { type HandlerLogger, type LogFields, REQUEST_ID_HEADER, toHandlerLogger, usableRequestId } from './logger';
 import { openApiRoute } from './openapi/route';
 import { organizationRoutes } from './organizations';
+import { passwordResetRoutes } from './password-reset';
 import { clientAddress, headerValue } from './request';
 import { isPlausibleParam, Router } from './router';
 import { sessionRoutes } from './sessions';
@@ -22,8 +24,10 @@ export const ROUTE_DEFINITIONS: readonly DocumentedRoute[] = [
   ...userRoutes,
   ...emailRoutes,
   ...sessionRoutes,
+  ...passwordResetRoutes,
   ...organizationRoutes,
   ...clientRoutes,
+  ...invitationRoutes,
   openApiRoute(() => ROUTE_DEFINITIONS),
 ];
 

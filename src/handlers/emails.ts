@@ -47,7 +47,7 @@ export const emailRoutes: DocumentedRoute[] = [
       request: EmailListInput,
       example: { emails: ['ada@work.example.com'] },
       success: { status: 201, description: 'The added emails.', data: LoginEmailListView },
-      errors: ['EMAIL_TAKEN', 'TOO_MANY_UNVERIFIED_EMAILS'],
+      errors: ['EMAIL_TAKEN', 'TOO_MANY_UNVERIFIED_EMAILS', 'REAUTHENTICATION_REQUIRED'],
     },
   },
   {
@@ -62,7 +62,7 @@ export const emailRoutes: DocumentedRoute[] = [
       request: EmailListInput,
       example: { emails: ['ada@work.example.com'] },
       success: { status: 200, description: 'The emails that remain.', data: LoginEmailListView },
-      errors: ['LAST_EMAIL'],
+      errors: ['LAST_EMAIL', 'REAUTHENTICATION_REQUIRED'],
     },
   },
   {

@@ -37,6 +37,8 @@ const STATUS: Record<ResponseErrorCode, number> = {
   INVALID_CREDENTIALS: 401,
   INVALID_REFRESH_TOKEN: 401,
   INVALID_CLIENT: 401,
+  // The token is valid, its login is old: clients reauthenticate (not log in anew) and retry.
+  REAUTHENTICATION_REQUIRED: 401,
   FORBIDDEN: 403,
   ACCESS_RESTRICTED: 403,
   ACCOUNT_DISABLED: 403,
@@ -50,6 +52,8 @@ const STATUS: Record<ResponseErrorCode, number> = {
   LAST_EMAIL: 409,
   LAST_OWNER: 409,
   ALREADY_MEMBER: 409,
+  // Like INVALID_CODE on /emails/verify: the token in the body is what is wrong.
+  INVALID_INVITATION: 400,
   // The code was right and the address is free now: a conflict with the account that held it.
   ADDRESS_RELEASED: 409,
   TOO_MANY_UNVERIFIED_EMAILS: 409,

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { accountsError } from '../domain/errors';
 import type { AccountsHandlers } from './create-handlers';
 import { errorResponse, httpError, internalErrorResponse } from './errors';
 import {
@@ -117,10 +118,28 @@ export function accountsPlugin(
     for (const url of ['/', '/*']) instance.route({ method: METHODS, url, exposeHeadRoutes: false, handler: serve });
     instance.setNotFoundHandler(serve);
     instance.setErrorHandler((error, _request, reply) => {
-      if (error.statusCode === 413) return sendResponse(reply, payloadTooLargeResponse());
-      if (error.statusCode === 415) return sendResponse(reply, errorResponse(httpError('UNSUPPORTED_MEDIA_TYPE')));
+      const status = error.statusCode ?? 500;
+      if (status === 413) return sendResponse(reply, payloadTooLargeResponse());
+      if (status === 415) return sendResponse(reply, errorResponse(httpError('UNSUPPORTED_MEDIA_TYPE')));
       // Name and message only, as the handlers log their own failures: never the request.
-      handlers.logger.error({ errorName: error.name, errorMessage: error.message }, 'accounts-module: Fastify failed');
+      const fields = { errorName: error.name, errorCode: error.code, errorMessage: error.message };
+      if (status >= 400 && status < 500) {
+        // The client's fault (a request Fastify could not read, a connection it dropped): an answer
+        // in our envelope, and no error-level line an anonymous client could flood the logs with.
+        handlers.logger.debug(fields, 'accounts-module: Fastify refused a request');
+        if (status === 404)
+          return sendResponse(reply, errorResponse(accountsError('NOT_FOUND', { message: 'No such route.' })));
+        if (status === 405) return sendResponse(reply, errorResponse(httpError('METHOD_NOT_ALLOWED')));
+        return sendResponse(
+          reply,
+          errorResponse(accountsError('VALIDATION_FAILED', { message: 'The request could not be read.' })),
+        );
+      }
+      if (error.code === 'ECONNRESET' || error.message === 'aborted') {
+        handlers.logger.warn(fields, 'accounts-module: request aborted by the client');
+        return sendResponse(reply, internalErrorResponse());
+      }
+      handlers.logger.error(fields, 'accounts-module: Fastify failed');
       return sendResponse(reply, internalErrorResponse());
     });
   };

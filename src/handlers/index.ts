@@ -29,6 +29,7 @@ export {
   type FastifyRequestLike,
 } from './fastify';
 export { type FetchHandlerOptions, toFetchHandler } from './fetch';
+export * from './invitations';
 export {
   CONSOLE_LOGGER,
   MAX_REQUEST_ID_LENGTH,

@@ -1,4 +1,5 @@
 import { Ok } from 'ts-results';
+import { ReauthenticateInput } from '../domain/reauthentication';
 import {
   CodeLoginInput,
   LoginCodeRequestInput,
@@ -6,7 +7,7 @@ import {
   PasswordLoginInput,
   RefreshInput,
 } from '../domain/sessions';
-import { JsonWebKeySetView, PublicSessionListView, TokensView } from '../domain/views';
+import { AccessTokenGrantView, JsonWebKeySetView, PublicSessionListView, TokensView } from '../domain/views';
 import { acceptedResponse, asInput, dataResponse, noContentResponse, userIdParam } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
@@ -25,6 +26,14 @@ export const loginWithCode: Action = async (accounts, { body, info }) =>
 /** `POST /authn/refresh`: `{ refreshToken }`. 200 Tokens; 401 `INVALID_REFRESH_TOKEN`; reuse revokes the session. */
 export const refreshTokens: Action = async (accounts, { body, info }) =>
   dataResponse(await accounts.sessions.refresh(asInput<RefreshInput>(body), info));
+
+/**
+ * `POST /authn/reauthenticate`: `{ password }` or `{ code, state }` (a login code requested for one of
+ * the caller's verified addresses). 200 a new access token of the same session with a fresh
+ * `auth_time`: the step-up that sensitive actions ask for with `REAUTHENTICATION_REQUIRED`.
+ */
+export const reauthenticate: Action = async (accounts, { body, caller, info }) =>
+  dataResponse(await accounts.sessions.reauthenticate(caller, asInput<ReauthenticateInput>(body), info));
 
 /** `POST /sessions/logout`: `{ all? }`; ends the current session, or all of the user's. 204. */
 export const logout: Action = async (accounts, { body, caller }) =>
@@ -122,6 +131,25 @@ export const sessionRoutes: DocumentedRoute[] = [
       example: { refreshToken: 'rt_…' },
       success: { status: 200, description: 'New tokens.', data: TokensView },
       errors: ['INVALID_REFRESH_TOKEN'],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/authn/reauthenticate',
+    body: 'json',
+    action: reauthenticate,
+    docs: {
+      summary: 'Prove the signed-in user again (password or a fresh login code): step-up for sensitive actions',
+      who: 'user',
+      callers: 'user',
+      request: ReauthenticateInput,
+      example: { password: 'correct horse battery staple' },
+      success: {
+        status: 200,
+        description: 'A new access token of the same session, with a fresh `auth_time`.',
+        data: AccessTokenGrantView,
+      },
+      errors: ['INVALID_CURRENT_PASSWORD', 'INVALID_CODE'],
     },
   },
   {

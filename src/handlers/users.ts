@@ -88,7 +88,7 @@ export const userRoutes: DocumentedRoute[] = [
       who: 'self, sysadmin',
       callers: 'caller',
       success: { status: 204, description: 'Deleted.' },
-      errors: ['LAST_OWNER'],
+      errors: ['LAST_OWNER', 'REAUTHENTICATION_REQUIRED'],
     },
   },
   {
@@ -103,7 +103,7 @@ export const userRoutes: DocumentedRoute[] = [
       request: ChangePasswordInput,
       example: { currentPassword: 'correct horse battery staple', newPassword: 'a new and longer passphrase' },
       success: { status: 204, description: 'Changed.' },
-      errors: ['INVALID_CURRENT_PASSWORD', 'WEAK_PASSWORD'],
+      errors: ['INVALID_CURRENT_PASSWORD', 'WEAK_PASSWORD', 'REAUTHENTICATION_REQUIRED'],
     },
   },
 ];

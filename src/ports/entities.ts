@@ -28,7 +28,7 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 export const MEMBERSHIP_ROLES = ['member', 'admin', 'owner'] as const;
 export type MembershipRole = (typeof MEMBERSHIP_ROLES)[number];
 
-export const CODE_PURPOSES = ['verify-email', 'login'] as const;
+export const CODE_PURPOSES = ['verify-email', 'login', 'password-reset'] as const;
 export type CodePurpose = (typeof CODE_PURPOSES)[number];
 
 export const RESTRICTION_TYPES = ['ip', 'host', 'api'] as const;
@@ -188,4 +188,49 @@ export interface PublicSession {
   idleExpiresAt: Date;
   authMethod: AuthMethod;
   authenticatedAt: Date;
+}
+
+/**
+ * An invitation to join an organization, sent to an address (docs/security-rules.md §6, invitations).
+ * At most one exists per (organization, address): inviting again replaces it. It lives until it is
+ * accepted, declined or revoked (then it is deleted: the events are the trail) or replaced; past
+ * `expiresAt` it is refused and no longer listed.
+ */
+export interface Invitation {
+  id: string;
+  organizationId: string;
+  /** Normalized address the token was sent to; only a user holding it verified may accept. */
+  address: string;
+  /** The role the membership gets; never above what the inviter could grant. */
+  role: MembershipRole;
+  /** SHA-256 (hex) of the emailed token; the token itself is never stored. */
+  tokenHash: string;
+  /** The user who invited, if any: their right to grant `role` is checked again at acceptance. */
+  invitedByUserId: string | null;
+  /** The `system` client that invited, if the authority came from one (checked again too). */
+  invitedByClientId: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** An invitation as its organization's admins see it: no token hash. */
+export interface PublicInvitation {
+  id: string;
+  organizationId: string;
+  email: string;
+  role: MembershipRole;
+  invitedByUserId: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** An invitation as the invited user sees it, with the name of the organization. */
+export interface ReceivedInvitation {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  email: string;
+  role: MembershipRole;
+  createdAt: Date;
+  expiresAt: Date;
 }

@@ -1,4 +1,4 @@
-import type { CodePurpose, MembershipRole } from './entities';
+import type { AuthMethod, CodePurpose, MembershipRole } from './entities';
 
 /**
  * Security-relevant events (docs/security-rules.md §9), delivered to `Lib.onEvent`. They carry ids and addresses, never
@@ -30,6 +30,10 @@ export type AccountsEvent =
   | { type: 'session.revoked'; at: Date; userId: string; sessionId: string | null; reason: SessionRevokeReason }
   | { type: 'refresh_token.reused'; at: Date; userId: string; sessionId: string }
   | { type: 'password.changed'; at: Date; userId: string }
+  /** A password set through an emailed reset code; every session of the user was revoked. */
+  | { type: 'password.reset'; at: Date; userId: string; address: string }
+  /** A session proved its user again (`sessions.reauthenticate`): its `authenticatedAt` moved. */
+  | { type: 'session.reauthenticated'; at: Date; userId: string; sessionId: string; method: AuthMethod }
   | { type: 'email.added'; at: Date; userId: string; address: string }
   | { type: 'email.verified'; at: Date; userId: string; address: string }
   | { type: 'email.removed'; at: Date; userId: string; address: string }
@@ -50,7 +54,7 @@ export type AccountsEvent =
    * sessions set up before, by whoever registered the address, stopped working (pre-hijacking).
    */
   | { type: 'account.claimed'; at: Date; userId: string; address: string; passwordRemoved: boolean }
-  | { type: 'email.delivery_failed'; at: Date; address: string; purpose: CodePurpose }
+  | { type: 'email.delivery_failed'; at: Date; address: string; purpose: CodePurpose | 'invitation' }
   | { type: 'client.created'; at: Date; clientId: string; organizationId: string }
   | { type: 'client.updated'; at: Date; clientId: string; organizationId: string }
   | { type: 'client.rotated'; at: Date; clientId: string; organizationId: string }
@@ -64,7 +68,51 @@ export type AccountsEvent =
       change: 'added' | 'role_changed' | 'removed';
       role: MembershipRole | null;
     }
-  | { type: 'organization.deleted'; at: Date; organizationId: string };
+  | { type: 'organization.deleted'; at: Date; organizationId: string }
+  /** An invitation was sent (`byUserId` / `byClientId`: who invited). */
+  | {
+      type: 'invitation.created';
+      at: Date;
+      invitationId: string;
+      organizationId: string;
+      address: string;
+      role: MembershipRole;
+      byUserId: string | null;
+      byClientId: string | null;
+    }
+  /** A user accepted through a verified address; `joined` is false when they already were a member. */
+  | {
+      type: 'invitation.accepted';
+      at: Date;
+      invitationId: string;
+      organizationId: string;
+      address: string;
+      userId: string;
+      membershipId: string;
+      joined: boolean;
+    }
+  | {
+      type: 'invitation.declined';
+      at: Date;
+      invitationId: string;
+      organizationId: string;
+      address: string;
+      userId: string;
+    }
+  /**
+   * An invitation's token stopped working before use: revoked by an admin (`byUserId` / `byClientId`),
+   * replaced by a newer invitation to the same address, or gone with its organization.
+   */
+  | {
+      type: 'invitation.revoked';
+      at: Date;
+      invitationId: string;
+      organizationId: string;
+      address: string;
+      reason: 'revoked' | 'replaced' | 'organization_deleted';
+      byUserId: string | null;
+      byClientId: string | null;
+    };
 
 export type SessionRevokeReason =
   | 'logout'
@@ -72,6 +120,7 @@ export type SessionRevokeReason =
   | 'revoked_by_user'
   | 'revoked_by_admin'
   | 'password_changed'
+  | 'password_reset'
   | 'user_deleted'
   | 'user_banned'
   | 'refresh_token_reused'

@@ -1,7 +1,9 @@
 import type {
   AccessRestriction,
+  AuthMethod,
   Client,
   CodePurpose,
+  Invitation,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -118,6 +120,11 @@ export interface Io {
    * returns the ids it revoked, oldest first.
    */
   revokeOldestSessions(userId: string, keep: number, now: Date): Promise<string[]>;
+  /**
+   * Records that a session's user proved themself again (step-up): its `authMethod` and
+   * `authenticatedAt`. Returns false when no session has that id.
+   */
+  setSessionAuthentication(id: string, method: AuthMethod, at: Date): Promise<boolean>;
   /** Records that a session survives a change of its user's credentials (the one that made it). */
   setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void>;
   insertRefreshToken(token: RefreshToken): Promise<void>;
@@ -131,7 +138,7 @@ export interface Io {
   consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean>;
   /**
    * One refresh's writes, atomically: consumes `consumedTokenHash` if it is unused and belongs to
-   * `next.sessionId`, and only then touches that session (`lastUsedAt` = `at`, the new
+   * `next.sessionId`, a session not revoked, and only then touches that session (`lastUsedAt` = `at`, the new
    * `idleExpiresAt`) and stores `next`. True only for the one winner of concurrent rotations of one
    * token; a loser changes nothing. (The SQL `Io` does it in one statement on PostgreSQL, two on
    * MySQL.)
@@ -142,7 +149,7 @@ export interface Io {
   insertOrganization(organization: Organization): Promise<void>;
   findOrganizationById(id: string): Promise<Organization | null>;
   updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean>;
-  /** Deletes an organization with its memberships, clients and their access restrictions. */
+  /** Deletes an organization with its memberships, clients and their access restrictions, and its invitations. */
   deleteOrganization(id: string): Promise<boolean>;
   /** Inserts a membership; false (nothing written) when the user is already a member. */
   insertMembership(membership: Membership): Promise<boolean>;
@@ -184,6 +191,37 @@ export interface Io {
   listAccessRestrictions(clientId: string): Promise<AccessRestriction[]>;
   /** Deletes the given restrictions of that client; returns how many were deleted. */
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number>;
+
+  // --- invitations -------------------------------------------------------------------------------
+  /**
+   * Stores the invitation as the only one of its (organization, address), in one statement: one
+   * already there (open or expired) is replaced, its token dead. Two concurrent invitations to one
+   * address leave exactly one.
+   */
+  putInvitation(invitation: Invitation): Promise<void>;
+  findInvitationById(id: string): Promise<Invitation | null>;
+  /** The invitation whose token hashes to `tokenHash`, expired or not (the domain judges). */
+  findInvitationByTokenHash(tokenHash: string): Promise<Invitation | null>;
+  /** The invitation of an (organization, address), expired or not. */
+  findInvitationFor(organizationId: string, address: string): Promise<Invitation | null>;
+  /** An organization's invitations not expired at `now`, oldest first. */
+  listInvitations(organizationId: string, now: Date): Promise<Invitation[]>;
+  /**
+   * Invitations to any of `addresses` not expired at `now`, each with its organization's name,
+   * oldest first, at most `limit` of them: one query, however many were sent.
+   */
+  listInvitationsTo(
+    addresses: string[],
+    now: Date,
+    limit: number,
+  ): Promise<Array<{ invitation: Invitation; organizationName: string }>>;
+  /**
+   * Atomically deletes the invitation if it still exists and is not expired at `now`: true only for
+   * the one winner of concurrent acceptances of one token.
+   */
+  consumeInvitation(id: string, now: Date): Promise<boolean>;
+  /** Deletes an invitation (revoked, declined); returns whether it existed. */
+  deleteInvitation(id: string): Promise<boolean>;
 }
 
 export type UserPatch = Partial<

@@ -1,4 +1,4 @@
-import type { AuthMethod, CodePurpose, UserRole } from './entities';
+import type { AuthMethod, CodePurpose, MembershipRole, UserRole } from './entities';
 import type { AccountsEvent } from './events';
 
 /**
@@ -58,12 +58,22 @@ export interface Lib {
 
   /** Sends a verification or login code by email. */
   sendCode(message: CodeMessage): Promise<void>;
+  /** Emails an invitation to join an organization, with the token that accepts it. */
+  sendInvitation(message: InvitationMessage): Promise<void>;
 
   /** Receives security events. Errors thrown here (or rejections) never break an operation. */
   onEvent(event: AccountsEvent): void | Promise<void>;
 }
 
-export type IdKind = 'user' | 'organization' | 'membership' | 'client' | 'restriction' | 'session' | 'code';
+export type IdKind =
+  | 'user'
+  | 'organization'
+  | 'membership'
+  | 'client'
+  | 'restriction'
+  | 'session'
+  | 'code'
+  | 'invitation';
 
 export interface PasswordContext {
   email?: string;
@@ -117,6 +127,19 @@ export interface CodeMessage {
   expiresAt: Date;
 }
 
+/** An invitation email: the token accepts it (`POST /invitations/accept`), by a user holding `to` verified. */
+export interface InvitationMessage {
+  /** Normalized address. */
+  to: string;
+  /** The opaque token (at least 256 random bits); only its SHA-256 is stored. */
+  token: string;
+  invitationId: string;
+  organizationId: string;
+  organizationName: string;
+  role: MembershipRole;
+  expiresAt: Date;
+}
+
 /** Lifetimes and limits (docs/security-rules.md §3–§8). Durations are in milliseconds; windows are fixed, see `RateLimitStore`. */
 export interface AccountsConfig {
   accessTokenTtlMs: number;
@@ -126,6 +149,14 @@ export interface AccountsConfig {
   maxSessionsPerUser: number;
   loginCodeTtlMs: number;
   verifyEmailCodeTtlMs: number;
+  /** How long an emailed password-reset code stays usable (at most 1 hour). */
+  passwordResetCodeTtlMs: number;
+  /**
+   * Sensitive actions (a password change without the current password, adding or removing login
+   * emails, deleting the account, rotating a client key) need a session authenticated this recently;
+   * otherwise `REAUTHENTICATION_REQUIRED`, and `sessions.reauthenticate` proves it again.
+   */
+  reauthenticationMaxAgeMs: number;
   /** Attempts per code (the Nth wrong one invalidates it). */
   codeMaxAttempts: number;
   /**
@@ -186,6 +217,18 @@ export interface AccountsConfig {
   clientLastUsedIntervalMs: number;
   /** Prefix of client keys: `<prefix>_<clientId>_<secret>`. */
   clientKeyPrefix: string;
+  /** How long an organization invitation can be accepted (default 7 days). */
+  invitationTtlMs: number;
+  /** Invitations sent per organization per `invitationsPerOrganizationWindowMs` (default 100 a day). */
+  invitationsPerOrganization: number;
+  invitationsPerOrganizationWindowMs: number;
+  /** Invitations sent by one inviter (user or client) per `invitationsPerInviterWindowMs` (default 50 an hour). */
+  invitationsPerInviter: number;
+  invitationsPerInviterWindowMs: number;
+  /** Invitation acceptances tried per user, and per IP, per `invitationAcceptWindowMs`. */
+  invitationAcceptsPerUser: number;
+  invitationAcceptsPerIp: number;
+  invitationAcceptWindowMs: number;
 }
 
 export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
@@ -195,6 +238,8 @@ export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
   maxSessionsPerUser: 100,
   loginCodeTtlMs: 10 * 60_000,
   verifyEmailCodeTtlMs: 24 * 3_600_000,
+  passwordResetCodeTtlMs: 30 * 60_000,
+  reauthenticationMaxAgeMs: 10 * 60_000,
   codeMaxAttempts: 5,
   codeSendLimit: 3,
   codeSendLimitPerAddress: 10,
@@ -221,4 +266,12 @@ export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
   defaultReqsPerSec: 10,
   clientLastUsedIntervalMs: 60_000,
   clientKeyPrefix: 'ak',
+  invitationTtlMs: 7 * 24 * 3_600_000,
+  invitationsPerOrganization: 100,
+  invitationsPerOrganizationWindowMs: 24 * 3_600_000,
+  invitationsPerInviter: 50,
+  invitationsPerInviterWindowMs: 3_600_000,
+  invitationAcceptsPerUser: 20,
+  invitationAcceptsPerIp: 100,
+  invitationAcceptWindowMs: 15 * 60_000,
 });

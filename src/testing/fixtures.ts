@@ -1,6 +1,7 @@
 import type {
   AccessRestriction,
   Client,
+  Invitation,
   LoginEmail,
   Membership,
   Organization,
@@ -179,6 +180,21 @@ export function makeRefreshToken(fields: Partial<RefreshToken> & Pick<RefreshTok
     createdAt: fixtureTime(),
     expiresAt: fixtureTime(14 * DAY_MS),
     consumedAt: null,
+    ...fields,
+  };
+}
+
+/** An invitation to a fresh address, open for 7 days from `fixtureTime()`. */
+export function makeInvitation(fields: Partial<Invitation> & Pick<Invitation, 'organizationId'>): Invitation {
+  return {
+    id: uniqueId('inv'),
+    address: uniqueAddress(),
+    role: 'member',
+    tokenHash: uniqueHash(),
+    invitedByUserId: uniqueId('usr'),
+    invitedByClientId: null,
+    createdAt: fixtureTime(),
+    expiresAt: fixtureTime(7 * DAY_MS),
     ...fields,
   };
 }

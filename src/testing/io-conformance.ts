@@ -2,6 +2,7 @@ import type { Io } from '../ports/io';
 import { describeClientsAndRestrictions } from './io-conformance/clients';
 import { describeVerificationCodes } from './io-conformance/codes';
 import { describeConcurrency } from './io-conformance/concurrency';
+import { describeInvitations } from './io-conformance/invitations';
 import { describeOrganizationsAndMemberships } from './io-conformance/organizations';
 import { describeSessionsAndRefreshTokens } from './io-conformance/sessions';
 import { describeTransactions } from './io-conformance/transactions';
@@ -77,6 +78,7 @@ export function runIoConformanceTests(name: string, setup: IoConformanceSetup): 
     describeSessionsAndRefreshTokens(runner, getIo);
     describeOrganizationsAndMemberships(runner, getIo);
     describeClientsAndRestrictions(runner, getIo);
+    describeInvitations(runner, getIo);
     describeTransactions(runner, getIo);
     describeConcurrency(runner, getIo);
   });

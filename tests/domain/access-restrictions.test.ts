@@ -62,6 +62,9 @@ describe('IPv6 parsing', () => {
     ['64:ff9b::192.0.2.33', 0x0064ff9b0000000000000000c0000221n],
     ['1:2:3:4:5:6:7::', 0x00010002000300040005000600070000n],
     ['1:2:3:4:5:6:1.2.3.4', 0x00010002000300040005000601020304n],
+    // IPv4-compatible (no ffff): not IPv4-mapped, whatever ipaddr.js makes of it.
+    ['::1.2.3.4', 0x01020304n],
+    ['::0.0.0.0', 0n],
   ])('reads %s', (text, value) => {
     expect(parseIpv6(text)).toBe(value);
   });
@@ -131,6 +134,10 @@ describe('ip restriction values', () => {
     ['::ffff:1.2.3.4/120', '1.2.3.0/24'],
     ['::ffff:0:0/96', '0.0.0.0/0'],
     ['::ffff:0:0/95', '::fffe:0:0/95'],
+    // IPv4-compatible ranges stay IPv6: `::0.0.0.0/96` is not every IPv4 address.
+    ['::0.0.0.0/96', '::/96'],
+    ['::1.2.3.0/120', '::102:300/120'],
+    ['::10.0.0.1', '::a00:1'],
   ])('normalizes %j to %j', (value, expected) => {
     expect(normalized('ip', value)).toBe(expected);
   });

@@ -258,11 +258,12 @@ describe('reading and updating users', () => {
 });
 
 describe('password change', () => {
-  it('requires the current password when one is set', async () => {
+  it('requires the current password when one is set, or a recent login instead', async () => {
     const world = makeWorld();
     const alice = await signUp(world);
     const change = (input: object) => world.accounts.users.changePassword(alice.caller, alice.userId, input as never);
-    expect(errCode(await change({ newPassword: 'brand new passphrase' }))).toBe('INVALID_CURRENT_PASSWORD');
+    world.clock.advance(11 * 60_000);
+    expect(errCode(await change({ newPassword: 'brand new passphrase' }))).toBe('REAUTHENTICATION_REQUIRED');
     expect(errCode(await change({ currentPassword: 'wrong wrong wrong', newPassword: 'brand new passphrase' }))).toBe(
       'INVALID_CURRENT_PASSWORD',
     );

@@ -28,7 +28,7 @@ afterAll(async () => {
 const send = (method: string, path: string, options?: Parameters<typeof fetchReply>[3]) =>
   fetchReply(base, method, path, options);
 /** The latest code emailed to an address, once the emails sent after their answers have gone out. */
-const codeFor = async (address: string, kind: 'verify-email' | 'login') => {
+const codeFor = async (address: string, kind: 'verify-email' | 'login' | 'password-reset') => {
   await world.accounts.settled();
   return (
     [...world.emailer.sent].reverse().find((message) => message.to === address && message.kind === kind)?.code ?? ''

@@ -232,8 +232,10 @@ describe('startServer', () => {
       expect([ready.status, await ready.json()]).toEqual([200, { status: 'ok' }]);
       expect(await log.waitFor((entry) => entry.route === '/readyz')).toMatchObject({ level: 'debug', status: 200 });
 
+      const head = await fetch(`${running.url}/healthz`, { method: 'HEAD' });
+      expect([head.status, await head.text()]).toEqual([200, '']);
       const wrong = await fetch(`${running.url}/healthz`, { method: 'POST' });
-      expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET']);
+      expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
       expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
 
       await running.knex.destroy();

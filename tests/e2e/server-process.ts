@@ -252,7 +252,7 @@ function outboxMessages(file: string): OutboxMessage[] {
 }
 
 /** Reads the latest code for an address from the development outbox (`ACCOUNTS_DEV_OUTBOX`). */
-export function outboxCode(file: string, address: string, kind: 'verify-email' | 'login'): string {
+export function outboxCode(file: string, address: string, kind: string): string {
   const message = outboxMessages(file)
     .reverse()
     .find((entry) => entry.to === address && entry.kind === kind);
@@ -281,7 +281,7 @@ function watchedOutbox(file: string) {
         awaited.set(to.trim().toLowerCase(), outboxMessages(file).length);
       }
     },
-    async code(address: string, kind: 'verify-email' | 'login'): Promise<string> {
+    async code(address: string, kind: string): Promise<string> {
       const since = awaited.get(address);
       if (since !== undefined) {
         awaited.delete(address);

@@ -143,7 +143,8 @@ type FieldKind =
   | 'all'
   | 'emails'
   | 'restrictions'
-  | 'ids';
+  | 'ids'
+  | 'token';
 
 interface BodySchema {
   required: Record<string, FieldKind>;
@@ -168,6 +169,9 @@ const BODY_SCHEMAS: Record<string, BodySchema> = {
   'POST /authn/email': schema({ email: 'email', state: 'state' }),
   'POST /authn/code': schema({ code: 'code', state: 'state' }),
   'POST /authn/refresh': schema({ refreshToken: 'refreshToken' }),
+  'POST /authn/reauthenticate': schema({}, { password: 'password', code: 'code', state: 'state' }),
+  'POST /authn/password-reset/request': schema({ email: 'email' }),
+  'POST /authn/password-reset': schema({ email: 'email', code: 'code', newPassword: 'password' }),
   'POST /sessions/logout': schema({}, { all: 'all' }),
   'POST /organizations': schema({ name: 'name' }),
   'PATCH /organizations/:id': schema({ name: 'name' }),
@@ -177,6 +181,8 @@ const BODY_SCHEMAS: Record<string, BodySchema> = {
   'PATCH /clients/:id': schema({}, { name: 'name', reqsPerSec: 'reqsPerSec' }),
   'POST /clients/:id/access-restrictions': schema({ restrictions: 'restrictions' }),
   'DELETE /clients/:id/access-restrictions': schema({ ids: 'ids' }),
+  'POST /organizations/:id/invitations': schema({ email: 'email', role: 'role' }),
+  'POST /invitations/accept': schema({ token: 'token' }),
 };
 const RESTRICTION_FIELDS = ['type', 'value'];
 
@@ -195,6 +201,7 @@ const FIELD_TYPES: Record<FieldKind, 'string' | 'number' | 'boolean' | 'array'> 
   emails: 'array',
   restrictions: 'array',
   ids: 'array',
+  token: 'string',
 };
 
 /** Documented status of every error code (HTTP.md), and the one per-route override. */
@@ -208,6 +215,7 @@ const DOCUMENTED_STATUS: Record<string, number> = {
   INVALID_CREDENTIALS: 401,
   INVALID_REFRESH_TOKEN: 401,
   INVALID_CLIENT: 401,
+  REAUTHENTICATION_REQUIRED: 401,
   FORBIDDEN: 403,
   ACCESS_RESTRICTED: 403,
   ACCOUNT_DISABLED: 403,
@@ -219,6 +227,7 @@ const DOCUMENTED_STATUS: Record<string, number> = {
   LAST_EMAIL: 409,
   LAST_OWNER: 409,
   ALREADY_MEMBER: 409,
+  INVALID_INVITATION: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -1254,6 +1263,11 @@ const FIELD_VALUES: Record<FieldKind, fc.Arbitrary<unknown>> = {
       arbitrary: fc.constantFrom('s'.repeat(16), 'short', 'é'.repeat(16), 'x'.repeat(129), 'x'.repeat(128)),
     },
     { weight: 1, arbitrary: fc.string({ minLength: 16, maxLength: 40 }) },
+    { weight: 1, arbitrary: oddString },
+  ),
+  // No real invitation exists in the seeded world: every token is refused alike.
+  token: fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('', 'x'.repeat(43), 'x'.repeat(513), 'x'.repeat(512)) },
     { weight: 1, arbitrary: oddString },
   ),
   refreshToken: fc.oneof(

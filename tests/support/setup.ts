@@ -76,7 +76,7 @@ export function errCode(result: { ok: boolean; val: unknown }): string {
 export async function lastCode(
   world: TestWorld,
   address: string,
-  kind: 'verify-email' | 'login' = 'verify-email',
+  kind: 'verify-email' | 'login' | 'password-reset' = 'verify-email',
 ): Promise<string> {
   await world.accounts.settled();
   const message = [...world.emailer.sent].reverse().find((m) => m.to === address && m.kind === kind);

@@ -20,6 +20,7 @@ import {
   type CodeMessage,
   DEFAULT_CONFIG,
   type IdKind,
+  type InvitationMessage,
   type JsonWebKeySet,
   type Lib,
   type PasswordContext,
@@ -82,6 +83,7 @@ export const ID_PREFIXES: Readonly<Record<IdKind, string>> = Object.freeze({
   restriction: 'res_',
   session: 'ses_',
   code: 'cod_',
+  invitation: 'inv_',
 });
 
 /**
@@ -130,6 +132,15 @@ export class DefaultLib implements Lib {
     // An emailed login code is an out-of-band secret: ASVS 6.5.5 caps its life at 10 minutes.
     if (!(this.baseConfig.loginCodeTtlMs > 0 && this.baseConfig.loginCodeTtlMs <= 10 * 60_000)) {
       throw new RangeError('DefaultLib: config.loginCodeTtlMs must be more than 0 and at most 600000 (10 minutes)');
+    }
+    // A reset code sets a new password: ASVS 6.4.1 asks that recovery secrets be short-lived.
+    if (!(this.baseConfig.passwordResetCodeTtlMs > 0 && this.baseConfig.passwordResetCodeTtlMs <= 3_600_000)) {
+      throw new RangeError(
+        'DefaultLib: config.passwordResetCodeTtlMs must be more than 0 and at most 3600000 (1 hour)',
+      );
+    }
+    if (!(this.baseConfig.reauthenticationMaxAgeMs > 0)) {
+      throw new RangeError('DefaultLib: config.reauthenticationMaxAgeMs must be more than 0');
     }
     this.passwordPolicy = Object.freeze(resolvePasswordPolicy(options.passwords ?? {}));
     const workers = options.passwords?.workers;
@@ -412,6 +423,17 @@ export class DefaultLib implements Lib {
         code: message.code,
       };
     }
+    if (message.purpose === 'password-reset') {
+      return {
+        to: message.to,
+        subject: 'Your password reset code',
+        text:
+          `Your password reset code is ${message.code}\n\nIt expires in ${lifetime}. If you did not ask to reset ` +
+          'your password, ignore this email: your password stays as it is, and nobody can change it without the code.',
+        kind: message.purpose,
+        code: message.code,
+      };
+    }
     return {
       to: message.to,
       subject: 'Verify your email address',
@@ -420,6 +442,29 @@ export class DefaultLib implements Lib {
         'address to an account, ignore this email.',
       kind: message.purpose,
       code: message.code,
+    };
+  }
+
+  /** Composes the email with `composeInvitationEmail` and hands it to the emailer. */
+  async sendInvitation(message: InvitationMessage): Promise<void> {
+    await this.emailer.send(this.composeInvitationEmail(message));
+  }
+
+  /**
+   * Subject and text of an invitation email, the token in both `text` and `code`. Override to put the
+   * token into a link to your application's page that calls `POST /invitations/accept`.
+   */
+  composeInvitationEmail(message: InvitationMessage): EmailMessage {
+    const days = Math.max(1, Math.round((message.expiresAt.getTime() - this.now().getTime()) / 86_400_000));
+    return {
+      to: message.to,
+      subject: `You are invited to join ${message.organizationName}`,
+      text:
+        `You are invited to join ${message.organizationName} as ${message.role}.\n\nSign in (or create an ` +
+        `account) with this address, verify it, and accept with this token:\n\n${message.token}\n\n` +
+        `It expires in ${days === 1 ? '1 day' : `${days} days`}. If you do not know this organization, ignore this email.`,
+      kind: 'invitation',
+      code: message.token,
     };
   }
 

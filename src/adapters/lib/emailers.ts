@@ -2,16 +2,19 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CodePurpose } from '../../ports/entities';
 
-/** One composed email carrying a verification or login code. */
+/** One composed email carrying a verification or login code, or an invitation's token. */
 export interface EmailMessage {
   /** Normalized recipient address. */
   to: string;
   subject: string;
   text: string;
-  kind: CodePurpose;
-  /** The code alone, for channels that render their own template (and for tests). */
+  kind: EmailKind;
+  /** The code (or invitation token) alone, for channels that render their own template (and for tests). */
   code: string;
 }
+
+/** What an email is for: a code's purpose, or `invitation` (its `code` is the invitation token). */
+export type EmailKind = CodePurpose | 'invitation';
 
 /** Delivers composed emails. Implement it over SMTP or a provider's API for production. */
 export interface Emailer {

@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   AccessRestriction,
+  AuthMethod,
   Client,
+  Invitation,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -133,6 +135,9 @@ abstract class MemoryIoBase implements Io {
   revokeOldestSessions(userId: string, keep: number, now: Date): Promise<string[]> {
     return this.run('revokeOldestSessions', (store) => store.revokeOldestSessions(userId, keep, now));
   }
+  setSessionAuthentication(id: string, method: AuthMethod, at: Date): Promise<boolean> {
+    return this.run('setSessionAuthentication', (store) => store.setSessionAuthentication(id, method, at));
+  }
   setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void> {
     return this.run('setSessionCredentialVersion', (store) => store.setSessionCredentialVersion(id, credentialVersion));
   }
@@ -220,6 +225,37 @@ abstract class MemoryIoBase implements Io {
   }
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
     return this.run('deleteAccessRestrictions', (store) => store.deleteAccessRestrictions(clientId, ids));
+  }
+
+  putInvitation(invitation: Invitation): Promise<void> {
+    return this.run('putInvitation', (store) => store.invitations.put(invitation));
+  }
+  findInvitationById(id: string): Promise<Invitation | null> {
+    return this.run('findInvitationById', (store) => store.invitations.findById(id));
+  }
+  findInvitationByTokenHash(tokenHash: string): Promise<Invitation | null> {
+    return this.run('findInvitationByTokenHash', (store) => store.invitations.findByTokenHash(tokenHash));
+  }
+  findInvitationFor(organizationId: string, address: string): Promise<Invitation | null> {
+    return this.run('findInvitationFor', (store) => store.invitations.findFor(organizationId, address));
+  }
+  listInvitations(organizationId: string, now: Date): Promise<Invitation[]> {
+    return this.run('listInvitations', (store) =>
+      store.invitations.listOpen((row) => row.organizationId === organizationId, now),
+    );
+  }
+  listInvitationsTo(
+    addresses: string[],
+    now: Date,
+    limit: number,
+  ): Promise<Array<{ invitation: Invitation; organizationName: string }>> {
+    return this.run('listInvitationsTo', (store) => store.listInvitationsTo(addresses, now, limit));
+  }
+  consumeInvitation(id: string, now: Date): Promise<boolean> {
+    return this.run('consumeInvitation', (store) => store.invitations.consume(id, now));
+  }
+  deleteInvitation(id: string): Promise<boolean> {
+    return this.run('deleteInvitation', (store) => store.invitations.delete(id));
   }
 }
 

@@ -1,6 +1,8 @@
 import type {
   AccessRestriction,
+  AuthMethod,
   Client,
+  Invitation,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -11,6 +13,7 @@ import type {
   VerificationCode,
 } from '../../ports/entities';
 import type { ClientPatch, CodeScope, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
+import { InvitationRows } from './memory-invitations';
 import { copyRow, Journal, newestFirst, oldestFirst, Table } from './tables';
 
 const byId = (row: { id: string }): string => row.id;
@@ -31,6 +34,8 @@ export class MemoryStore {
   readonly #memberships = new Table<Membership>(this.journal, 'a membership with that id');
   readonly #clients = new Table<Client>(this.journal, 'a client with that id');
   readonly #restrictions = new Table<AccessRestriction>(this.journal, 'an access restriction with that id');
+  /** Invitations, whose methods `MemoryIo` calls directly. */
+  readonly invitations = new InvitationRows(this.journal);
 
   // --- users -------------------------------------------------------------------------------------
   insertUser(user: User): void {
@@ -205,6 +210,12 @@ export class MemoryStore {
     return doomed.map(byId);
   }
 
+  setSessionAuthentication(id: string, authMethod: AuthMethod, authenticatedAt: Date): boolean {
+    if (!this.#sessions.get(id)) return false;
+    this.#sessions.update(id, { authMethod, authenticatedAt });
+    return true;
+  }
+
   setSessionCredentialVersion(id: string, credentialVersion: number): void {
     this.#sessions.update(id, { credentialVersion });
   }
@@ -226,7 +237,8 @@ export class MemoryStore {
   rotateRefreshToken(rotation: RefreshRotation): boolean {
     const { consumedTokenHash, at, idleExpiresAt, next } = rotation;
     const token = this.#refreshTokens.get(consumedTokenHash);
-    if (!token || token.sessionId !== next.sessionId || !this.#sessions.get(next.sessionId)) return false;
+    const session = this.#sessions.get(next.sessionId);
+    if (!token || token.sessionId !== next.sessionId || !session || session.revokedAt !== null) return false;
     if (!this.consumeRefreshToken(consumedTokenHash, at)) return false;
     this.touchSession(next.sessionId, at, idleExpiresAt);
     this.insertRefreshToken(next);
@@ -272,6 +284,7 @@ export class MemoryStore {
       this.#membershipsWhere((row) => row.organizationId === id),
       byId,
     );
+    this.invitations.deleteOfOrganization(id);
     this.#organizations.delete(id);
     return true;
   }
@@ -378,6 +391,22 @@ export class MemoryStore {
     const doomed = new Set(ids);
     const rows = [...this.#restrictions.values()].filter((row) => row.clientId === clientId && doomed.has(row.id));
     return this.#deleteEach(this.#restrictions, rows, byId);
+  }
+
+  /** Open invitations to these addresses with their organization's name (see `Io.listInvitationsTo`). */
+  listInvitationsTo(
+    addresses: string[],
+    now: Date,
+    limit: number,
+  ): Array<{ invitation: Invitation; organizationName: string }> {
+    const wanted = new Set(addresses);
+    const named = this.invitations
+      .listOpen((row) => wanted.has(row.address), now)
+      .flatMap((invitation) => {
+        const organization = this.#organizations.get(invitation.organizationId);
+        return organization ? [{ invitation, organizationName: organization.name }] : [];
+      });
+    return named.slice(0, Math.max(0, limit));
   }
 
   // --- helpers -----------------------------------------------------------------------------------

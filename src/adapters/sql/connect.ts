@@ -91,12 +91,20 @@ export function createKnexFromUrl(url: string, options: KnexFromUrlOptions = {})
       config = { ...common, ...sqliteConfig(url.slice('sqlite:'.length)) };
       break;
     case null:
+      if (!looksLikeSqlitePath(url)) {
+        throw new DatabaseUrlError(
+          'unknown-scheme',
+          `${source} is ${redactDatabaseUrl(url)}: it has no scheme and does not look like a SQLite file path ` +
+            '(start it with /, ./ or ../, or end it in .db, .sqlite or .sqlite3); ' +
+            `use ${ACCEPTED_DATABASE_URLS}`,
+        );
+      }
       config = { ...common, ...sqliteConfig(url) };
       break;
     default:
       throw new DatabaseUrlError(
         'unknown-scheme',
-        `${source} is ${redacted(url)}: the scheme "${scheme}:" is not supported; use ${ACCEPTED_DATABASE_URLS}`,
+        `${source} is ${redactDatabaseUrl(url)}: the scheme "${scheme}:" is not supported; use ${ACCEPTED_DATABASE_URLS}`,
       );
   }
   requireDriver(config.client, url, source);
@@ -124,7 +132,7 @@ function requireDriver(client: DriverClient, url: string, source: string): void 
     if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${name}'`)) throw error;
     throw new DatabaseUrlError(
       'driver-missing',
-      `${source} is ${redacted(url)}: install the \`${name}\` package (npm install ${name}); ` +
+      `${source} is ${redactDatabaseUrl(url)}: install the \`${name}\` package (npm install ${name}); ` +
         'accounts-module lists it as an optional peer dependency, so it is not installed with it',
       name,
     );
@@ -132,14 +140,36 @@ function requireDriver(client: DriverClient, url: string, source: string): void 
 }
 
 /** The URL as it may appear in a terminal or log: the password, if any, replaced by `***`. */
-function redacted(url: string): string {
+/**
+ * Whether a value without a scheme reads as a SQLite file path. Anything else is refused rather than
+ * opened as a file: `mysql//user:pass@db/app` (a colon missed) or `db.example.com/app` would
+ * otherwise become a local database, silently, with the password in its file name.
+ */
+function looksLikeSqlitePath(value: string): boolean {
+  if (value.includes('@') || value.startsWith('//') || /^[a-z][a-z0-9+.-]*\/\//i.test(value)) return false;
+  return /^(\/|\.\.?[\\/]|[a-z]:[\\/])/i.test(value) || /\.(db|sqlite3?)$/i.test(value);
+}
+
+/** Query parameters that carry a credential in some driver's URL syntax. */
+const SECRET_PARAMETER = /pass|secret|token|key/i;
+
+/**
+ * A database URL as it may be printed: the password, any credential in the query string, and any
+ * user-info a typo left unparsed (`root:pw@host/db`) replaced with `***`.
+ */
+export function redactDatabaseUrl(url: string): string {
+  let text = url;
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
-    return parsed.toString();
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (SECRET_PARAMETER.test(key)) parsed.searchParams.set(key, '***');
+    }
+    text = parsed.toString();
   } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+    // Not a URL: only the pattern below applies.
   }
+  return text.replace(/([^/@:\s]*):[^/@\s]*@/g, '$1:***@');
 }
 
 function mysqlConnection(url: string): Knex.MySql2ConnectionConfig {

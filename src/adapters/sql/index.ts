@@ -2,7 +2,7 @@
  * The SQL persistence adapter: `SqlIo` (the `Io` port), `SqlRateLimitStore`, migrations and a
  * URL-to-knex helper. See docs/sql.md.
  */
-export { createKnexFromUrl, type KnexFromUrlOptions } from './connect';
+export { createKnexFromUrl, type KnexFromUrlOptions, redactDatabaseUrl } from './connect';
 export { SqlIoError } from './errors';
 export {
   currentSchemaVersion,

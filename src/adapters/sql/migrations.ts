@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import { dialectOf } from './dialect';
 import * as schemaV1 from './schema-v1';
 import * as schemaV2 from './schema-v2';
+import * as schemaV3 from './schema-v3';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +13,7 @@ interface Migration {
 const MIGRATIONS: ReadonlyArray<{ name: string; migration: Migration }> = [
   { name: '20261122_001_initial', migration: schemaV1 },
   { name: '20261202_002_credential_versions', migration: schemaV2 },
+  { name: '20261202_003_invitations', migration: schemaV3 },
 ];
 
 /** The version table (knex's own bookkeeping, under a name that will not clash with an application's). */

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type {
   AccessRestriction,
+  AuthMethod,
   Client,
+  Invitation,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -18,6 +20,7 @@ import { SqlIoError } from './errors';
 import { opensReadCommittedSessions } from './isolation';
 import * as clients from './queries/clients';
 import * as codes from './queries/codes';
+import * as invitations from './queries/invitations';
 import * as organizations from './queries/organizations';
 import * as sessions from './queries/sessions';
 import * as users from './queries/users';
@@ -207,6 +210,10 @@ export class SqlIo implements Io {
     return this.run('revokeOldestSessions', () => sessions.revokeOldestSessions(this.sql, userId, keep, now));
   }
 
+  setSessionAuthentication(id: string, method: AuthMethod, at: Date): Promise<boolean> {
+    return this.run('setSessionAuthentication', () => sessions.setSessionAuthentication(this.sql, id, method, at));
+  }
+
   setSessionCredentialVersion(id: string, credentialVersion: number): Promise<void> {
     return this.run('setSessionCredentialVersion', () =>
       sessions.setSessionCredentialVersion(this.sql, id, credentialVersion),
@@ -321,5 +328,41 @@ export class SqlIo implements Io {
 
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
     return this.run('deleteAccessRestrictions', () => clients.deleteAccessRestrictions(this.sql, clientId, ids));
+  }
+
+  putInvitation(invitation: Invitation): Promise<void> {
+    return this.run('putInvitation', () => invitations.putInvitation(this.sql, invitation));
+  }
+
+  findInvitationById(id: string): Promise<Invitation | null> {
+    return this.run('findInvitationById', () => invitations.findInvitationById(this.sql, id));
+  }
+
+  findInvitationByTokenHash(tokenHash: string): Promise<Invitation | null> {
+    return this.run('findInvitationByTokenHash', () => invitations.findInvitationByTokenHash(this.sql, tokenHash));
+  }
+
+  findInvitationFor(organizationId: string, address: string): Promise<Invitation | null> {
+    return this.run('findInvitationFor', () => invitations.findInvitationFor(this.sql, organizationId, address));
+  }
+
+  listInvitations(organizationId: string, now: Date): Promise<Invitation[]> {
+    return this.run('listInvitations', () => invitations.listInvitations(this.sql, organizationId, now));
+  }
+
+  listInvitationsTo(
+    addresses: string[],
+    now: Date,
+    limit: number,
+  ): Promise<Array<{ invitation: Invitation; organizationName: string }>> {
+    return this.run('listInvitationsTo', () => invitations.listInvitationsTo(this.sql, addresses, now, limit));
+  }
+
+  consumeInvitation(id: string, now: Date): Promise<boolean> {
+    return this.run('consumeInvitation', () => invitations.consumeInvitation(this.sql, id, now));
+  }
+
+  deleteInvitation(id: string): Promise<boolean> {
+    return this.run('deleteInvitation', () => invitations.deleteInvitation(this.sql, id));
   }
 }

@@ -259,6 +259,29 @@ export function describeSessionsAndRefreshTokens({ describe, it }: SuiteRunner, 
       );
       assertSame(await io.findSessionById(other.id), other, 'setSessionCredentialVersion changed another session');
     });
+    it('records a reauthentication by moving authMethod and authenticatedAt only', async () => {
+      const io = getIo();
+      const session = makeSession({ userId: await insertUser(), authMethod: 'password' });
+      const other = makeSession({ userId: session.userId });
+      await insertSessions(session, other);
+      const at = fixtureTime(3 * HOUR_MS);
+      assert.strictEqual(
+        await io.setSessionAuthentication(session.id, 'code', at),
+        true,
+        'setSessionAuthentication of an existing session did not answer true',
+      );
+      assertSame(
+        await io.findSessionById(session.id),
+        { ...session, authMethod: 'code', authenticatedAt: at },
+        'setSessionAuthentication did not change exactly authMethod and authenticatedAt',
+      );
+      assertSame(await io.findSessionById(other.id), other, 'setSessionAuthentication changed another session');
+      assert.strictEqual(
+        await io.setSessionAuthentication(uniqueId('ses'), 'code', at),
+        false,
+        'setSessionAuthentication of an unknown session did not answer false',
+      );
+    });
   });
 
   describe('refresh tokens', () => {
@@ -347,7 +370,7 @@ export function describeSessionsAndRefreshTokens({ describe, it }: SuiteRunner, 
       );
     });
 
-    it('refuses to rotate a token into another session, or one that does not exist, and changes nothing', async () => {
+    it('refuses to rotate a token into another session, a revoked one, or one that does not exist, and changes nothing', async () => {
       const io = getIo();
       const session = makeSession({ userId: await insertUser() });
       const other = makeSession({ userId: session.userId });
@@ -371,6 +394,22 @@ export function describeSessionsAndRefreshTokens({ describe, it }: SuiteRunner, 
         false,
         'rotateRefreshToken of an unknown token did not answer false',
       );
+      const revoked = makeSession({ userId: session.userId, revokedAt: fixtureTime(1) });
+      await insertSessions(revoked);
+      const ofRevoked = makeRefreshToken({ sessionId: revoked.id });
+      await io.insertRefreshToken(ofRevoked);
+      assert.strictEqual(
+        await io.rotateRefreshToken({
+          consumedTokenHash: ofRevoked.tokenHash,
+          at,
+          idleExpiresAt: at,
+          next: makeRefreshToken({ sessionId: revoked.id }),
+        }),
+        false,
+        'rotateRefreshToken rotated a token of a revoked session',
+      );
+      assertSame(await io.findRefreshToken(ofRevoked.tokenHash), ofRevoked, 'a refused rotation consumed a token');
+      assertSame(await io.findSessionById(revoked.id), revoked, 'a refused rotation touched a revoked session');
       assertSame(await io.findRefreshToken(presented.tokenHash), presented, 'a refused rotation consumed the token');
       assertSame(await io.findSessionById(other.id), other, 'a refused rotation touched a session');
       assert.strictEqual(await io.findRefreshToken(intoOther.tokenHash), null, 'a refused rotation stored a token');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createKnexFromUrl } from '../../../src/adapters/sql';
+import { createKnexFromUrl, redactDatabaseUrl } from '../../../src/adapters/sql';
 import { DatabaseUrlError } from '../../../src/adapters/sql/connect';
 
 /** Where a `sqlite:` URL puts its file (the URL is parsed without opening the database). */
@@ -64,9 +64,33 @@ describe('createKnexFromUrl refusing a URL', () => {
     }
   });
 
+  it.each([
+    'mysql//root:s3cretPW@db.example.com/app',
+    '//root:s3cretPW@db.example.com/app',
+    'postgres//app:s3cretPW@db/app',
+    '127.0.0.1:3306/app',
+    'db.example.com/app',
+  ])('refuses %j rather than opening it as a local SQLite file, without showing the password', (url) => {
+    const error = refusal(url, 'DATABASE_URL');
+    expect(error.reason).toBe('unknown-scheme');
+    expect(error.message).toMatch(/^DATABASE_URL is /);
+    expect(error.message).not.toContain('s3cretPW');
+  });
+
   it('refuses an empty URL, naming the setting', () => {
     const error = refusal('  ', '--url');
     expect(error.reason).toBe('empty');
     expect(error.message).toMatch(/^--url is empty: set it to one of mysql:\/\//);
+  });
+});
+
+describe('redactDatabaseUrl', () => {
+  it.each([
+    ['mysql://root:s3cretPW@db.example.com/app', 'mysql://root:***@db.example.com/app'],
+    ['postgres://app@db/app?password=s3cretPW', 'postgres://app@db/app?password=***'],
+    ['root:s3cretPW@db.example.com:3306/app', 'root:***@db.example.com:3306/app'],
+    ['./data/accounts.db', './data/accounts.db'],
+  ])('shows %j as %j', (url, shown) => {
+    expect(redactDatabaseUrl(url)).toBe(shown);
   });
 });

@@ -1,3 +1,4 @@
+import { describeAccountRecovery } from './account-recovery';
 import { describeClients } from './clients';
 import { describeEmployees } from './employees';
 import { describeHygiene } from './hygiene';
@@ -13,6 +14,7 @@ export function describeContract(target: () => ContractTarget): void {
   const api = new Api(target);
   describeUsersAndEmails(api);
   describeSessions(api);
+  describeAccountRecovery(api);
   describeOrganizations(api);
   describeClients(api);
   describeEmployees(api);

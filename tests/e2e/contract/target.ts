@@ -28,7 +28,7 @@ export interface SendOptions {
 export interface ContractTarget {
   send(method: string, path: string, options?: SendOptions): Promise<Reply>;
   /** The latest code emailed to an address for a purpose. */
-  lastCode(address: string, kind: 'verify-email' | 'login'): Promise<string>;
+  lastCode(address: string, kind: CodeKind): Promise<string>;
   /**
    * Replaces a user's roles the way an operator does (there is no HTTP route for it: the
    * `accounts-module roles` command, or `users.setRoles` as a system caller in-process).
@@ -57,6 +57,9 @@ export interface SignedUp {
   tokens: Tokens;
   token: string;
 }
+
+/** The kinds of code emails a contract reads back. */
+export type CodeKind = 'verify-email' | 'login' | 'password-reset';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -108,7 +111,7 @@ export class Api {
     return reply;
   }
 
-  lastCode(address: string, kind: 'verify-email' | 'login' = 'verify-email'): Promise<string> {
+  lastCode(address: string, kind: CodeKind = 'verify-email'): Promise<string> {
     return this.target().lastCode(address, kind);
   }
 

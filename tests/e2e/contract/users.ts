@@ -97,15 +97,10 @@ export function describeUsersAndEmails(api: Api): void {
   });
 
   describe('POST /users/:id/password', () => {
-    it('needs the current password, then revokes the other sessions but not this one', async () => {
+    it('checks the current password when given, then revokes the other sessions but not this one', async () => {
       const user = await api.signUp('pw');
       const other = await api.login(user.email, PASSWORD);
       const newPassword = 'a much better passphrase';
-      expectError(
-        await api.send('POST', '/users/me/password', { token: user.token, json: { newPassword } }),
-        403,
-        'INVALID_CURRENT_PASSWORD',
-      );
       expectError(
         await api.send('POST', '/users/me/password', {
           token: user.token,
@@ -127,6 +122,16 @@ export function describeUsersAndEmails(api: Api): void {
         401,
         'INVALID_CREDENTIALS',
       );
+      await api.login(user.email, newPassword);
+    });
+
+    it('takes a fresh login instead of the current password (step-up), and revokes the other sessions', async () => {
+      const user = await api.signUp('pw-stepup');
+      const other = await api.login(user.email, PASSWORD);
+      const newPassword = 'a much better passphrase';
+      const changed = await api.send('POST', '/users/me/password', { token: user.token, json: { newPassword } });
+      expect(changed.status).toBe(204);
+      expectError(await api.send('GET', '/users/me', { token: other.accessToken }), 401, 'INVALID_TOKEN');
       await api.login(user.email, newPassword);
     });
 

@@ -1,4 +1,4 @@
-import type { RefreshToken, Session, User } from '../../../ports/entities';
+import type { AuthMethod, RefreshToken, Session, User } from '../../../ports/entities';
 import type { RefreshRotation } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
 import { aliasedColumns, changeRows, selectTuples, statement, tupleReader } from '../prepared';
@@ -123,6 +123,19 @@ export async function revokeOldestSessions(
   return ids;
 }
 
+export async function setSessionAuthentication(
+  sql: SqlContext,
+  id: string,
+  method: AuthMethod,
+  at: Date,
+): Promise<boolean> {
+  const changed = await sql
+    .db('sessions')
+    .where({ id })
+    .update({ auth_method: method, authenticated_at: dbTime(sql, at) });
+  return count(changed) === 1;
+}
+
 export async function setSessionCredentialVersion(
   sql: SqlContext,
   id: string,
@@ -198,19 +211,23 @@ export async function findRefreshTokenWithSession(
  * Consuming the presented token and touching its session in one statement where the dialect can:
  * MySQL's multi-table UPDATE (the row count is 0 when another refresh consumed the token first);
  * PostgreSQL chains the consume, the touch and the insert of the next token in one statement with
- * data-modifying CTEs, so a refresh writes in one round trip there.
+ * data-modifying CTEs, so a refresh writes in one round trip there. Both refuse a session revoked
+ * meanwhile: PostgreSQL's lock (`lockUserWithSession`) holds the user's row only, so a logout (which
+ * takes no user lock) can commit between the lock and the rotation.
  */
 export const CONSUME_AND_TOUCH = statement(
   'accounts_consume_refresh_token_and_touch',
   `update refresh_tokens t join sessions s on s.id = t.session_id
    set t.consumed_at = ?, s.last_used_at = ?, s.idle_expires_at = ?
-   where t.token_hash = ? and t.consumed_at is null and t.session_id = ?`,
+   where t.token_hash = ? and t.consumed_at is null and t.session_id = ? and s.revoked_at is null`,
 );
 export const ROTATE_POSTGRES = statement(
   'accounts_rotate_refresh_token',
   `with consumed as (
      update refresh_tokens set consumed_at = ?::timestamptz
-     where token_hash = ? and consumed_at is null and session_id = ? returning session_id
+     where token_hash = ? and consumed_at is null
+       and session_id in (select id from sessions where id = ? and revoked_at is null)
+     returning session_id
    ), touched as (
      update sessions set last_used_at = ?::timestamptz, idle_expires_at = ?::timestamptz
      where id in (select session_id from consumed) returning id
@@ -260,5 +277,6 @@ export async function rotateRefreshToken(sql: SqlContext, rotation: RefreshRotat
 
 const CONSUME_REFRESH_TOKEN_OF_SESSION = statement(
   'accounts_consume_refresh_token_of_session',
-  'update refresh_tokens set consumed_at = ? where token_hash = ? and consumed_at is null and session_id = ?',
+  `update refresh_tokens set consumed_at = ? where token_hash = ? and consumed_at is null
+   and session_id in (select id from sessions where id = ? and revoked_at is null)`,
 );

@@ -1,0 +1,70 @@
+import type { LoginEmail, User } from '../ports/entities';
+import type { Io } from '../ports/io';
+import type { Lib } from '../ports/lib';
+import { invalidateCodesOf } from './codes';
+import { type CredentialChange, changeCredentials } from './session-opening';
+
+/**
+ * What proving control of an address by an emailed code (a code login, a password reset) does to
+ * its account (docs/security-rules.md §4, pre-hijacking), in the transaction that consumed the code,
+ * the user locked:
+ * - `released`: the address hung unverified on an account another verified address proves. Whoever
+ *   added it never showed they own it, so the proof grants nothing there and the address goes free
+ *   for its owner.
+ * - `proven`, `claimed`: the account's first proven address. Whoever registered it, set its password,
+ *   holds its sessions or added its other addresses never showed they own any of them, so none of
+ *   that survives: `change` replaces the credentials (no password for a code login, the new one for
+ *   a reset), every session is revoked, the other unverified addresses go.
+ * - `proven`, not claimed: the address was verified already, or is verified now on an account
+ *   proven before by it.
+ * Null when the address is not the user's.
+ */
+export type AddressProof =
+  | { outcome: 'released'; released: string[] }
+  | {
+      outcome: 'proven';
+      /** Whether the address was unverified until now. */
+      verified: boolean;
+      claimed: { passwordRemoved: boolean } | null;
+      /** Unverified addresses taken off the account by the claim. */
+      released: string[];
+      /** The user's credential version once the proof is written. */
+      credentialVersion: number;
+    };
+
+export async function proveAddress(
+  lib: Lib,
+  tx: Io,
+  user: User,
+  address: string,
+  change: CredentialChange,
+): Promise<AddressProof | null> {
+  const emails = await tx.listLoginEmails(user.id);
+  const proven = emails.find((email) => email.address === address);
+  if (!proven) return null;
+  let credentialVersion = user.credentialVersion;
+  let claimed: { passwordRemoved: boolean } | null = null;
+  let released: string[] = [];
+  if (proven.verifiedAt === null) {
+    if (emails.some((email) => email.verifiedAt !== null)) {
+      await releaseAddresses(lib, tx, user, [proven]);
+      return { outcome: 'released', released: [address] };
+    }
+    // The other unverified addresses go too: kept, a claimant could verify one of theirs and log back in.
+    credentialVersion = await changeCredentials(tx, user, lib.now(), change);
+    const others = emails.filter((email) => email.address !== address);
+    await releaseAddresses(lib, tx, user, others);
+    released = others.map((email) => email.address);
+    claimed = { passwordRemoved: user.passwordHash !== null };
+  }
+  const verified = await tx.markLoginEmailVerified(address, lib.now());
+  return { outcome: 'proven', verified, claimed, released, credentialVersion };
+}
+
+/** Takes unverified addresses off an account, with every code pending for them. */
+async function releaseAddresses(lib: Lib, tx: Io, user: User, emails: LoginEmail[]): Promise<void> {
+  if (emails.length === 0) return;
+  const addresses = emails.map((email) => email.address);
+  await tx.deleteLoginEmails(user.id, addresses);
+  await invalidateCodesOf(tx, addresses, lib.now());
+}

@@ -1,0 +1,147 @@
+import type * as t from 'io-ts';
+import { Err, Ok, type Result } from 'ts-results';
+import { proveAddress } from './address-proof';
+import { deliverAfterAnswer } from './code-delivery';
+import { CodeInput, decode, Email, PasswordInput, struct } from './codecs';
+import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSendLimit } from './codes';
+import { type Deps, emit, NO_REQUEST_INFO, type RequestInfo } from './context';
+import { type AccountsError, fail } from './errors';
+import { firstLimitPassed, perIdentifierAndIpLimit } from './limits';
+import { newPasswordRefusal } from './password-policy';
+import { changeCredentials, isUserActive } from './session-opening';
+
+export const PasswordResetRequestInput = struct('PasswordResetRequestInput', { email: Email });
+export type PasswordResetRequestInput = t.TypeOf<typeof PasswordResetRequestInput>;
+
+export const PasswordResetInput = struct('PasswordResetInput', {
+  email: Email,
+  code: CodeInput,
+  newPassword: PasswordInput,
+});
+export type PasswordResetInput = t.TypeOf<typeof PasswordResetInput>;
+
+type ResetOutcome = Result<
+  | { outcome: 'reset'; userId: string; verified: boolean; claimed: boolean; released: string[] }
+  | { outcome: 'released'; userId: string },
+  AccountsError
+>;
+
+/**
+ * Password reset by an emailed code (docs/security-rules.md §4, §8): for the user who forgot their
+ * password. The code proves control of the address, so a reset is an address proof like a code
+ * login (`proveAddress`, pre-hijacking): it never hands an account proven by another address to
+ * whoever holds an address someone added to it, and on an account with no proven address it removes
+ * what unproven claimants set up. Every session of the user is revoked.
+ */
+export class PasswordResetService {
+  constructor(private readonly deps: Deps) {}
+
+  /**
+   * Sends a `password-reset` code to a known address. Answers the same (accepted) whatever the
+   * address, after the same work, exactly like a login-code request: a code is stored for any
+   * address, the address is looked up and the email sent only after the answer, requests are
+   * limited per IP and sends per (address, IP) and per address.
+   */
+  async request(
+    input: PasswordResetRequestInput,
+    request: RequestInfo = NO_REQUEST_INFO,
+  ): Promise<Result<void, AccountsError>> {
+    const { io, lib } = this.deps;
+    const decoded = decode(PasswordResetRequestInput, input);
+    if (decoded.err) return decoded;
+    const { email } = decoded.val;
+    const limited = await firstLimitPassed(this.deps, codeRequestLimits(lib.config, request.ip));
+    if (limited) return limited;
+    if (!(await withinSendLimit(this.deps, email, request.ip))) return Ok(undefined);
+    const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'password-reset', address: email }));
+    await deliverAfterAnswer(this.deps, async () => {
+      const found = await io.findUserByEmail(email);
+      return found && isUserActive(found.user) ? [message] : [];
+    });
+    return Ok(undefined);
+  }
+
+  /**
+   * Sets a new password with the code sent to `email`. The code is compared first (one lookup, one
+   * attempt); only a right code leads to the password policy and the bcrypt hash, outside any
+   * transaction, so a wrong code answers alike for every address. A refused new password leaves the
+   * code usable for another try (its attempts still count). Wrong codes are limited per
+   * (address, IP), below the code's own attempts so guesses from one place cannot kill the owner's
+   * code, and per IP.
+   */
+  async reset(input: PasswordResetInput, request: RequestInfo = NO_REQUEST_INFO): Promise<Result<void, AccountsError>> {
+    const { io, lib } = this.deps;
+    const decoded = decode(PasswordResetInput, input);
+    if (decoded.err) return decoded;
+    const { email: address, code, newPassword } = decoded.val;
+    const { config } = lib;
+    const limits = [
+      ...perIdentifierAndIpLimit(
+        config,
+        'reset-guess',
+        address,
+        request.ip,
+        config.codeFailuresPerAddressAndIp,
+        config.loginFailureWindowMs,
+        'reset',
+      ),
+      ...codeGuessLimits(config, request.ip),
+    ];
+    const limited = await firstLimitPassed(this.deps, limits);
+    if (limited) return limited;
+
+    let passwordHash: string | null = null;
+    const redeemed = await redeemCode<ResetOutcome>(
+      io,
+      lib,
+      { purpose: 'password-reset', address },
+      code,
+      async (tx, _code, ownerId): Promise<ResetOutcome> => {
+        const user = ownerId === null ? null : await tx.lockUser(ownerId);
+        if (!user || user.deletedAt || passwordHash === null) return fail('INVALID_CODE');
+        if (user.bannedAt) return fail('ACCOUNT_DISABLED');
+        const proof = await proveAddress(lib, tx, user, address, { passwordHash });
+        if (!proof) return fail('INVALID_CODE');
+        // Committed all the same: the release is what a proven code on such an account grants.
+        if (proof.outcome === 'released') return Ok({ outcome: 'released' as const, userId: user.id });
+        // A claim replaced the credentials already; otherwise the new password ends every session.
+        if (!proof.claimed) await changeCredentials(tx, user, lib.now(), { passwordHash });
+        return Ok({
+          outcome: 'reset' as const,
+          userId: user.id,
+          verified: proof.verified,
+          claimed: proof.claimed !== null,
+          released: proof.released,
+        });
+      },
+      async (ownerId) => {
+        const user = ownerId === null ? null : await io.findUserById(ownerId);
+        if (!user || user.deletedAt) return fail('INVALID_CODE');
+        if (user.bannedAt) return fail('ACCOUNT_DISABLED');
+        const refusal = await newPasswordRefusal(io, lib, user, 'newPassword', newPassword);
+        if (refusal) return Err(refusal);
+        // Hashed before the transaction that consumes the code (docs/security-rules.md §8).
+        passwordHash = await lib.hashPassword(newPassword);
+        return null;
+      },
+    );
+    if (!redeemed) return fail('INVALID_CODE');
+    const outcome = redeemed.value;
+    if (outcome.err) return outcome;
+    const now = lib.now();
+    if (outcome.val.outcome === 'released') {
+      const { userId } = outcome.val;
+      emit(lib, { type: 'email.released', at: now, userId, address, reason: 'proven_elsewhere' });
+      return fail('ADDRESS_RELEASED');
+    }
+    const { userId, verified, claimed, released } = outcome.val;
+    for (const freed of released) {
+      emit(lib, { type: 'email.released', at: now, userId, address: freed, reason: 'proven_elsewhere' });
+    }
+    if (claimed) emit(lib, { type: 'account.claimed', at: now, userId, address, passwordRemoved: false });
+    if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
+    emit(lib, { type: 'password.reset', at: now, userId, address });
+    emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_reset' });
+    return Ok(undefined);
+  }
+}
