@@ -105,12 +105,20 @@ export class ClientService {
     const { io, lib } = this.deps;
     const access = await authorizeOrganizationRole(io, caller, organizationId, 'admin');
     if (access.err) return access;
+    // A new key is what a rotation hands out: the same recent login.
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const decoded = decode(CreateClientInput, input);
     if (decoded.err) return decoded;
     const roles = this.privilegedRoles(caller, options);
     if (roles.err) return roles;
     const { name, reqsPerSec } = decoded.val;
     if (reqsPerSec !== undefined && !isSystemCaller(caller)) return privileged('reqsPerSec');
+    // New roles or a new rate make a key worth more: the same recent login as a rotation.
+    if (options.roles !== undefined || reqsPerSec !== undefined) {
+      const recent = await requireRecentAuthentication(this.deps, caller);
+      if (recent.err) return recent;
+    }
 
     const now = lib.now();
     const id = lib.newId('client');
@@ -225,6 +233,10 @@ export class ClientService {
     clientId: string,
     input: AddRestrictionsInput,
   ): Promise<Result<AccessRestriction[], AccountsError>> {
+    // Restrictions bound what a key can reach: changing them needs a recent login, like a rotation.
+    // Checked before the transaction, which the session read must not wait inside.
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const { io, lib } = this.deps;
     const result = await inTransaction(io, async (tx) => {
       const client = await this.findManaged(tx, caller, clientId);
@@ -271,6 +283,10 @@ export class ClientService {
     clientId: string,
     input: RemoveRestrictionsInput,
   ): Promise<Result<AccessRestriction[], AccountsError>> {
+    // Restrictions bound what a key can reach: changing them needs a recent login, like a rotation.
+    // Checked before the transaction, which the session read must not wait inside.
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const { io } = this.deps;
     const result = await inTransaction(io, async (tx) => {
       const client = await this.findManaged(tx, caller, clientId);

@@ -9,6 +9,7 @@ import { addMs, type Caller, type Deps, emit, inTransaction, type RequestInfo } 
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, type Limit, perIpLimit } from './limits';
 import { authorizeOrganizationRead, authorizeOrganizationRole, emitMembershipChanged } from './organizations';
+import { requireRecentAuthentication } from './step-up';
 import { resolveUserId } from './user-ref';
 
 /** `POST /organizations/:id/invitations`. */
@@ -120,6 +121,11 @@ export class InvitationService {
     const { email: address, role } = decoded.val;
     if (!roleAtLeast(access.val.role, role)) {
       return fail('FORBIDDEN', { details: [{ path: 'role', message: 'cannot invite to a role above your own' }] });
+    }
+    // Inviting an admin or owner hands out what a key rotation does and more: a recent login.
+    if (role !== 'member') {
+      const recent = await requireRecentAuthentication(this.deps, caller);
+      if (recent.err) return recent;
     }
     if (await this.holderIsMember(io, organizationId, address)) return fail('ALREADY_MEMBER');
 
@@ -317,8 +323,11 @@ export class InvitationService {
   }
 
   private async holderIsMember(io: Io, organizationId: string, address: string): Promise<boolean> {
-    const holder = await io.findUserByEmail(address);
-    return holder !== null && (await io.findMembership(organizationId, holder.user.id)) !== null;
+    // Only a verified holder counts: an address someone merely added to their account must not
+    // block invitations to its owner (nor tell admins who claimed it).
+    const holder = await io.findLoginEmail(address);
+    if (holder === null || holder.verifiedAt === null) return false;
+    return (await io.findMembership(organizationId, holder.userId)) !== null;
   }
 
   /** Emails the token; a failed delivery is an event, and the admin can invite again. */

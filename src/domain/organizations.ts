@@ -14,6 +14,7 @@ import {
 import { decode, MembershipRoleCodec, Name, Opaque, struct } from './codecs';
 import { type Caller, type Deps, emit, inTransaction } from './context';
 import { type AccountsError, fail } from './errors';
+import { requireRecentAuthentication } from './step-up';
 
 /** `POST /organizations`. */
 export const CreateOrganizationInput = struct('CreateOrganizationInput', { name: Name });
@@ -148,6 +149,8 @@ export class OrganizationService {
     const { io, lib } = this.deps;
     const access = await authorizeOrganizationRole(io, caller, organizationId, 'owner');
     if (access.err) return access;
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     // What goes with the organization is listed in the transaction that deletes it, so that what is
     // reported (docs/security-rules.md §9) is what goes, and nothing that survives. A client or membership committed by
     // a concurrent request between the listing and the delete goes too without being reported: the
@@ -207,6 +210,8 @@ export class OrganizationService {
     input: AddMembershipInput,
   ): Promise<Result<Membership, AccountsError>> {
     const { io, lib } = this.deps;
+    const granted = await this.recentLoginToGrant(caller, AddMembershipInput, input);
+    if (granted.err) return granted;
     const result = await inTransaction(io, async (tx) => {
       const access = await authorizeOrganizationRole(tx, caller, organizationId, 'admin');
       if (access.err) return access;
@@ -245,6 +250,8 @@ export class OrganizationService {
   ): Promise<Result<Membership, AccountsError>> {
     const { io } = this.deps;
     if (!caller.user && !caller.client) return fail('UNAUTHENTICATED');
+    const granted = await this.recentLoginToGrant(caller, ChangeMembershipRoleInput, input);
+    if (granted.err) return granted;
     const result = await inTransaction(io, async (tx) => {
       const membership = await tx.findMembershipById(membershipId);
       if (!membership) return fail('NOT_FOUND');
@@ -297,6 +304,20 @@ export class OrganizationService {
     return Ok(undefined);
   }
 
+  /**
+   * Granting admin or owner needs a recent login (step-up): an admin can mint keys, so handing the
+   * role to an account of one's own is a key rotation by another door. Checked before the
+   * transaction (the session is read through the pool); bad input is left to the decode inside.
+   */
+  private async recentLoginToGrant(
+    caller: Caller,
+    codec: t.Decoder<unknown, { role: MembershipRole }>,
+    input: unknown,
+  ): Promise<Result<void, AccountsError>> {
+    const decoded = codec.decode(input);
+    if (decoded._tag === 'Left' || decoded.right.role === 'member') return Ok(undefined);
+    return requireRecentAuthentication(this.deps, caller);
+  }
   private membershipChanged(
     membership: Membership,
     change: 'added' | 'role_changed' | 'removed',

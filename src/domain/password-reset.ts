@@ -6,7 +6,7 @@ import { CodeInput, decode, Email, PasswordInput, struct } from './codecs';
 import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSendLimit } from './codes';
 import { type Deps, emit, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
-import { firstLimitPassed, perIdentifierAndIpLimit } from './limits';
+import { firstLimitPassed, forgive, perIdentifierAndIpLimit } from './limits';
 import { newPasswordRefusal } from './password-policy';
 import { changeCredentials, isUserActive } from './session-opening';
 
@@ -115,6 +115,9 @@ export class PasswordResetService {
         });
       },
       async (ownerId) => {
+        // The code matched: its guess is given back, so a right code refused for a weak password
+        // does not use up the owner's own budget (the code's attempts still count).
+        await forgive(this.deps, limits);
         const user = ownerId === null ? null : await io.findUserById(ownerId);
         if (!user || user.deletedAt) return fail('INVALID_CODE');
         if (user.bannedAt) return fail('ACCOUNT_DISABLED');

@@ -298,6 +298,9 @@ export class UserService {
     const userId = target.val;
     const { io, lib } = this.deps;
     if (!isSystemCaller(caller)) return forbiddenFor(caller);
+    // Granting roles (sysadmin included) is worth more than any key rotation: a recent login.
+    const recent = await requireRecentAuthentication(this.deps, caller);
+    if (recent.err) return recent;
     const decoded = decode(SetRolesInput, input);
     if (decoded.err) return decoded;
     const user = await this.findLiveUser(userId);

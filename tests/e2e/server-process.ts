@@ -263,7 +263,7 @@ export function outboxCode(file: string, address: string, kind: string): string 
 const awaitedByOutbox = new Map<string, Map<string, number>>();
 
 /** Routes whose email the server sends after answering (SPEC §4: their timing must tell nothing). */
-const EMAILED_AFTER_ANSWER = new Set(['/authn/email', '/emails/resend-verification']);
+const EMAILED_AFTER_ANSWER = new Set(['/authn/email', '/emails/resend-verification', '/authn/password-reset/request']);
 
 /**
  * The outbox seen through requests: after a request whose email goes out after its answer, the next
