@@ -152,6 +152,42 @@ CREATE TABLE `refresh_tokens` (
   CONSTRAINT `refresh_tokens_session_id_foreign` FOREIGN KEY (`session_id`) REFERENCES `sessions` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- Two-factor (docs/security-rules.md §4a): the TOTP secret only sealed (AES-256-GCM, the key is not in
+-- the database), recovery codes only as keyed hashes, challenge tokens only as SHA-256.
+CREATE TABLE `totp_factors` (
+  `user_id` varchar(64) NOT NULL,
+  `sealed_secret` varchar(255) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `confirmed_at` datetime(3) DEFAULT NULL,
+  `last_used_step` bigint(20) DEFAULT NULL,
+  PRIMARY KEY (`user_id`),
+  CONSTRAINT `totp_factors_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `recovery_codes` (
+  `user_id` varchar(64) NOT NULL,
+  `code_hash` char(64) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `used_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`user_id`,`code_hash`),
+  CONSTRAINT `recovery_codes_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `mfa_challenges` (
+  `token_hash` char(64) NOT NULL,
+  `user_id` varchar(64) NOT NULL,
+  `first_factor` varchar(16) NOT NULL,
+  `credential_version` int(11) NOT NULL,
+  `attempts` int(11) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `expires_at` datetime(3) NOT NULL,
+  `consumed_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`token_hash`),
+  KEY `mfa_challenges_user_id_index` (`user_id`),
+  KEY `mfa_challenges_expires_at_index` (`expires_at`),
+  CONSTRAINT `mfa_challenges_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE `rate_limits` (
   `limit_key` varchar(512) NOT NULL,
   `hits` int(11) NOT NULL,
@@ -178,5 +214,6 @@ CREATE TABLE `accounts_migrations_lock` (
 INSERT INTO `accounts_migrations` (`name`, `batch`, `migration_time`) VALUES
   ('20261122_001_initial', 1, CURRENT_TIMESTAMP),
   ('20261202_002_credential_versions', 1, CURRENT_TIMESTAMP),
-  ('20261202_003_invitations', 1, CURRENT_TIMESTAMP);
+  ('20261202_003_invitations', 1, CURRENT_TIMESTAMP),
+  ('20261202_004_two_factor', 1, CURRENT_TIMESTAMP);
 INSERT INTO `accounts_migrations_lock` (`is_locked`) VALUES (0);

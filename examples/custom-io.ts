@@ -6,9 +6,12 @@ import type {
   LoginEmail,
   Membership,
   MembershipRole,
+  MfaChallenge,
   Organization,
+  RecoveryCode,
   RefreshToken,
   Session,
+  TotpFactor,
   User,
   VerificationCode,
 } from '../src/ports/entities';
@@ -297,6 +300,56 @@ export class TimedIo implements Io {
 
   deleteInvitation(id: string): Promise<boolean> {
     return this.timed('deleteInvitation', () => this.inner.deleteInvitation(id));
+  }
+
+  putTotpFactor(factor: TotpFactor): Promise<void> {
+    return this.timed('putTotpFactor', () => this.inner.putTotpFactor(factor));
+  }
+
+  findTotpFactor(userId: string): Promise<TotpFactor | null> {
+    return this.timed('findTotpFactor', () => this.inner.findTotpFactor(userId));
+  }
+
+  confirmTotpFactor(userId: string, sealedSecret: string, step: number, at: Date): Promise<boolean> {
+    return this.timed('confirmTotpFactor', () => this.inner.confirmTotpFactor(userId, sealedSecret, step, at));
+  }
+
+  acceptTotpStep(userId: string, step: number): Promise<boolean> {
+    return this.timed('acceptTotpStep', () => this.inner.acceptTotpStep(userId, step));
+  }
+
+  deleteTwoFactor(userId: string): Promise<boolean> {
+    return this.timed('deleteTwoFactor', () => this.inner.deleteTwoFactor(userId));
+  }
+
+  replaceRecoveryCodes(userId: string, codes: RecoveryCode[]): Promise<void> {
+    return this.timed('replaceRecoveryCodes', () => this.inner.replaceRecoveryCodes(userId, codes));
+  }
+
+  useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<boolean> {
+    return this.timed('useRecoveryCode', () => this.inner.useRecoveryCode(userId, codeHash, at));
+  }
+
+  countUnusedRecoveryCodes(userId: string): Promise<number> {
+    return this.timed('countUnusedRecoveryCodes', () => this.inner.countUnusedRecoveryCodes(userId));
+  }
+
+  insertMfaChallenge(challenge: MfaChallenge): Promise<void> {
+    return this.timed('insertMfaChallenge', () => this.inner.insertMfaChallenge(challenge));
+  }
+
+  findMfaChallenge(tokenHash: string): Promise<MfaChallenge | null> {
+    return this.timed('findMfaChallenge', () => this.inner.findMfaChallenge(tokenHash));
+  }
+
+  reserveMfaChallengeAttempt(tokenHash: string, maxAttempts: number, now: Date): Promise<boolean> {
+    return this.timed('reserveMfaChallengeAttempt', () =>
+      this.inner.reserveMfaChallengeAttempt(tokenHash, maxAttempts, now),
+    );
+  }
+
+  consumeMfaChallenge(tokenHash: string, at: Date): Promise<boolean> {
+    return this.timed('consumeMfaChallenge', () => this.inner.consumeMfaChallenge(tokenHash, at));
   }
 
   findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null> {

@@ -23,6 +23,7 @@ export { EmailListInput, EmailService, ResendVerificationInput, VerifyEmailInput
 // Domain: services, errors, codecs and the caller model.
 export * from './domain/errors';
 export * from './domain/invitations';
+export { type LoginStep, MfaLoginInput } from './domain/mfa-login';
 export * from './domain/organizations';
 export { PasswordResetInput, PasswordResetRequestInput, PasswordResetService } from './domain/password-reset';
 export { type AccessTokenGrant, ReauthenticateInput } from './domain/reauthentication';
@@ -39,6 +40,13 @@ export {
   toPublicSession,
 } from './domain/sessions';
 export { requireRecentAuthentication } from './domain/step-up';
+export {
+  ConfirmTotpInput,
+  RECOVERY_CODE_COUNT,
+  type RecoveryCodes,
+  type SecondFactorInput,
+  TwoFactorService,
+} from './domain/two-factor';
 export { ME, resolveUserId } from './domain/user-ref';
 export {
   ChangePasswordInput,

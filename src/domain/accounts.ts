@@ -7,6 +7,7 @@ import { InvitationService } from './invitations';
 import { OrganizationService } from './organizations';
 import { PasswordResetService } from './password-reset';
 import { SessionService } from './sessions';
+import { TwoFactorService } from './two-factor';
 import { UserService } from './users';
 
 /**
@@ -22,6 +23,7 @@ export class Accounts {
   readonly clients: ClientService;
   readonly invitations: InvitationService;
   readonly passwordReset: PasswordResetService;
+  readonly twoFactor: TwoFactorService;
 
   readonly deps: Deps;
   private readonly deliveries: PendingDeliveries;
@@ -36,6 +38,7 @@ export class Accounts {
     this.clients = new ClientService(this.deps);
     this.invitations = new InvitationService(this.deps);
     this.passwordReset = new PasswordResetService(this.deps);
+    this.twoFactor = new TwoFactorService(this.deps);
   }
 
   /**

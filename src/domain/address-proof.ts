@@ -25,7 +25,8 @@ export type AddressProof =
       outcome: 'proven';
       /** Whether the address was unverified until now. */
       verified: boolean;
-      claimed: { passwordRemoved: boolean } | null;
+      /** `twoFactorRemoved`: a TOTP factor an unproven claimant enrolled went with the rest. */
+      claimed: { passwordRemoved: boolean; twoFactorRemoved: boolean } | null;
       /** Unverified addresses taken off the account by the claim. */
       released: string[];
       /** The user's credential version once the proof is written. */
@@ -43,7 +44,7 @@ export async function proveAddress(
   const proven = emails.find((email) => email.address === address);
   if (!proven) return null;
   let credentialVersion = user.credentialVersion;
-  let claimed: { passwordRemoved: boolean } | null = null;
+  let claimed: { passwordRemoved: boolean; twoFactorRemoved: boolean } | null = null;
   let released: string[] = [];
   if (proven.verifiedAt === null) {
     if (emails.some((email) => email.verifiedAt !== null)) {
@@ -55,7 +56,10 @@ export async function proveAddress(
     const others = emails.filter((email) => email.address !== address);
     await releaseAddresses(lib, tx, user, others);
     released = others.map((email) => email.address);
-    claimed = { passwordRemoved: user.passwordHash !== null };
+    // A second factor set up before any address was proven is the claimant's, not the owner's: kept,
+    // it would lock the owner out of their own account (or let the claimant in with it).
+    const twoFactorRemoved = await tx.deleteTwoFactor(user.id);
+    claimed = { passwordRemoved: user.passwordHash !== null, twoFactorRemoved };
   }
   const verified = await tx.markLoginEmailVerified(address, lib.now());
   return { outcome: 'proven', verified, claimed, released, credentialVersion };

@@ -4,7 +4,8 @@ import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { proveAddress } from './address-proof';
 import { type AccountsError, fail } from './errors';
-import { type LoginContext, type OpenedSession, openSession } from './session-opening';
+import { type LoginStep, openSessionOrChallenge } from './mfa-login';
+import type { LoginContext } from './session-opening';
 
 /**
  * What a proven login code grants (docs/security-rules.md §4, pre-hijacking), decided in the transaction that consumed
@@ -19,9 +20,10 @@ export type CodeLoginGrant = Result<
       userId: string;
       address: string;
       verified: boolean;
-      claimed: { passwordRemoved: boolean } | null;
+      claimed: { passwordRemoved: boolean; twoFactorRemoved: boolean } | null;
       released: string[];
-      opened: OpenedSession;
+      /** A session, or (two-factor on) a challenge for the second factor: the address is proven either way. */
+      step: LoginStep;
     }
   | { outcome: 'released'; userId: string; released: string[] },
   AccountsError
@@ -44,7 +46,7 @@ export async function grantCodeLogin(
   if (!proof) return fail('INVALID_CODE');
   if (proof.outcome === 'released') return Ok({ outcome: 'released', userId: user.id, released: proof.released });
   const { verified, claimed, released, credentialVersion } = proof;
-  const opened = await openSession(tx, lib, { userId: user.id, method: 'code', credentialVersion }, request);
-  if (!opened) return fail('INVALID_CODE');
-  return Ok({ outcome: 'opened', userId: user.id, address, verified, claimed, released, opened });
+  const step = await openSessionOrChallenge(tx, lib, { userId: user.id, method: 'code', credentialVersion }, request);
+  if (!step) return fail('INVALID_CODE');
+  return Ok({ outcome: 'opened', userId: user.id, address, verified, claimed, released, step });
 }

@@ -57,6 +57,28 @@ export const ERRORS = {
    * `POST /authn/reauthenticate` (a password or a fresh login code) proves the user again.
    */
   REAUTHENTICATION_REQUIRED: 'REAUTHENTICATION_REQUIRED',
+  /**
+   * The first factor of a login was right and the user has two-factor on: no session yet. The error
+   * carries a single-use `challenge` token that `POST /authn/mfa` completes with a TOTP or a recovery
+   * code (docs/security-rules.md §4a).
+   */
+  MFA_REQUIRED: 'MFA_REQUIRED',
+  /** An unknown, used, expired or exhausted two-factor challenge token. */
+  INVALID_MFA_CHALLENGE: 'INVALID_MFA_CHALLENGE',
+  /**
+   * A wrong, replayed or already used second factor (TOTP or recovery code), or one missing where the
+   * user's two-factor requires it (reauthentication, password reset).
+   */
+  INVALID_MFA_CODE: 'INVALID_MFA_CODE',
+  /**
+   * The user has two-factor on and the request gave no second factor where it is needed with the
+   * first one (reauthentication, password reset): give `totp` or `recoveryCode` with it. Nothing was
+   * checked or used up.
+   */
+  MFA_CODE_REQUIRED: 'MFA_CODE_REQUIRED',
+  /** Two-factor is on already (enrolment), or not on (disabling, new recovery codes). */
+  MFA_ALREADY_ENABLED: 'MFA_ALREADY_ENABLED',
+  MFA_NOT_ENABLED: 'MFA_NOT_ENABLED',
   /** The user already holds `maxUnverifiedEmailsPerUser` unverified addresses. */
   TOO_MANY_UNVERIFIED_EMAILS: 'TOO_MANY_UNVERIFIED_EMAILS',
   /** Too many attempts; `retryAfterSeconds` says when to try again. */
@@ -80,6 +102,8 @@ export interface AccountsError {
   details?: FieldProblem[];
   /** For `RATE_LIMITED`: seconds until the limit lifts. */
   retryAfterSeconds?: number;
+  /** For `MFA_REQUIRED` only: the single-use token `POST /authn/mfa` completes the login with. */
+  challenge?: string;
 }
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
@@ -106,6 +130,12 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
     'The invitation is invalid or expired, or it is not addressed to a verified email address of yours.',
   INVALID_CURRENT_PASSWORD: 'The current password is missing or wrong.',
   REAUTHENTICATION_REQUIRED: 'This action needs a recent login: authenticate again first.',
+  MFA_REQUIRED: 'A second factor is required: complete the login with a TOTP or a recovery code.',
+  INVALID_MFA_CHALLENGE: 'The two-factor challenge is invalid or expired: log in again.',
+  INVALID_MFA_CODE: 'The authenticator or recovery code is missing, wrong or already used.',
+  MFA_CODE_REQUIRED: 'Two-factor authentication is on: give `totp` or `recoveryCode` too.',
+  MFA_ALREADY_ENABLED: 'Two-factor authentication is already on; turn it off first.',
+  MFA_NOT_ENABLED: 'Two-factor authentication is not on.',
   TOO_MANY_UNVERIFIED_EMAILS: 'Verify or remove some of your unverified addresses first.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   INTERNAL: 'Something went wrong on our side.',
@@ -114,11 +144,12 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
 /** Builds an `AccountsError`, with the code's default message unless one is given. */
 export function accountsError(
   code: ErrorCode,
-  extra: { message?: string; details?: FieldProblem[]; retryAfterSeconds?: number } = {},
+  extra: { message?: string; details?: FieldProblem[]; retryAfterSeconds?: number; challenge?: string } = {},
 ): AccountsError {
   const error: AccountsError = { code, message: extra.message ?? DEFAULT_MESSAGES[code] };
   if (extra.details) error.details = extra.details;
   if (extra.retryAfterSeconds !== undefined) error.retryAfterSeconds = extra.retryAfterSeconds;
+  if (extra.challenge !== undefined && code === 'MFA_REQUIRED') error.challenge = extra.challenge;
   return error;
 }
 

@@ -9,15 +9,24 @@ import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, perIdentifierAndIpLimit } from './limits';
 import { newPasswordRefusal } from './password-policy';
 import { changeCredentials, isUserActive } from './session-opening';
+import {
+  checkSecondFactor,
+  hasTwoFactor,
+  redeemSecondFactor,
+  reportRecoveryCodeUsed,
+  type SecondFactorProof,
+  secondFactorGuessLimits,
+} from './two-factor';
 
 export const PasswordResetRequestInput = struct('PasswordResetRequestInput', { email: Email });
 export type PasswordResetRequestInput = t.TypeOf<typeof PasswordResetRequestInput>;
 
-export const PasswordResetInput = struct('PasswordResetInput', {
-  email: Email,
-  code: CodeInput,
-  newPassword: PasswordInput,
-});
+/** `totp` or `recoveryCode`: the second factor a user with two-factor on must give with the code. */
+export const PasswordResetInput = struct(
+  'PasswordResetInput',
+  { email: Email, code: CodeInput, newPassword: PasswordInput },
+  { totp: CodeInput, recoveryCode: CodeInput },
+);
 export type PasswordResetInput = t.TypeOf<typeof PasswordResetInput>;
 
 type ResetOutcome = Result<
@@ -73,7 +82,12 @@ export class PasswordResetService {
     const { io, lib } = this.deps;
     const decoded = decode(PasswordResetInput, input);
     if (decoded.err) return decoded;
-    const { email: address, code, newPassword } = decoded.val;
+    const { email: address, code, newPassword, totp, recoveryCode } = decoded.val;
+    if (totp !== undefined && recoveryCode !== undefined) {
+      return fail('VALIDATION_FAILED', {
+        details: [{ path: 'recoveryCode', message: 'give `totp` or `recoveryCode`' }],
+      });
+    }
     const { config } = lib;
     const limits = [
       ...perIdentifierAndIpLimit(
@@ -91,7 +105,8 @@ export class PasswordResetService {
     if (limited) return limited;
 
     let passwordHash: string | null = null;
-    const redeemed = await redeemCode<ResetOutcome>(
+    let secondFactor: SecondFactorProof | null = null;
+    const redeemed = await redeemCodeUnlessSecondFactorUsed<ResetOutcome>(
       io,
       lib,
       { purpose: 'password-reset', address },
@@ -100,6 +115,8 @@ export class PasswordResetService {
         const user = ownerId === null ? null : await tx.lockUser(ownerId);
         if (!user || user.deletedAt || passwordHash === null) return fail('INVALID_CODE');
         if (user.bannedAt) return fail('ACCOUNT_DISABLED');
+        // Lost to a concurrent use of the same TOTP step or recovery code: roll the code's consumption back.
+        if (secondFactor && !(await redeemSecondFactor(tx, lib, user.id, secondFactor))) throw new SecondFactorUsed();
         const proof = await proveAddress(lib, tx, user, address, { passwordHash });
         if (!proof) return fail('INVALID_CODE');
         // Committed all the same: the release is what a proven code on such an account grants.
@@ -123,6 +140,14 @@ export class PasswordResetService {
         if (user.bannedAt) return fail('ACCOUNT_DISABLED');
         const refusal = await newPasswordRefusal(io, lib, user, 'newPassword', newPassword);
         if (refusal) return Err(refusal);
+        // Two-factor on: the emailed code alone does not reset the password (the code stays usable).
+        if (await hasTwoFactor(io, user.id)) {
+          if (totp === undefined && recoveryCode === undefined) return fail('MFA_CODE_REQUIRED');
+          const limited = await firstLimitPassed(this.deps, secondFactorGuessLimits(config, user.id, request.ip));
+          if (limited) return limited;
+          secondFactor = await checkSecondFactor(io, lib, user.id, { totp, recoveryCode });
+          if (!secondFactor) return fail('INVALID_MFA_CODE');
+        }
         // Hashed before the transaction that consumes the code (docs/security-rules.md §8).
         passwordHash = await lib.hashPassword(newPassword);
         return null;
@@ -130,6 +155,7 @@ export class PasswordResetService {
     );
     if (!redeemed) return fail('INVALID_CODE');
     const outcome = redeemed.value;
+    if (outcome.ok && secondFactor) await reportRecoveryCodeUsed(this.deps, outcome.val.userId, secondFactor);
     if (outcome.err) return outcome;
     const now = lib.now();
     if (outcome.val.outcome === 'released') {
@@ -146,5 +172,20 @@ export class PasswordResetService {
     emit(lib, { type: 'password.reset', at: now, userId, address });
     emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_reset' });
     return Ok(undefined);
+  }
+}
+
+/** Thrown in the consuming transaction when the second factor was used meanwhile: rolls it back. */
+class SecondFactorUsed extends Error {}
+
+/** `redeemCode`, answering `INVALID_MFA_CODE` (and consuming nothing) when the second factor lost a race. */
+async function redeemCodeUnlessSecondFactorUsed<T>(
+  ...args: Parameters<typeof redeemCode<T>>
+): Promise<{ value: T | Err<AccountsError> } | null> {
+  try {
+    return await redeemCode<T>(...args);
+  } catch (error) {
+    if (error instanceof SecondFactorUsed) return { value: fail('INVALID_MFA_CODE') };
+    throw error;
   }
 }

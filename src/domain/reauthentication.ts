@@ -7,15 +7,25 @@ import { type Caller, type Deps, emit, inTransaction, type RequestInfo } from '.
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, passwordGuessLimits } from './limits';
 import { sessionHolds } from './session-opening';
+import {
+  checkSecondFactor,
+  hasTwoFactor,
+  redeemSecondFactor,
+  reportRecoveryCodeUsed,
+  type SecondFactorProof,
+  secondFactorGuessLimits,
+} from './two-factor';
 
 /**
  * How the user proves themself again: their password, or a login code requested for one of their
- * verified addresses (`POST /authn/email` with a fresh `state`) with that state.
+ * verified addresses (`POST /authn/email` with a fresh `state`) with that state. A user with
+ * two-factor on gives a second factor (`totp` or `recoveryCode`) with either, or one alone (it is
+ * the stronger proof: the device, as GitHub's sudo mode takes it).
  */
 export const ReauthenticateInput = struct(
   'ReauthenticateInput',
   {},
-  { password: PasswordInput, code: CodeInput, state: LoginState },
+  { password: PasswordInput, code: CodeInput, state: LoginState, totp: CodeInput, recoveryCode: CodeInput },
 );
 export type ReauthenticateInput = t.TypeOf<typeof ReauthenticateInput>;
 
@@ -50,16 +60,42 @@ export async function reauthenticate(
   if (userId === undefined || sessionId === null) return fail('UNAUTHENTICATED');
   const decoded = decode(ReauthenticateInput, input);
   if (decoded.err) return decoded;
-  const { password, code, state } = decoded.val;
+  const { password, code, state, totp, recoveryCode } = decoded.val;
   const byPassword = password !== undefined;
-  if (byPassword === (code !== undefined) || (code === undefined) !== (state === undefined)) {
+  const bySecondFactor = totp !== undefined || recoveryCode !== undefined;
+  const firstFactors = Number(byPassword) + Number(code !== undefined);
+  if (
+    firstFactors > 1 ||
+    (firstFactors === 0 && !bySecondFactor) ||
+    (code === undefined) !== (state === undefined) ||
+    (totp !== undefined && recoveryCode !== undefined)
+  ) {
     return fail('VALIDATION_FAILED', {
-      details: [{ path: byPassword ? 'code' : 'password', message: 'give either `password`, or `code` with `state`' }],
+      details: [
+        {
+          path: byPassword ? 'code' : 'password',
+          message: 'give `password`, or `code` with `state`, and/or one of `totp` and `recoveryCode`',
+        },
+      ],
     });
+  }
+  // Decided before any check, so a refused request uses up no login code and counts no guess.
+  const twoFactorOn = await hasTwoFactor(io, userId);
+  if (twoFactorOn && !bySecondFactor) return fail('MFA_CODE_REQUIRED');
+  if (!twoFactorOn && bySecondFactor) return fail('MFA_NOT_ENABLED');
+  let secondFactor: SecondFactorProof | null = null;
+  if (bySecondFactor) {
+    const limits = secondFactorGuessLimits(lib.config, userId, request.ip);
+    const limited = await firstLimitPassed(deps, limits);
+    if (limited) return limited;
+    secondFactor = await checkSecondFactor(io, lib, userId, { totp, recoveryCode });
+    if (!secondFactor) return fail('INVALID_MFA_CODE');
   }
 
   let method: AuthMethod;
-  if (password !== undefined) {
+  if (firstFactors === 0) {
+    method = 'mfa';
+  } else if (password !== undefined) {
     const proven = await provePassword(deps, userId, password, request);
     if (proven.err) return proven;
     method = 'password';
@@ -73,10 +109,16 @@ export async function reauthenticate(
   const renewed = await inTransaction(io, async (tx) => {
     const current = await tx.lockUserWithSession(userId, sessionId);
     if (!current || !sessionHolds(current.session, current.user, now)) return fail('INVALID_TOKEN');
-    await tx.setSessionAuthentication(sessionId, method, now);
+    if (secondFactor && !(await redeemSecondFactor(tx, lib, userId, secondFactor))) return fail('INVALID_MFA_CODE');
+    await tx.setSessionAuthentication(sessionId, secondFactor ? 'mfa' : method, now);
     return Ok(current);
   });
   if (renewed.err) return renewed;
+  if (secondFactor) {
+    method = 'mfa';
+    await forgive(deps, secondFactorGuessLimits(lib.config, userId, request.ip));
+    await reportRecoveryCodeUsed(deps, userId, secondFactor);
+  }
   const { user, session } = renewed.val;
   const accessToken = await lib.signAccessToken({
     userId,

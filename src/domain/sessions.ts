@@ -11,6 +11,7 @@ import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSend
 import { addMs, type Caller, type CallerUser, type Deps, emit, inTransaction, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';
+import { completeMfaLogin, type MfaLoginInput, openSessionOrChallenge } from './mfa-login';
 import { type AccessTokenGrant, type ReauthenticateInput, reauthenticate } from './reauthentication';
 import {
   changeCredentials,
@@ -18,7 +19,6 @@ import {
   type LoginContext,
   minDate,
   type OpenedSession,
-  openSession,
   reportSessionLimit,
   sessionHolds,
   type Tokens,
@@ -101,17 +101,18 @@ export class SessionService {
     // Hashed before the transaction (docs/security-rules.md §8); stored only if the password checked is still the one set.
     const upgradedHash = lib.passwordNeedsRehash(user.passwordHash) ? await lib.hashPassword(password) : null;
     const proof = { userId: user.id, method: 'password' as const, credentialVersion: user.credentialVersion };
-    const opened = await io.transaction(async (tx) => {
-      const session = await openSession(tx, lib, proof, request);
-      if (session && upgradedHash) await tx.updateUser(user.id, { passwordHash: upgradedHash, updatedAt: lib.now() });
-      return session;
+    const step = await io.transaction(async (tx) => {
+      const next = await openSessionOrChallenge(tx, lib, proof, request);
+      if (next && upgradedHash) await tx.updateUser(user.id, { passwordHash: upgradedHash, updatedAt: lib.now() });
+      return next;
     });
-    if (!opened) {
+    if (!step) {
       this.loginFailed('password', 'credentials_changed', email, request);
       return fail('INVALID_CREDENTIALS');
     }
-    this.loginSucceeded(user.id, opened, 'password', request);
-    return Ok(opened.tokens);
+    if ('challenge' in step) return fail('MFA_REQUIRED', { challenge: step.challenge });
+    this.loginSucceeded(user.id, step.opened, 'password', request);
+    return Ok(step.opened.tokens);
   }
 
   /**
@@ -187,15 +188,23 @@ export class SessionService {
       this.loginFailed('code', 'address_released', null, request);
       return fail('ADDRESS_RELEASED');
     }
-    const { userId, address, verified, claimed, opened } = grant;
+    const { userId, address, verified, claimed, step } = grant;
     if (claimed) {
       emit(lib, { type: 'account.claimed', at: now, userId, address, passwordRemoved: claimed.passwordRemoved });
+      if (claimed.twoFactorRemoved) emit(lib, { type: 'mfa.disabled', at: now, userId, reason: 'account_claimed' });
       this.sessionRevoked(userId, null, 'account_claimed');
     }
     // The code proved control of the address: that is a verification, reported like one (docs/security-rules.md §9).
     if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
-    this.loginSucceeded(userId, opened, 'code', request);
-    return Ok(opened.tokens);
+    // The address stays proven; the session waits for the second factor (`POST /authn/mfa`).
+    if ('challenge' in step) return fail('MFA_REQUIRED', { challenge: step.challenge });
+    this.loginSucceeded(userId, step.opened, 'code', request);
+    return Ok(step.opened.tokens);
+  }
+
+  /** Completes a login that answered `MFA_REQUIRED` with its second factor: see `completeMfaLogin` (mfa-login.ts). */
+  completeMfaLogin(input: MfaLoginInput, request: LoginContext): Promise<Result<Tokens, AccountsError>> {
+    return completeMfaLogin(this.deps, input, request);
   }
 
   /**

@@ -20,6 +20,7 @@ import { emitMembershipChanged } from './organizations';
 import { newPasswordRefusal } from './password-policy';
 import { changeCredentials } from './session-opening';
 import { requireRecentAuthentication } from './step-up';
+import { hasTwoFactor } from './two-factor';
 import { resolveUserId } from './user-ref';
 
 /** `POST /users`: registration never accepts roles (an unknown field is refused). */
@@ -157,7 +158,8 @@ export class UserService {
     if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
     const user = await this.findLiveUser(userId);
     if (!user) return fail('NOT_FOUND');
-    return Ok(toPublicUser(user, await this.deps.io.listLoginEmails(userId)));
+    const view = toPublicUser(user, await this.deps.io.listLoginEmails(userId));
+    return Ok({ ...view, mfa: { totp: await hasTwoFactor(this.deps.io, userId) } });
   }
 
   async update(caller: Caller, userRef: string, input: UpdateUserInput): Promise<Result<PublicUser, AccountsError>> {

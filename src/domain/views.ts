@@ -92,7 +92,7 @@ export const PublicUserView = t.intersection(
       updatedAt: DateTimeView,
       bannedAt: nullable(DateTimeView),
     }),
-    t.exact(t.partial({ emails: t.array(LoginEmailView) })),
+    t.exact(t.partial({ emails: t.array(LoginEmailView), mfa: t.strict({ totp: t.boolean }) })),
   ],
   'User',
 );
@@ -196,6 +196,12 @@ export const ReceivedInvitationView = t.strict(
 
 /** The bare JWKS of `/.well-known/jwks.json`: public keys, whose members depend on the algorithm. */
 export const JsonWebKeySetView = t.strict({ keys: t.array(t.record(t.string, t.unknown)) }, 'JsonWebKeySet');
+
+/** A TOTP enrolment, shown once (`TotpEnrolment`): the secret, its `otpauth://` URI and a QR code (SVG). */
+export const TotpEnrolmentView = t.strict({ secret: t.string, uri: t.string, qrCodeSvg: t.string }, 'TotpEnrolment');
+
+/** Recovery codes, shown once (`RecoveryCodes`). */
+export const RecoveryCodesView = t.strict({ recoveryCodes: t.array(t.string) }, 'RecoveryCodes');
 
 /** Lists of views, as list answers carry them. */
 export const LoginEmailListView = t.array(LoginEmailView);

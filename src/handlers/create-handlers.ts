@@ -13,6 +13,7 @@ import { passwordResetRoutes } from './password-reset';
 import { clientAddress, headerValue } from './request';
 import { isPlausibleParam, Router } from './router';
 import { sessionRoutes } from './sessions';
+import { twoFactorRoutes } from './two-factor';
 import type { DocumentedRoute, HandlersOptions, HttpHandler, HttpRequest, Route, RouteDefinition } from './types';
 import { userRoutes } from './users';
 
@@ -25,6 +26,7 @@ export const ROUTE_DEFINITIONS: readonly DocumentedRoute[] = [
   ...emailRoutes,
   ...sessionRoutes,
   ...passwordResetRoutes,
+  ...twoFactorRoutes,
   ...organizationRoutes,
   ...clientRoutes,
   ...invitationRoutes,

@@ -21,9 +21,12 @@ export type HttpErrorCode = (typeof HTTP_ERRORS)[keyof typeof HTTP_ERRORS];
 /** Every code an error envelope may carry. */
 export type ResponseErrorCode = ErrorCode | HttpErrorCode;
 
-/** An error as sent: `{ error: { code, message, details? } }`. */
+/**
+ * An error as sent: `{ error: { code, message, details? } }`; `MFA_REQUIRED` alone also carries
+ * `challenge`, the token `POST /authn/mfa` completes the login with.
+ */
 export interface ErrorEnvelope {
-  error: { code: ResponseErrorCode; message: string; details?: FieldProblem[] };
+  error: { code: ResponseErrorCode; message: string; details?: FieldProblem[]; challenge?: string };
 }
 
 const STATUS: Record<ResponseErrorCode, number> = {
@@ -57,6 +60,14 @@ const STATUS: Record<ResponseErrorCode, number> = {
   // The code was right and the address is free now: a conflict with the account that held it.
   ADDRESS_RELEASED: 409,
   TOO_MANY_UNVERIFIED_EMAILS: 409,
+  // The password or code was right; the login is not complete. 401: no credential works yet.
+  MFA_REQUIRED: 401,
+  INVALID_MFA_CHALLENGE: 401,
+  INVALID_MFA_CODE: 401,
+  // Like INVALID_CURRENT_PASSWORD: the token is fine, this one action wants more proof in the body.
+  MFA_CODE_REQUIRED: 400,
+  MFA_ALREADY_ENABLED: 409,
+  MFA_NOT_ENABLED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -92,6 +103,8 @@ export function errorResponse(
   if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
   const body: ErrorEnvelope = { error: { code: error.code, message: error.message } };
   if (error.details && error.details.length > 0) body.error.details = error.details;
+  const { challenge } = error as AccountsError;
+  if (error.code === 'MFA_REQUIRED' && challenge !== undefined) body.error.challenge = challenge;
   return { status, headers, body };
 }
 

@@ -40,7 +40,14 @@ export const passwordResetRoutes: DocumentedRoute[] = [
       request: PasswordResetInput,
       example: { email: 'ada@example.com', code: '123456', newPassword: 'a brand new passphrase' },
       success: { status: 204, description: 'The password is set; the address counts as verified.' },
-      errors: ['INVALID_CODE', 'WEAK_PASSWORD', 'ACCOUNT_DISABLED', 'ADDRESS_RELEASED'],
+      errors: [
+        'INVALID_CODE',
+        'WEAK_PASSWORD',
+        'ACCOUNT_DISABLED',
+        'ADDRESS_RELEASED',
+        'MFA_CODE_REQUIRED',
+        'INVALID_MFA_CODE',
+      ],
     },
   },
 ];

@@ -11,7 +11,10 @@ import { AccessTokenGrantView, JsonWebKeySetView, PublicSessionListView, TokensV
 import { acceptedResponse, asInput, dataResponse, noContentResponse, userIdParam } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
-/** `POST /authn/password`: `{ email, password }`. 200 Tokens; 401 `INVALID_CREDENTIALS`; 429 past the limits. */
+/**
+ * `POST /authn/password`: `{ email, password }`. 200 Tokens; 401 `INVALID_CREDENTIALS`; 401
+ * `MFA_REQUIRED` with `challenge` for a user with two-factor (`POST /authn/mfa`); 429 past the limits.
+ */
 export const loginWithPassword: Action = async (accounts, { body, info }) =>
   dataResponse(await accounts.sessions.loginWithPassword(asInput<PasswordLoginInput>(body), info));
 
@@ -85,7 +88,7 @@ export const sessionRoutes: DocumentedRoute[] = [
       request: PasswordLoginInput,
       example: { email: 'ada@example.com', password: 'correct horse battery staple' },
       success: { status: 200, description: 'An access and a refresh token.', data: TokensView },
-      errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'EMAIL_NOT_VERIFIED'],
+      errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'EMAIL_NOT_VERIFIED', 'MFA_REQUIRED'],
     },
   },
   {
@@ -115,7 +118,7 @@ export const sessionRoutes: DocumentedRoute[] = [
       request: CodeLoginInput,
       example: { code: '123456', state: STATE_EXAMPLE },
       success: { status: 200, description: 'An access and a refresh token.', data: TokensView },
-      errors: ['INVALID_CODE', 'ACCOUNT_DISABLED', 'ADDRESS_RELEASED'],
+      errors: ['INVALID_CODE', 'ACCOUNT_DISABLED', 'ADDRESS_RELEASED', 'MFA_REQUIRED'],
     },
   },
   {
@@ -138,8 +141,11 @@ export const sessionRoutes: DocumentedRoute[] = [
     path: '/authn/reauthenticate',
     body: 'json',
     action: reauthenticate,
+    // 403 like INVALID_CURRENT_PASSWORD: the session is fine; a 401 would send clients to log in anew.
+    statusOverrides: { INVALID_MFA_CODE: 403 },
     docs: {
-      summary: 'Prove the signed-in user again (password or a fresh login code): step-up for sensitive actions',
+      summary:
+        'Prove the signed-in user again (password, a fresh login code, or a TOTP/recovery code; with two-factor on, a second factor is required): step-up for sensitive actions',
       who: 'user',
       callers: 'user',
       request: ReauthenticateInput,
@@ -149,7 +155,7 @@ export const sessionRoutes: DocumentedRoute[] = [
         description: 'A new access token of the same session, with a fresh `auth_time`.',
         data: AccessTokenGrantView,
       },
-      errors: ['INVALID_CURRENT_PASSWORD', 'INVALID_CODE'],
+      errors: ['INVALID_CURRENT_PASSWORD', 'INVALID_CODE', 'INVALID_MFA_CODE', 'MFA_CODE_REQUIRED', 'MFA_NOT_ENABLED'],
     },
   },
   {

@@ -20,8 +20,11 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const CLIENT_ROLES = ['system', 'internal', 'external'] as const;
 export type ClientRole = (typeof CLIENT_ROLES)[number];
 
-/** How a session was authenticated: a password, or a code emailed to one of the user's addresses. */
-export const AUTH_METHODS = ['password', 'code'] as const;
+/**
+ * How a session was authenticated: a password, or a code emailed to one of the user's addresses, or
+ * either of them followed by a second factor (a TOTP or a recovery code: `mfa`).
+ */
+export const AUTH_METHODS = ['password', 'code', 'mfa'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** Membership roles, lowest first: the order is used to refuse granting a role above one's own. */
@@ -161,6 +164,8 @@ export interface PublicUser {
   updatedAt: Date;
   bannedAt: Date | null;
   emails?: LoginEmail[];
+  /** Which second factors are on (`GET /users/:id`); never a secret. */
+  mfa?: { totp: boolean };
 }
 
 /** A client as callers see it: no secret hash. */
@@ -233,4 +238,53 @@ export interface ReceivedInvitation {
   role: MembershipRole;
   createdAt: Date;
   expiresAt: Date;
+}
+
+/**
+ * A user's TOTP authenticator (RFC 6238; docs/security-rules.md §4a, two-factor). One per user:
+ * pending (`confirmedAt` null) from enrolment until a right code confirms it; only a confirmed one is
+ * asked for at login.
+ */
+export interface TotpFactor {
+  userId: string;
+  /** `Lib.sealSecret` of the base32 secret (AES-256-GCM under a server-held key): never in clear. */
+  sealedSecret: string;
+  createdAt: Date;
+  confirmedAt: Date | null;
+  /**
+   * The last time step (30-second counter) a code was accepted for, or null: a code is accepted only
+   * for a later step, so none is accepted twice, nor one of an earlier step after a later one.
+   */
+  lastUsedStep: number | null;
+}
+
+/** One single-use recovery code of a user; only its keyed hash is stored. */
+export interface RecoveryCode {
+  userId: string;
+  /** `Lib.hashCode(userId, code)`: an HMAC under the server-held code key. */
+  codeHash: string;
+  createdAt: Date;
+  usedAt: Date | null;
+}
+
+/** How the first factor of a login waiting for its second one was proven. */
+export type FirstFactor = 'password' | 'code';
+
+/**
+ * A login whose first factor was proven, waiting for its second (`POST /authn/mfa`): single use,
+ * short-lived, with a few attempts, bound to the credential version the first factor was checked
+ * against.
+ */
+export interface MfaChallenge {
+  /** SHA-256 (hex) of the opaque challenge token; the token itself is never stored. */
+  tokenHash: string;
+  userId: string;
+  firstFactor: FirstFactor;
+  /** The user's `credentialVersion` when the first factor was checked: a change since wins. */
+  credentialVersion: number;
+  /** Second-factor attempts made, right or wrong (each comparison reserves one first). */
+  attempts: number;
+  createdAt: Date;
+  expiresAt: Date;
+  consumedAt: Date | null;
 }

@@ -15,19 +15,27 @@ export type AccountsEvent =
       at: Date;
       userId: string;
       sessionId: string;
-      method: 'password' | 'code';
+      /** `mfa`: a password or code login completed by its second factor (`POST /authn/mfa`). */
+      method: 'password' | 'code' | 'mfa';
       ip: string | null;
     }
   | {
       type: 'login.failed';
       at: Date;
-      method: 'password' | 'code';
+      method: 'password' | 'code' | 'mfa';
       reason: LoginFailureReason;
       /** The address tried, when the method had one (password logins). */
       email: string | null;
       ip: string | null;
     }
   | { type: 'session.revoked'; at: Date; userId: string; sessionId: string | null; reason: SessionRevokeReason }
+  /** A TOTP factor was confirmed: two-factor is on, with fresh recovery codes. */
+  | { type: 'mfa.enabled'; at: Date; userId: string }
+  /** Two-factor was turned off (`by`: the user, or the account's claim by proof of its address). */
+  | { type: 'mfa.disabled'; at: Date; userId: string; reason: 'disabled' | 'account_claimed' }
+  | { type: 'mfa.recovery_codes_replaced'; at: Date; userId: string }
+  /** A recovery code stood in for a TOTP; `remaining` unused ones are left. */
+  | { type: 'mfa.recovery_code_used'; at: Date; userId: string; remaining: number }
   | { type: 'refresh_token.reused'; at: Date; userId: string; sessionId: string }
   | { type: 'password.changed'; at: Date; userId: string }
   /** A password set through an emailed reset code; every session of the user was revoked. */
@@ -138,6 +146,9 @@ export type LoginFailureReason =
   /** The credentials changed while the login was in flight: it opens nothing. */
   | 'credentials_changed'
   /** The code was right, but its unverified address hung on an account proven by another address. */
-  | 'address_released';
+  | 'address_released'
+  /** A second factor (`POST /authn/mfa`) was wrong, replayed or used, or its challenge was. */
+  | 'invalid_mfa_code'
+  | 'invalid_mfa_challenge';
 
 export type AccountsEventType = AccountsEvent['type'];

@@ -7,9 +7,12 @@ import type {
   LoginEmail,
   Membership,
   MembershipRole,
+  MfaChallenge,
   Organization,
+  RecoveryCode,
   RefreshToken,
   Session,
+  TotpFactor,
   User,
   VerificationCode,
 } from './entities';
@@ -222,6 +225,42 @@ export interface Io {
   consumeInvitation(id: string, now: Date): Promise<boolean>;
   /** Deletes an invitation (revoked, declined); returns whether it existed. */
   deleteInvitation(id: string): Promise<boolean>;
+
+  // --- two-factor --------------------------------------------------------------------------------
+  /** Stores the user's TOTP factor in one statement, replacing the one they had (an enrolment begun again). */
+  putTotpFactor(factor: TotpFactor): Promise<void>;
+  findTotpFactor(userId: string): Promise<TotpFactor | null>;
+  /**
+   * Atomically confirms the user's pending factor if its sealed secret is still `sealedSecret` (not
+   * replaced by another enrolment meanwhile), recording `step` as its last accepted one, so the code
+   * that confirmed it cannot log in. True only for the one winner.
+   */
+  confirmTotpFactor(userId: string, sealedSecret: string, step: number, at: Date): Promise<boolean>;
+  /**
+   * Atomically accepts a code of time step `step`: only if the factor is confirmed and no code of
+   * this step or a later one was accepted before (`last_used_step < step`). True only for the one
+   * winner: a code is never accepted twice, nor one of an adjacent earlier step after it.
+   */
+  acceptTotpStep(userId: string, step: number): Promise<boolean>;
+  /** Deletes the user's TOTP factor and every recovery code; true when there was a factor. */
+  deleteTwoFactor(userId: string): Promise<boolean>;
+  /** Replaces every recovery code of the user with `codes`, in one transaction of the caller's. */
+  replaceRecoveryCodes(userId: string, codes: RecoveryCode[]): Promise<void>;
+  /** Atomically marks one unused recovery code of the user used; true only for the one winner. */
+  useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<boolean>;
+  /** How many of the user's recovery codes are unused. */
+  countUnusedRecoveryCodes(userId: string): Promise<number>;
+  insertMfaChallenge(challenge: MfaChallenge): Promise<void>;
+  /** The challenge whose token hashes to `tokenHash`, consumed or expired or not (the domain judges). */
+  findMfaChallenge(tokenHash: string): Promise<MfaChallenge | null>;
+  /**
+   * Atomically takes one attempt on a challenge: increments `attempts` only if it is unconsumed, not
+   * expired at `now` and has fewer than `maxAttempts`. The domain compares the second factor only
+   * after winning one, so parallel guesses cannot pass the limit.
+   */
+  reserveMfaChallengeAttempt(tokenHash: string, maxAttempts: number, now: Date): Promise<boolean>;
+  /** Atomically marks a challenge consumed if it is unconsumed and not expired at `at`; true for the one winner. */
+  consumeMfaChallenge(tokenHash: string, at: Date): Promise<boolean>;
 }
 
 export type UserPatch = Partial<

@@ -33,6 +33,28 @@ export interface Lib {
   safeEqual(a: string, b: string): boolean;
 
   /**
+   * Encrypts a secret for storage (the TOTP secret: docs/security-rules.md §4a) under a key held by
+   * the server and not in the database, bound to `context` (the user id), so a dump alone yields no
+   * secret and a sealed value copied onto another user's row does not open.
+   */
+  sealSecret(secret: string, context: string): string;
+  /** Decrypts what `sealSecret` sealed with the same `context`; null when it does not open. */
+  openSecret(sealed: string, context: string): string | null;
+  /**
+   * A new TOTP authenticator (RFC 6238) for `accountName` (the user's address): a random base32
+   * secret of at least 160 bits, its `otpauth://` URI (issuer from `config.totpIssuer`) and a QR code
+   * of that URI as an SVG document.
+   */
+  newTotpEnrolment(accountName: string): Promise<TotpEnrolment>;
+  /**
+   * The RFC 6238 time step (30-second counter) whose code is `code` for `secret` at `at` or one step
+   * before or after it (clock skew), or null when none matches. The domain accepts each step once.
+   */
+  totpCodeStep(secret: string, code: string, at: Date): number | null;
+  /** A new single-use recovery code from a CSPRNG (the default: 79 bits, `xxxx-xxxx-xxxx-xxxx`). */
+  newRecoveryCode(): string;
+
+  /**
    * Checks a candidate password against the password policy; returns the problems found (empty when
    * acceptable). `context` lets the rules refuse passwords equal to the user's email or name.
    */
@@ -74,6 +96,14 @@ export type IdKind =
   | 'session'
   | 'code'
   | 'invitation';
+
+/** What an enrolment shows once: the secret, its `otpauth://` URI and that URI as a QR code (SVG). */
+export interface TotpEnrolment {
+  /** Base32, for typing into an authenticator app. */
+  secret: string;
+  uri: string;
+  qrCodeSvg: string;
+}
 
 export interface PasswordContext {
   email?: string;
@@ -229,6 +259,22 @@ export interface AccountsConfig {
   invitationAcceptsPerUser: number;
   invitationAcceptsPerIp: number;
   invitationAcceptWindowMs: number;
+  /** The issuer an authenticator app shows next to the account (`otpauth://` URI). */
+  totpIssuer: string;
+  /** How long a login waits for its second factor (`MFA_REQUIRED`'s challenge; default 5 minutes). */
+  mfaChallengeTtlMs: number;
+  /** Second-factor attempts per challenge (the Nth wrong one kills it). */
+  mfaChallengeMaxAttempts: number;
+  /**
+   * Wrong second factors (TOTP or recovery codes) per (user, IP) per `loginFailureWindowMs`, all
+   * challenges together: the tight limit, so someone who holds the password and guesses from one place
+   * cannot lock the owner out of their second factor elsewhere.
+   */
+  mfaFailuresPerUserAndIp: number;
+  /** The ceiling of wrong second factors per user from anywhere, per `loginFailureWindowMs`. */
+  mfaFailuresPerUser: number;
+  /** Wrong second factors per IP per `loginFailureWindowMs`. */
+  mfaFailuresPerIp: number;
 }
 
 export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
@@ -274,4 +320,10 @@ export const DEFAULT_CONFIG: AccountsConfig = Object.freeze({
   invitationAcceptsPerUser: 20,
   invitationAcceptsPerIp: 100,
   invitationAcceptWindowMs: 15 * 60_000,
+  totpIssuer: 'accounts-module',
+  mfaChallengeTtlMs: 5 * 60_000,
+  mfaChallengeMaxAttempts: 5,
+  mfaFailuresPerUserAndIp: 10,
+  mfaFailuresPerUser: 30,
+  mfaFailuresPerIp: 100,
 });

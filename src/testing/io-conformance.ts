@@ -6,6 +6,7 @@ import { describeInvitations } from './io-conformance/invitations';
 import { describeOrganizationsAndMemberships } from './io-conformance/organizations';
 import { describeSessionsAndRefreshTokens } from './io-conformance/sessions';
 import { describeTransactions } from './io-conformance/transactions';
+import { describeTwoFactor } from './io-conformance/two-factor';
 import { describeUsersAndLoginEmails } from './io-conformance/users';
 import { suiteRunner, type TestFunctions } from './test-functions';
 
@@ -79,6 +80,7 @@ export function runIoConformanceTests(name: string, setup: IoConformanceSetup): 
     describeOrganizationsAndMemberships(runner, getIo);
     describeClientsAndRestrictions(runner, getIo);
     describeInvitations(runner, getIo);
+    describeTwoFactor(runner, getIo);
     describeTransactions(runner, getIo);
     describeConcurrency(runner, getIo);
   });

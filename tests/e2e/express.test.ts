@@ -77,5 +77,6 @@ describe('Express 5 mounting', () => {
     ...httpTarget(() => base, { outbox: '', sysadmin }),
     lastCode: (address, kind) => codeFor(address, kind),
     grantRoles: grantRolesIn(world),
+    now: () => world.clock.now(),
   }));
 });

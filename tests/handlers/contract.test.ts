@@ -41,6 +41,7 @@ const target: ContractTarget = {
     return message.code;
   },
   grantRoles: grantRolesIn(world),
+  now: () => world.clock.now(),
   sysadmin,
   clientIp: CLIENT_IP,
   apiName: 'accounts',

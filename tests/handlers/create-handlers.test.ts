@@ -268,9 +268,11 @@ describe('createHandlers: options', () => {
   it('offers one route per row of the contract, each with a handler', () => {
     const { routes } = createHandlers(stubAccounts().accounts);
     // The 35 rows of HTTP.md, DELETE /users/:id/sessions (docs/http.md: ASVS 7.4.5), GET /openapi.json,
-    // the 6 routes of organization invitations, 2 of password reset and the reauthentication.
-    expect(routes).toHaveLength(37 + 6 + 3);
-    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(37 + 6 + 3);
+    // the 6 routes of organization invitations, 2 of password reset and the reauthentication, and the 5
+    // of two-factor (enrol, confirm, disable, recovery codes, POST /authn/mfa).
+    expect(routes).toHaveLength(37 + 6 + 3 + 5);
+    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(37 + 6 + 3 + 5);
+    expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('POST /authn/mfa');
     expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('POST /invitations/accept');
     expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('GET /openapi.json');
     expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('DELETE /users/:id/sessions');

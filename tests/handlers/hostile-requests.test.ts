@@ -169,9 +169,17 @@ const BODY_SCHEMAS: Record<string, BodySchema> = {
   'POST /authn/email': schema({ email: 'email', state: 'state' }),
   'POST /authn/code': schema({ code: 'code', state: 'state' }),
   'POST /authn/refresh': schema({ refreshToken: 'refreshToken' }),
-  'POST /authn/reauthenticate': schema({}, { password: 'password', code: 'code', state: 'state' }),
+  'POST /authn/reauthenticate': schema(
+    {},
+    { password: 'password', code: 'code', state: 'state', totp: 'code', recoveryCode: 'code' },
+  ),
   'POST /authn/password-reset/request': schema({ email: 'email' }),
-  'POST /authn/password-reset': schema({ email: 'email', code: 'code', newPassword: 'password' }),
+  'POST /authn/password-reset': schema(
+    { email: 'email', code: 'code', newPassword: 'password' },
+    { totp: 'code', recoveryCode: 'code' },
+  ),
+  'POST /users/:id/mfa/totp/confirm': schema({ code: 'code' }),
+  'POST /authn/mfa': schema({ challenge: 'token' }, { code: 'code', recoveryCode: 'code' }),
   'POST /sessions/logout': schema({}, { all: 'all' }),
   'POST /organizations': schema({ name: 'name' }),
   'PATCH /organizations/:id': schema({ name: 'name' }),
@@ -948,7 +956,10 @@ function envelopeProblems(route: RouteInfo | null, response: HttpResponse): stri
     if (keys?.join() !== 'error' || !isPlainObject(error)) {
       problems.push(`[envelope] ${status} is not exactly { error } (keys: ${JSON.stringify(keys)})`);
     } else {
-      const extra = Object.keys(error).filter((name) => !['code', 'message', 'details'].includes(name));
+      // `challenge` belongs to MFA_REQUIRED alone (the token that completes a login with its second factor).
+      const allowed =
+        error.code === 'MFA_REQUIRED' ? ['code', 'message', 'details', 'challenge'] : ['code', 'message', 'details'];
+      const extra = Object.keys(error).filter((name) => !allowed.includes(name));
       if (extra.length > 0) problems.push(`[envelope] error has extra keys ${extra.join(', ')}`);
       const { code, message, details } = error;
       if (typeof code !== 'string' || !UPPER_SNAKE.test(code))

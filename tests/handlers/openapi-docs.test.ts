@@ -13,6 +13,6 @@ describe('docs/http.md', () => {
     expect(table).toContain('| POST | /users | anyone | `{ name, email, password? }` | 201 `{ data: User }` |');
     expect(table).toContain('| GET | /.well-known/jwks.json | anyone |  | 200 JsonWebKeySet (bare) |');
     // 37 routes, 6 for organization invitations, 3 for password reset and reauthentication.
-    expect(table.split('\n')).toHaveLength(2 + 37 + 6 + 3);
+    expect(table.split('\n')).toHaveLength(2 + 37 + 6 + 3 + 5);
   });
 });

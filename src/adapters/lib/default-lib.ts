@@ -1,4 +1,6 @@
 import {
+  createCipheriv,
+  createDecipheriv,
   createHash,
   createHmac,
   createSecretKey,
@@ -11,6 +13,8 @@ import {
 import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
 import { customAlphabet } from 'nanoid';
+import * as OTPAuth from 'otpauth';
+import QRCode from 'qrcode';
 import { type AuthMethod, USER_ROLES, type UserRole } from '../../ports/entities';
 import type { AccountsEvent } from '../../ports/events';
 import {
@@ -25,6 +29,7 @@ import {
   type Lib,
   type PasswordContext,
   type PasswordProblem,
+  type TotpEnrolment,
 } from '../../ports/lib';
 import { signEdDsaJwt, verifyEdDsaJwt } from './eddsa-jwt';
 import { ConsoleEmailer, type Emailer, type EmailMessage } from './emailers';
@@ -93,6 +98,9 @@ export const ID_PREFIXES: Readonly<Record<IdKind, string>> = Object.freeze({
  */
 const randomIdBody = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 21);
 
+/** Recovery codes: no 0/o, 1/l/i, so they read back from paper without doubt. */
+const randomRecoveryCode = customAlphabet('23456789abcdefghjkmnpqrstuvwxyz', 16);
+
 const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 /**
@@ -113,6 +121,8 @@ export class DefaultLib implements Lib {
   protected readonly eventHook: ((event: AccountsEvent) => void | Promise<void>) | undefined;
   protected readonly clock: (() => Date) | undefined;
   protected readonly codeKey: KeyObject;
+  /** AES-256-GCM key of `sealSecret`, derived from the code key: never in the database either. */
+  protected readonly sealingKey: Buffer;
   /** Where bcrypt runs; null: on the main thread. */
   protected readonly hashPool: HashPool | null;
   private readonly releaseHashPool: () => Promise<void>;
@@ -171,6 +181,9 @@ export class DefaultLib implements Lib {
     this.keyId = keys.keyId;
     this.publicJwk = keys.publicJwk;
     this.codeKey = resolveCodeKey(options.codeSecret, keys.signingKey);
+    this.sealingKey = Buffer.from(
+      hkdfSync('sha256', this.codeKey.export(), 'accounts-module', 'totp-secret-aes-256-gcm', 32),
+    );
     this.eventHook = options.onEvent;
     this.clock = options.clock;
   }
@@ -219,6 +232,68 @@ export class DefaultLib implements Lib {
   /** Compares SHA-256 digests in constant time, so neither length nor content leaks through timing. */
   safeEqual(a: string, b: string): boolean {
     return timingSafeEqual(sha256(a), sha256(b));
+  }
+
+  /**
+   * AES-256-GCM with a random 96-bit IV, `context` as additional data: `v1.<iv>.<ciphertext>.<tag>`
+   * (base64url). The key is derived (HKDF) from the code key, so it lives where that key lives.
+   */
+  sealSecret(secret: string, context: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.sealingKey, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    return ['v1', iv, sealed, cipher.getAuthTag()]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
+  }
+
+  /** Null for anything that was not sealed under this key and `context`, or was altered. */
+  openSecret(sealed: string, context: string): string | null {
+    const [version, iv, ciphertext, tag, ...rest] = sealed.split('.');
+    if (version !== 'v1' || iv === undefined || ciphertext === undefined || tag === undefined || rest.length > 0) {
+      return null;
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.sealingKey, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(context, 'utf8'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  /** 160 random bits (RFC 4226 §4 recommends them), SHA-1, 6 digits, 30 seconds: what every authenticator app reads. */
+  async newTotpEnrolment(accountName: string): Promise<TotpEnrolment> {
+    const totp = this.totpOf(new OTPAuth.Secret({ size: 20 }).base32, accountName);
+    const uri = totp.toString();
+    return { secret: totp.secret.base32, uri, qrCodeSvg: await QRCode.toString(uri, { type: 'svg' }) };
+  }
+
+  /** RFC 6238 through `otpauth`, one step of skew either way. */
+  totpCodeStep(secret: string, code: string, at: Date): number | null {
+    if (!/^\d{6}$/.test(code)) return null;
+    const delta = this.totpOf(secret, '').validate({ token: code, timestamp: at.getTime(), window: 1 });
+    return delta === null ? null : Math.floor(at.getTime() / 30_000) + delta;
+  }
+
+  /** 16 characters of a 31-character alphabet (79 bits) in groups of four: `7k2m-q9xd-4hfz-p3wr`. */
+  newRecoveryCode(): string {
+    const body = randomRecoveryCode();
+    return body.match(/.{4}/g)!.join('-');
+  }
+
+  /** The TOTP parameters of this library: SHA-1, 6 digits, 30-second steps (RFC 6238's defaults). */
+  protected totpOf(secret: string, accountName: string): OTPAuth.TOTP {
+    return new OTPAuth.TOTP({
+      issuer: this.config.totpIssuer,
+      label: accountName,
+      secret: OTPAuth.Secret.fromBase32(secret),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    });
   }
 
   /** The policy of docs/security-rules.md §8 on the NFKC form: length, the common-password list, email and name. */
@@ -481,8 +556,11 @@ export class DefaultLib implements Lib {
   }
 }
 
-/** RFC 8176 authentication method references: a password, or a one-time code sent by email. */
-const AMR_OF: Readonly<Record<AuthMethod, string>> = Object.freeze({ password: 'pwd', code: 'otp' });
+/**
+ * RFC 8176 authentication method references: a password, a one-time code sent by email, or either
+ * followed by a second factor (`mfa`: a TOTP or a recovery code).
+ */
+const AMR_OF: Readonly<Record<AuthMethod, string>> = Object.freeze({ password: 'pwd', code: 'otp', mfa: 'mfa' });
 
 /** The configured code key, or one derived from the token signing key (see `codeSecret`). */
 function resolveCodeKey(secret: string | Buffer | KeyObject | undefined, signingKey: KeyObject): KeyObject {

@@ -7,9 +7,12 @@ import type {
   LoginEmail,
   Membership,
   MembershipRole,
+  MfaChallenge,
   Organization,
+  RecoveryCode,
   RefreshToken,
   Session,
+  TotpFactor,
   User,
   VerificationCode,
 } from '../../ports/entities';
@@ -256,6 +259,45 @@ abstract class MemoryIoBase implements Io {
   }
   deleteInvitation(id: string): Promise<boolean> {
     return this.run('deleteInvitation', (store) => store.invitations.delete(id));
+  }
+
+  putTotpFactor(factor: TotpFactor): Promise<void> {
+    return this.run('putTotpFactor', (store) => store.twoFactor.putFactor(factor));
+  }
+  findTotpFactor(userId: string): Promise<TotpFactor | null> {
+    return this.run('findTotpFactor', (store) => store.twoFactor.findFactor(userId));
+  }
+  confirmTotpFactor(userId: string, sealedSecret: string, step: number, at: Date): Promise<boolean> {
+    return this.run('confirmTotpFactor', (store) => store.twoFactor.confirmFactor(userId, sealedSecret, step, at));
+  }
+  acceptTotpStep(userId: string, step: number): Promise<boolean> {
+    return this.run('acceptTotpStep', (store) => store.twoFactor.acceptStep(userId, step));
+  }
+  deleteTwoFactor(userId: string): Promise<boolean> {
+    return this.run('deleteTwoFactor', (store) => store.twoFactor.deleteAll(userId));
+  }
+  replaceRecoveryCodes(userId: string, codes: RecoveryCode[]): Promise<void> {
+    return this.run('replaceRecoveryCodes', (store) => store.twoFactor.replaceRecoveryCodes(userId, codes));
+  }
+  useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<boolean> {
+    return this.run('useRecoveryCode', (store) => store.twoFactor.useRecoveryCode(userId, codeHash, at));
+  }
+  countUnusedRecoveryCodes(userId: string): Promise<number> {
+    return this.run('countUnusedRecoveryCodes', (store) => store.twoFactor.countUnusedRecoveryCodes(userId));
+  }
+  insertMfaChallenge(challenge: MfaChallenge): Promise<void> {
+    return this.run('insertMfaChallenge', (store) => store.twoFactor.insertChallenge(challenge));
+  }
+  findMfaChallenge(tokenHash: string): Promise<MfaChallenge | null> {
+    return this.run('findMfaChallenge', (store) => store.twoFactor.findChallenge(tokenHash));
+  }
+  reserveMfaChallengeAttempt(tokenHash: string, maxAttempts: number, now: Date): Promise<boolean> {
+    return this.run('reserveMfaChallengeAttempt', (store) =>
+      store.twoFactor.reserveChallengeAttempt(tokenHash, maxAttempts, now),
+    );
+  }
+  consumeMfaChallenge(tokenHash: string, at: Date): Promise<boolean> {
+    return this.run('consumeMfaChallenge', (store) => store.twoFactor.consumeChallenge(tokenHash, at));
   }
 }
 

@@ -14,6 +14,7 @@ import type {
 } from '../../ports/entities';
 import type { ClientPatch, CodeScope, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
 import { InvitationRows } from './memory-invitations';
+import { TwoFactorRows } from './memory-two-factor';
 import { copyRow, Journal, newestFirst, oldestFirst, Table } from './tables';
 
 const byId = (row: { id: string }): string => row.id;
@@ -36,6 +37,8 @@ export class MemoryStore {
   readonly #restrictions = new Table<AccessRestriction>(this.journal, 'an access restriction with that id');
   /** Invitations, whose methods `MemoryIo` calls directly. */
   readonly invitations = new InvitationRows(this.journal);
+  /** TOTP factors, recovery codes and MFA challenges, whose methods `MemoryIo` calls directly. */
+  readonly twoFactor = new TwoFactorRows(this.journal);
 
   // --- users -------------------------------------------------------------------------------------
   insertUser(user: User): void {

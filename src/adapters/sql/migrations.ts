@@ -3,6 +3,7 @@ import { dialectOf } from './dialect';
 import * as schemaV1 from './schema-v1';
 import * as schemaV2 from './schema-v2';
 import * as schemaV3 from './schema-v3';
+import * as schemaV4 from './schema-v4';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const MIGRATIONS: ReadonlyArray<{ name: string; migration: Migration }> = [
   { name: '20261122_001_initial', migration: schemaV1 },
   { name: '20261202_002_credential_versions', migration: schemaV2 },
   { name: '20261202_003_invitations', migration: schemaV3 },
+  { name: '20261202_004_two_factor', migration: schemaV4 },
 ];
 
 /** The version table (knex's own bookkeeping, under a name that will not clash with an application's). */

@@ -118,7 +118,9 @@ export const toSession = (row: Row): Session => ({
   expiresAt: time(row.expires_at),
   revokedAt: timeOrNull(row.revoked_at),
   credentialVersion: Number(row.credential_version ?? 0),
-  authMethod: (row.auth_method === 'code' ? 'code' : 'password') satisfies AuthMethod,
+  authMethod: (row.auth_method === 'code' || row.auth_method === 'mfa'
+    ? row.auth_method
+    : 'password') satisfies AuthMethod,
   // Sessions opened before the column existed authenticated when they were created.
   authenticatedAt: time(row.authenticated_at ?? row.created_at),
 });

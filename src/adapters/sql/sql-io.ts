@@ -7,9 +7,12 @@ import type {
   LoginEmail,
   Membership,
   MembershipRole,
+  MfaChallenge,
   Organization,
+  RecoveryCode,
   RefreshToken,
   Session,
+  TotpFactor,
   User,
   VerificationCode,
 } from '../../ports/entities';
@@ -23,6 +26,7 @@ import * as codes from './queries/codes';
 import * as invitations from './queries/invitations';
 import * as organizations from './queries/organizations';
 import * as sessions from './queries/sessions';
+import * as twoFactor from './queries/two-factor';
 import * as users from './queries/users';
 
 /** A transaction that loses a deadlock runs again this many times in all before the error surfaces. */
@@ -364,5 +368,62 @@ export class SqlIo implements Io {
 
   deleteInvitation(id: string): Promise<boolean> {
     return this.run('deleteInvitation', () => invitations.deleteInvitation(this.sql, id));
+  }
+
+  putTotpFactor(factor: TotpFactor): Promise<void> {
+    return this.run('putTotpFactor', () => twoFactor.putTotpFactor(this.sql, factor));
+  }
+
+  findTotpFactor(userId: string): Promise<TotpFactor | null> {
+    return this.run('findTotpFactor', () => twoFactor.findTotpFactor(this.sql, userId));
+  }
+
+  confirmTotpFactor(userId: string, sealedSecret: string, step: number, at: Date): Promise<boolean> {
+    return this.run('confirmTotpFactor', () => twoFactor.confirmTotpFactor(this.sql, userId, sealedSecret, step, at));
+  }
+
+  acceptTotpStep(userId: string, step: number): Promise<boolean> {
+    return this.run('acceptTotpStep', () => twoFactor.acceptTotpStep(this.sql, userId, step));
+  }
+
+  deleteTwoFactor(userId: string): Promise<boolean> {
+    return this.run('deleteTwoFactor', () => this.inOneTransaction((sql) => twoFactor.deleteTwoFactor(sql, userId)));
+  }
+
+  replaceRecoveryCodes(userId: string, codes: RecoveryCode[]): Promise<void> {
+    return this.run('replaceRecoveryCodes', () =>
+      this.inOneTransaction((sql) => twoFactor.replaceRecoveryCodes(sql, userId, codes)),
+    );
+  }
+
+  useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<boolean> {
+    return this.run('useRecoveryCode', () => twoFactor.useRecoveryCode(this.sql, userId, codeHash, at));
+  }
+
+  countUnusedRecoveryCodes(userId: string): Promise<number> {
+    return this.run('countUnusedRecoveryCodes', () => twoFactor.countUnusedRecoveryCodes(this.sql, userId));
+  }
+
+  insertMfaChallenge(challenge: MfaChallenge): Promise<void> {
+    return this.run('insertMfaChallenge', () => twoFactor.insertMfaChallenge(this.sql, challenge));
+  }
+
+  findMfaChallenge(tokenHash: string): Promise<MfaChallenge | null> {
+    return this.run('findMfaChallenge', () => twoFactor.findMfaChallenge(this.sql, tokenHash));
+  }
+
+  reserveMfaChallengeAttempt(tokenHash: string, maxAttempts: number, now: Date): Promise<boolean> {
+    return this.run('reserveMfaChallengeAttempt', () =>
+      twoFactor.reserveMfaChallengeAttempt(this.sql, tokenHash, maxAttempts, now),
+    );
+  }
+
+  consumeMfaChallenge(tokenHash: string, at: Date): Promise<boolean> {
+    return this.run('consumeMfaChallenge', () => twoFactor.consumeMfaChallenge(this.sql, tokenHash, at));
+  }
+
+  /** Two statements that must land together: in the caller's transaction, or in one of their own. */
+  private inOneTransaction<T>(write: (sql: SqlContext) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => write((tx as SqlIo).sql));
   }
 }

@@ -118,6 +118,11 @@ export function errorEnvelopeSchema(codes: readonly ResponseErrorCode[]): JsonSc
           code: { type: 'string', enum: [...codes] },
           message: { type: 'string' },
           details: { type: 'array', items: { $ref: '#/components/schemas/FieldProblem' } },
+          challenge: {
+            type: 'string',
+            description:
+              'Only with `MFA_REQUIRED`: the single-use token (5 minutes) that `POST /authn/mfa` completes the login with.',
+          },
         },
       },
     },
@@ -161,7 +166,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonSchema {
       version: options.version ?? '1.0.0',
       description:
         'Users, login emails verified by codes, organizations, API clients and sessions. Successes are ' +
-        '`{ "data": … }`, failures `{ "error": { "code", "message", "details"? } }`; unknown body fields are refused.',
+        '`{ "data": … }`, failures `{ "error": { "code", "message", "details"? } }` (`MFA_REQUIRED` also carries `challenge`); ' +
+        'unknown body fields are refused.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,

@@ -5,6 +5,7 @@ import { describeHygiene } from './hygiene';
 import { describeOrganizations } from './organizations';
 import { describeSessions } from './sessions';
 import { Api, type ContractTarget } from './target';
+import { describeTwoFactor } from './two-factor';
 import { describeUsersAndEmails } from './users';
 
 export { Api, type ContractTarget, type Reply, type SendOptions } from './target';
@@ -15,6 +16,7 @@ export function describeContract(target: () => ContractTarget): void {
   describeUsersAndEmails(api);
   describeSessions(api);
   describeAccountRecovery(api);
+  describeTwoFactor(api);
   describeOrganizations(api);
   describeClients(api);
   describeEmployees(api);

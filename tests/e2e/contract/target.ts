@@ -40,6 +40,8 @@ export interface ContractTarget {
   clientIp: string;
   /** The API name the handlers are mounted with (for `api` restrictions). */
   apiName: string;
+  /** The target's clock (TOTP codes are computed for it); default the system time. */
+  now?: () => Date;
 }
 
 export interface Tokens {
@@ -96,6 +98,11 @@ export class Api {
 
   get apiName(): string {
     return this.target().apiName;
+  }
+
+  /** The time on the target's clock. */
+  now(): Date {
+    return this.target().now?.() ?? new Date();
   }
 
   get clientIp(): string {
