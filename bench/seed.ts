@@ -85,7 +85,13 @@ export async function makeDataset(lib: DefaultLib, userCount: number, clientCoun
     users.push({ user, email, session, refreshToken: lib.newSecret(), accessToken });
   }
 
-  const organization: Organization = { id: lib.newId('organization'), name: 'Bench', createdAt: now, updatedAt: now };
+  const organization: Organization = {
+    id: lib.newId('organization'),
+    name: 'Bench',
+    requireMfa: false,
+    createdAt: now,
+    updatedAt: now,
+  };
   const clients: SeededClient[] = [];
   for (let i = 0; i < clientCount; i++) {
     const secret = lib.newSecret();

@@ -56,6 +56,7 @@ CREATE TABLE `organizations` (
   `name` varchar(255) NOT NULL,
   `created_at` datetime(3) NOT NULL,
   `updated_at` datetime(3) NOT NULL,
+  `require_mfa` tinyint(1) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -215,5 +216,6 @@ INSERT INTO `accounts_migrations` (`name`, `batch`, `migration_time`) VALUES
   ('20261122_001_initial', 1, CURRENT_TIMESTAMP),
   ('20261202_002_credential_versions', 1, CURRENT_TIMESTAMP),
   ('20261202_003_invitations', 1, CURRENT_TIMESTAMP),
-  ('20261202_004_two_factor', 1, CURRENT_TIMESTAMP);
+  ('20261202_004_two_factor', 1, CURRENT_TIMESTAMP),
+  ('20261202_005_organization_require_mfa', 1, CURRENT_TIMESTAMP);
 INSERT INTO `accounts_migrations_lock` (`is_locked`) VALUES (0);

@@ -8,6 +8,7 @@ import type {
   MembershipRole,
   MfaChallenge,
   Organization,
+  OrganizationPatch,
   RecoveryCode,
   RefreshToken,
   Session,
@@ -190,7 +191,7 @@ export class TimedIo implements Io {
     return this.timed('findOrganizationById', () => this.inner.findOrganizationById(id));
   }
 
-  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean> {
+  updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean> {
     return this.timed('updateOrganization', () => this.inner.updateOrganization(id, patch));
   }
 

@@ -79,6 +79,11 @@ export const ERRORS = {
   /** Two-factor is on already (enrolment), or not on (disabling, new recovery codes). */
   MFA_ALREADY_ENABLED: 'MFA_ALREADY_ENABLED',
   MFA_NOT_ENABLED: 'MFA_NOT_ENABLED',
+  /**
+   * The organization requires two-factor (`requireMfa`) and the caller's user has it off, or their
+   * session was opened without the second factor (a reauthentication with `totp` fixes that).
+   */
+  MFA_REQUIRED_BY_ORGANIZATION: 'MFA_REQUIRED_BY_ORGANIZATION',
   /** The user already holds `maxUnverifiedEmailsPerUser` unverified addresses. */
   TOO_MANY_UNVERIFIED_EMAILS: 'TOO_MANY_UNVERIFIED_EMAILS',
   /** Too many attempts; `retryAfterSeconds` says when to try again. */
@@ -136,6 +141,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   MFA_CODE_REQUIRED: 'Two-factor authentication is on: give `totp` or `recoveryCode` too.',
   MFA_ALREADY_ENABLED: 'Two-factor authentication is already on; turn it off first.',
   MFA_NOT_ENABLED: 'Two-factor authentication is not on.',
+  MFA_REQUIRED_BY_ORGANIZATION:
+    'This organization requires two-factor authentication: turn it on, then log in with your second factor.',
   TOO_MANY_UNVERIFIED_EMAILS: 'Verify or remove some of your unverified addresses first.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   INTERNAL: 'Something went wrong on our side.',

@@ -8,6 +8,7 @@ import { decode, Email, MembershipRoleCodec, Opaque, struct } from './codecs';
 import { addMs, type Caller, type Deps, emit, inTransaction, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, type Limit, perIpLimit } from './limits';
+import { checkOrganizationMfa } from './organization-mfa';
 import { authorizeOrganizationRead, authorizeOrganizationRole, emitMembershipChanged } from './organizations';
 import { requireRecentAuthentication } from './step-up';
 import { resolveUserId } from './user-ref';
@@ -105,7 +106,8 @@ export class InvitationService {
   /**
    * Admins invite members and admins, owners (and system callers) also owners: nobody invites to a role
    * above their own. A new token (256 random bits, stored as SHA-256) is emailed; an earlier invitation
-   * to the address is replaced and its token dies. An address whose holder is already a member is
+   * to the address is replaced and its token dies (only by a caller who could have sent it: an admin
+   * cannot replace an open invitation of an owner). An address whose holder is already a member is
    * ALREADY_MEMBER (admins can list the members anyway). Past a send limit: RATE_LIMITED.
    */
   async create(
@@ -149,8 +151,21 @@ export class InvitationService {
       createdAt: now,
       expiresAt: addMs(now, lib.config.invitationTtlMs),
     };
+    const callerRole = access.val.role;
     const replaced = await inTransaction(io, async (tx) => {
       const earlier = await tx.findInvitationFor(organizationId, address);
+      // Replacing an open invitation takes it back: only someone who could have sent it may, so an
+      // admin cannot quietly turn an owner's invitation of an owner into one of a member.
+      if (earlier && earlier.expiresAt > now && !roleAtLeast(callerRole, earlier.role)) {
+        return fail('FORBIDDEN', {
+          details: [
+            {
+              path: 'email',
+              message: `an invitation of this address as ${earlier.role} is open: only an owner may replace it`,
+            },
+          ],
+        });
+      }
       await tx.putInvitation(invitation);
       return Ok(earlier);
     });
@@ -231,6 +246,12 @@ export class InvitationService {
       await tx.lockUser(user.id);
       if (!(await holdsVerified(tx, user.id, invitation.address))) return fail('INVALID_INVITATION');
       if (!(await grantorStillGrants(tx, invitation))) return fail('INVALID_INVITATION');
+      // Joining an organization that requires two-factor asks for it first, as its routes would
+      // (only the invitee, who holds the address, learns that the organization requires it).
+      const organization = await tx.findOrganizationById(invitation.organizationId);
+      if (!organization) return fail('INVALID_INVITATION');
+      const twoFactor = await checkOrganizationMfa(tx, caller, organization);
+      if (twoFactor.err) return twoFactor;
       // Its organization's deletion takes the invitation along, so a consumed one has a live organization.
       if (!(await tx.consumeInvitation(invitation.id, now))) return fail('INVALID_INVITATION');
       const existing = await tx.findMembership(invitation.organizationId, user.id);

@@ -1,6 +1,6 @@
-import type * as t from 'io-ts';
+import * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
-import type { Membership, MembershipRole, Organization } from '../ports/entities';
+import type { Membership, MembershipRole, Organization, OrganizationPatch } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import {
@@ -14,14 +14,15 @@ import {
 import { decode, MembershipRoleCodec, Name, Opaque, struct } from './codecs';
 import { type Caller, type Deps, emit, inTransaction } from './context';
 import { type AccountsError, fail } from './errors';
+import { checkOrganizationMfa, hasTwoFactorSession } from './organization-mfa';
 import { requireRecentAuthentication } from './step-up';
 
 /** `POST /organizations`. */
 export const CreateOrganizationInput = struct('CreateOrganizationInput', { name: Name });
 export type CreateOrganizationInput = t.TypeOf<typeof CreateOrganizationInput>;
 
-/** `PATCH /organizations/:id`. */
-export const UpdateOrganizationInput = struct('UpdateOrganizationInput', { name: Name });
+/** `PATCH /organizations/:id`: a new name (admins), whether two-factor is required (owners), or both. */
+export const UpdateOrganizationInput = struct('UpdateOrganizationInput', {}, { name: Name, requireMfa: t.boolean });
 export type UpdateOrganizationInput = t.TypeOf<typeof UpdateOrganizationInput>;
 
 /** `POST /organizations/:id/memberships`. */
@@ -42,7 +43,9 @@ export interface OrganizationAccess {
  * Loads an organization the caller may see: members, employees and system callers. Anyone else gets
  * NOT_FOUND, so an organization's existence leaks to no outsider; no credentials at all is
  * UNAUTHENTICATED. A client key without a user has no membership, so it sees nothing here unless it
- * is a `system` client.
+ * is a `system` client. A member of an organization that requires two-factor gets
+ * `MFA_REQUIRED_BY_ORGANIZATION` without a two-factor session (`checkOrganizationMfa`): every route of
+ * the organization comes through here, except a member leaving it.
  */
 export async function authorizeOrganizationRead(
   io: Io,
@@ -54,6 +57,11 @@ export async function authorizeOrganizationRead(
   if (!organization) return fail('NOT_FOUND');
   const role = await roleInOrganization(io, caller, organizationId);
   if (role === null && !canReadEverything(caller)) return hiddenFrom(caller);
+  // Employees who read without a membership are staff, not members: the organization's rule is for its members.
+  if (role !== null) {
+    const twoFactor = await checkOrganizationMfa(io, caller, organization);
+    if (twoFactor.err) return twoFactor;
+  }
   return Ok({ organization, role });
 }
 
@@ -98,6 +106,7 @@ export class OrganizationService {
     const organization: Organization = {
       id: lib.newId('organization'),
       name: decoded.val.name,
+      requireMfa: false,
       createdAt: now,
       updatedAt: now,
     };
@@ -124,7 +133,12 @@ export class OrganizationService {
     return Ok(access.val.organization);
   }
 
-  /** Admins and owners rename the organization. */
+  /**
+   * Admins and owners rename the organization. Only owners (and system callers) turn the two-factor
+   * requirement on or off, after a recent login (step-up: turning it off weakens every member's
+   * account at once); turning it on asks the owner's own session to meet it first, so an owner
+   * cannot lock themselves out of their organization.
+   */
   async update(
     caller: Caller,
     organizationId: string,
@@ -135,10 +149,37 @@ export class OrganizationService {
     if (access.err) return access;
     const decoded = decode(UpdateOrganizationInput, input);
     if (decoded.err) return decoded;
+    const { name, requireMfa } = decoded.val;
+    if (name === undefined && requireMfa === undefined) {
+      return fail('VALIDATION_FAILED', { details: [{ path: 'name', message: 'give `name`, `requireMfa` or both' }] });
+    }
+    const { organization, role } = access.val;
+    const mfaChange = requireMfa !== undefined && requireMfa !== organization.requireMfa;
+    if (mfaChange) {
+      if (role !== 'owner') return notAbove('requireMfa', 'only owners may change the two-factor requirement');
+      const recent = await requireRecentAuthentication(this.deps, caller);
+      if (recent.err) return recent;
+      if (requireMfa && !isSystemCaller(caller)) {
+        const own = await hasTwoFactorSession(io, caller);
+        if (own.err) return own;
+      }
+    }
 
-    const patch = { name: decoded.val.name, updatedAt: lib.now() };
+    const patch: OrganizationPatch = { updatedAt: lib.now() };
+    if (name !== undefined) patch.name = name;
+    if (mfaChange) patch.requireMfa = requireMfa;
     if (!(await io.updateOrganization(organizationId, patch))) return fail('NOT_FOUND');
-    return Ok({ ...access.val.organization, ...patch });
+    if (mfaChange) {
+      emit(lib, {
+        type: 'organization.mfa_requirement_changed',
+        at: patch.updatedAt,
+        organizationId,
+        requireMfa,
+        byUserId: caller.user?.id ?? null,
+        byClientId: caller.client?.id ?? null,
+      });
+    }
+    return Ok({ ...organization, ...patch });
   }
 
   /**

@@ -181,6 +181,10 @@ export class TwoFactorService {
       await tx.lockUser(userId);
       if (!(await tx.confirmTotpFactor(userId, factor.sealedSecret, step, lib.now()))) return fail('INVALID_MFA_CODE');
       await tx.replaceRecoveryCodes(userId, rows);
+      // The session that confirms has just proven both factors (step-up before the enrolment, the
+      // code now): it counts as a two-factor session, as one opened by POST /authn/mfa would.
+      const sessionId = caller.user?.sessionId ?? null;
+      if (sessionId !== null) await tx.setSessionAuthentication(sessionId, 'mfa', lib.now());
       return Ok(undefined);
     });
     if (confirmed.err) return confirmed;

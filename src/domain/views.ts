@@ -134,7 +134,7 @@ export const AccessTokenGrantView = t.strict(
 );
 
 export const OrganizationView = t.strict(
-  { id: t.string, name: t.string, createdAt: DateTimeView, updatedAt: DateTimeView },
+  { id: t.string, name: t.string, requireMfa: t.boolean, createdAt: DateTimeView, updatedAt: DateTimeView },
   'Organization',
 );
 

@@ -16,7 +16,7 @@ export const createOrganization: Action = async (accounts, { body, caller }) =>
 export const getOrganization: Action = async (accounts, { params, caller }) =>
   dataResponse(await accounts.organizations.get(caller, params.id));
 
-/** `PATCH /organizations/:id`: `{ name }`; admins and owners. */
+/** `PATCH /organizations/:id`: `{ name?, requireMfa? }`; admins and owners (`requireMfa`: owners, after step-up). */
 export const updateOrganization: Action = async (accounts, { params, body, caller }) =>
   dataResponse(await accounts.organizations.update(caller, params.id, asInput<UpdateOrganizationInput>(body)));
 
@@ -75,12 +75,13 @@ export const organizationRoutes: DocumentedRoute[] = [
     body: 'json',
     action: updateOrganization,
     docs: {
-      summary: 'Rename an organization',
-      who: 'admin+',
+      summary: 'Rename an organization, or (owners) require two-factor authentication of its members',
+      who: 'admin+ (`requireMfa`: owner, recent login)',
       callers: 'caller',
       request: UpdateOrganizationInput,
-      example: { name: 'Difference Engines' },
+      example: { name: 'Difference Engines', requireMfa: true },
       success: { status: 200, description: 'The organization.', data: OrganizationView },
+      errors: ['REAUTHENTICATION_REQUIRED'],
     },
   },
   {

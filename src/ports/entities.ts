@@ -84,7 +84,20 @@ export interface VerificationCode {
 export interface Organization {
   id: string;
   name: string;
+  /**
+   * Whether the organization requires two-factor authentication of its members (set by owners):
+   * a member whose session was not opened or renewed with a second factor gets 403
+   * `MFA_REQUIRED_BY_ORGANIZATION` on the organization's routes.
+   */
+  requireMfa: boolean;
   createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What `Io.updateOrganization` changes: the fields given, and always `updatedAt`. */
+export interface OrganizationPatch {
+  name?: string;
+  requireMfa?: boolean;
   updatedAt: Date;
 }
 

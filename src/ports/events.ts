@@ -77,6 +77,15 @@ export type AccountsEvent =
       role: MembershipRole | null;
     }
   | { type: 'organization.deleted'; at: Date; organizationId: string }
+  /** An owner (or a system caller) turned the organization's two-factor requirement on or off. */
+  | {
+      type: 'organization.mfa_requirement_changed';
+      at: Date;
+      organizationId: string;
+      requireMfa: boolean;
+      byUserId: string | null;
+      byClientId: string | null;
+    }
   /** An invitation was sent (`byUserId` / `byClientId`: who invited). */
   | {
       type: 'invitation.created';

@@ -9,6 +9,7 @@ import type {
   MembershipRole,
   MfaChallenge,
   Organization,
+  OrganizationPatch,
   RecoveryCode,
   RefreshToken,
   Session,
@@ -151,7 +152,7 @@ export interface Io {
   // --- organizations and memberships -------------------------------------------------------------
   insertOrganization(organization: Organization): Promise<void>;
   findOrganizationById(id: string): Promise<Organization | null>;
-  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean>;
+  updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean>;
   /** Deletes an organization with its memberships, clients and their access restrictions, and its invitations. */
   deleteOrganization(id: string): Promise<boolean>;
   /** Inserts a membership; false (nothing written) when the user is already a member. */

@@ -111,6 +111,7 @@ export function makeOrganization(fields: Partial<Organization> = {}): Organizati
   return {
     id: uniqueId('org'),
     name: 'Analytical Engines Ltd',
+    requireMfa: false,
     createdAt: fixtureTime(),
     updatedAt: fixtureTime(),
     ...fields,

@@ -161,6 +161,22 @@ describe('invitation limits', () => {
   });
 });
 
+describe('replacing an open invitation', () => {
+  it('lets only a caller who could have sent it replace it: an admin cannot turn an owner invitation into a member one', async () => {
+    const cast = await organizationCast();
+    const { invitations } = cast.world.accounts;
+    const address = freshAddress();
+    const toOwner = await invite(cast, address, 'owner', cast.owner);
+    const replaced = await invitations.create(cast.admin, cast.organization.id, { email: address, role: 'member' });
+    expect(errCode(replaced)).toBe('FORBIDDEN');
+    const open = ok<PublicInvitation[]>(await invitations.list(cast.owner, cast.organization.id));
+    expect(open.map((invitation) => [invitation.id, invitation.role])).toContainEqual([toOwner.invitation.id, 'owner']);
+    // The owner may replace their own; an admin may replace a member invitation.
+    ok(await invitations.create(cast.owner, cast.organization.id, { email: address, role: 'member' }));
+    ok(await invitations.create(cast.admin, cast.organization.id, { email: address, role: 'admin' }));
+  });
+});
+
 describe('revoking, declining and listing invitations', () => {
   it('lets admins revoke what they could grant, and kills the token', async () => {
     const cast = await organizationCast();

@@ -9,6 +9,7 @@ import type {
   MembershipRole,
   MfaChallenge,
   Organization,
+  OrganizationPatch,
   RecoveryCode,
   RefreshToken,
   Session,
@@ -168,7 +169,7 @@ abstract class MemoryIoBase implements Io {
   findOrganizationById(id: string): Promise<Organization | null> {
     return this.run('findOrganizationById', (store) => store.findOrganizationById(id));
   }
-  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean> {
+  updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean> {
     return this.run('updateOrganization', (store) => store.updateOrganization(id, patch));
   }
   deleteOrganization(id: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import type {
   Membership,
   MembershipRole,
   Organization,
+  OrganizationPatch,
   RefreshToken,
   Session,
   User,
@@ -264,9 +265,11 @@ export class MemoryStore {
     return copyOrNull(this.#organizations.get(id));
   }
 
-  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): boolean {
+  updateOrganization(id: string, patch: OrganizationPatch): boolean {
     if (!this.#organizations.get(id)) return false;
-    this.#organizations.update(id, patch);
+    // A field left out (or given as undefined) keeps its value, as the SQL stores do.
+    const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+    this.#organizations.update(id, given);
     return true;
   }
 

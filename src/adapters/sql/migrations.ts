@@ -4,6 +4,7 @@ import * as schemaV1 from './schema-v1';
 import * as schemaV2 from './schema-v2';
 import * as schemaV3 from './schema-v3';
 import * as schemaV4 from './schema-v4';
+import * as schemaV5 from './schema-v5';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const MIGRATIONS: ReadonlyArray<{ name: string; migration: Migration }> = [
   { name: '20261202_002_credential_versions', migration: schemaV2 },
   { name: '20261202_003_invitations', migration: schemaV3 },
   { name: '20261202_004_two_factor', migration: schemaV4 },
+  { name: '20261202_005_organization_require_mfa', migration: schemaV5 },
 ];
 
 /** The version table (knex's own bookkeeping, under a name that will not clash with an application's). */

@@ -73,6 +73,8 @@ export const toVerificationCode = (row: Row): VerificationCode => ({
 export const toOrganization = (row: Row): Organization => ({
   id: text(row.id),
   name: text(row.name),
+  // MySQL answers a TINYINT(1) as 0/1, SQLite an integer, PostgreSQL a boolean.
+  requireMfa: Boolean(Number(row.require_mfa)),
   createdAt: time(row.created_at),
   updatedAt: time(row.updated_at),
 });

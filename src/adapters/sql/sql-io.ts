@@ -9,6 +9,7 @@ import type {
   MembershipRole,
   MfaChallenge,
   Organization,
+  OrganizationPatch,
   RecoveryCode,
   RefreshToken,
   Session,
@@ -254,7 +255,7 @@ export class SqlIo implements Io {
     return this.run('findOrganizationById', () => organizations.findOrganizationById(this.sql, id));
   }
 
-  updateOrganization(id: string, patch: { name: string; updatedAt: Date }): Promise<boolean> {
+  updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean> {
     return this.run('updateOrganization', () => organizations.updateOrganization(this.sql, id, patch));
   }
 
@@ -335,6 +336,9 @@ export class SqlIo implements Io {
   }
 
   putInvitation(invitation: Invitation): Promise<void> {
+    // InnoDB may pick a deadlock victim among concurrent upserts of one (organization, address): on
+    // its own, the statement runs as a transaction, which a lost deadlock runs again.
+    if (!this.sql.inTransaction) return this.transaction((tx) => tx.putInvitation(invitation));
     return this.run('putInvitation', () => invitations.putInvitation(this.sql, invitation));
   }
 

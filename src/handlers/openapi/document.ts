@@ -54,6 +54,8 @@ const EVERY_ROUTE: readonly ResponseErrorCode[] = [
 const WITH_CALLER: readonly ErrorCode[] = ['UNAUTHENTICATED', 'FORBIDDEN'];
 /** A path parameter that matches nothing (or that the caller may not see). */
 const WITH_PARAMETER: readonly ErrorCode[] = ['NOT_FOUND'];
+/** The routes of one organization, which its two-factor requirement guards (`checkOrganizationMfa`). */
+const ORGANIZATION_ROUTE = /^\/(organizations\/:id|clients\/:id|memberships\/:id|invitations\/(:id$|accept$))/;
 
 /** Views described once under `components.schemas`, by their codec names. */
 const NAMED_VIEWS: readonly t.Any[] = [
@@ -98,6 +100,7 @@ export function routeErrors(route: DocumentedRoute): Map<ResponseErrorCode, numb
   const codes = new Set<ResponseErrorCode>(EVERY_ROUTE);
   if (route.docs.callers !== 'anyone') for (const code of WITH_CALLER) codes.add(code);
   if (route.path.includes(':')) for (const code of WITH_PARAMETER) codes.add(code);
+  if (ORGANIZATION_ROUTE.test(route.path)) codes.add('MFA_REQUIRED_BY_ORGANIZATION');
   for (const code of route.docs.errors ?? []) codes.add(code);
   const overrides: Partial<Record<ResponseErrorCode, number>> = route.statusOverrides ?? {};
   return new Map([...codes].map((code) => [code, overrides[code] ?? httpStatusOf(code)]));

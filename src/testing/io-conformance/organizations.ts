@@ -66,6 +66,31 @@ export function describeOrganizationsAndMemberships({ describe, it }: SuiteRunne
       );
     });
 
+    it('stores whether an organization requires two-factor, changing only the fields given', async () => {
+      const io = getIo();
+      const organization = makeOrganization({ requireMfa: true });
+      await io.insertOrganization(organization);
+      assertSame(
+        await io.findOrganizationById(organization.id),
+        organization,
+        'findOrganizationById did not return requireMfa: true as inserted',
+      );
+      const off = { requireMfa: false, updatedAt: fixtureTime(HOUR_MS) };
+      assert.strictEqual(await io.updateOrganization(organization.id, off), true);
+      assertSame(
+        await io.findOrganizationById(organization.id),
+        { ...organization, ...off },
+        'updateOrganization with { requireMfa, updatedAt } did not change exactly those (the name must stay)',
+      );
+      const renamed = { name: 'Strict Engines', updatedAt: fixtureTime(2 * HOUR_MS) };
+      await io.updateOrganization(organization.id, renamed);
+      assertSame(
+        await io.findOrganizationById(organization.id),
+        { ...organization, ...off, ...renamed },
+        'updateOrganization with { name, updatedAt } changed requireMfa',
+      );
+    });
+
     it('deletes an organization with its memberships, clients and their restrictions, and nothing else', async () => {
       const io = getIo();
       const organizationId = await insertOrganization();

@@ -15,7 +15,12 @@ import { errCode, makeWorld, ok, REQUEST, signUp, type TestWorld } from '../../s
  * neither the TOTP secret nor a recovery code.
  */
 const RACERS = 20;
-const ROOMY = { mfaFailuresPerUserAndIp: 1000, mfaFailuresPerUser: 1000, mfaFailuresPerIp: 1000, loginFailuresPerIdentifierAndIp: 1000 };
+const ROOMY = {
+  mfaFailuresPerUserAndIp: 1000,
+  mfaFailuresPerUser: 1000,
+  mfaFailuresPerIp: 1000,
+  loginFailuresPerIdentifierAndIp: 1000,
+};
 
 const totpAt = (secret: string, at: Date): string =>
   new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({

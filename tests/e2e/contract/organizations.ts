@@ -7,7 +7,13 @@ export function describeOrganizations(api: Api): void {
       const { owner, id } = await api.organization('create');
       expect(id).toMatch(/^org_/);
       const read = expectData(await api.send('GET', `/organizations/${id}`, { token: owner.token }));
-      expect(read).toEqual({ id, name: 'Org create', createdAt: expect.any(String), updatedAt: expect.any(String) });
+      expect(read).toEqual({
+        id,
+        name: 'Org create',
+        requireMfa: false,
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      });
       const renamed = expectData(
         await api.send('PATCH', `/organizations/${id}`, { token: owner.token, json: { name: 'Renamed' } }),
       );

@@ -63,5 +63,24 @@ export function describeTwoFactor(api: Api): void {
         'INVALID_MFA_CHALLENGE',
       );
     });
+
+    it('an organization that requires two-factor answers its members without it 403 MFA_REQUIRED_BY_ORGANIZATION', async () => {
+      const { owner, id } = await api.organization('strict');
+      const member = await api.signUp('strict-member');
+      const membership = { token: owner.token, json: { userId: member.id, role: 'member' } };
+      expectData(await api.send('POST', `/organizations/${id}/memberships`, membership), 201);
+      const requireIt = { token: owner.token, json: { requireMfa: true } };
+      // An owner without two-factor would lock themselves out.
+      expectError(await api.send('PATCH', `/organizations/${id}`, requireIt), 403, 'MFA_REQUIRED_BY_ORGANIZATION');
+      const enrolment = expectData(await api.send('POST', '/users/me/mfa/totp', { token: owner.token }));
+      const confirm = { token: owner.token, json: { code: totp(enrolment.secret) } };
+      expectData(await api.send('POST', '/users/me/mfa/totp/confirm', confirm));
+      expect(expectData(await api.send('PATCH', `/organizations/${id}`, requireIt)).requireMfa).toBe(true);
+
+      for (const path of [`/organizations/${id}`, `/organizations/${id}/memberships`, `/organizations/${id}/clients`]) {
+        expectError(await api.send('GET', path, { token: member.token }), 403, 'MFA_REQUIRED_BY_ORGANIZATION');
+      }
+      expectData(await api.send('GET', `/organizations/${id}`, { token: owner.token }));
+    });
   });
 }

@@ -1,4 +1,4 @@
-import type { Membership, MembershipRole, Organization } from '../../../ports/entities';
+import type { Membership, MembershipRole, Organization, OrganizationPatch } from '../../../ports/entities';
 import { count, dbTime, insertUnlessDuplicate, type SqlContext } from '../context';
 import { toMembership, toOrganization } from '../rows';
 
@@ -6,6 +6,7 @@ export async function insertOrganization(sql: SqlContext, organization: Organiza
   await sql.db('organizations').insert({
     id: organization.id,
     name: organization.name,
+    require_mfa: organization.requireMfa,
     created_at: dbTime(sql, organization.createdAt),
     updated_at: dbTime(sql, organization.updatedAt),
   });
@@ -16,15 +17,15 @@ export async function findOrganizationById(sql: SqlContext, id: string): Promise
   return row ? toOrganization(row) : null;
 }
 
-export async function updateOrganization(
-  sql: SqlContext,
-  id: string,
-  patch: { name: string; updatedAt: Date },
-): Promise<boolean> {
+export async function updateOrganization(sql: SqlContext, id: string, patch: OrganizationPatch): Promise<boolean> {
   const changed = await sql
     .db('organizations')
     .where({ id })
-    .update({ name: patch.name, updated_at: dbTime(sql, patch.updatedAt) });
+    .update({
+      ...(patch.name === undefined ? {} : { name: patch.name }),
+      ...(patch.requireMfa === undefined ? {} : { require_mfa: patch.requireMfa }),
+      updated_at: dbTime(sql, patch.updatedAt),
+    });
   return count(changed) > 0;
 }
 
