@@ -6,7 +6,7 @@ import type { Lib } from '../ports/lib';
 import { CodeInput, decode, Opaque, struct } from './codecs';
 import { addMs, type Deps, emit, inTransaction } from './context';
 import { type AccountsError, fail } from './errors';
-import { firstLimitPassed, forgive, perIpLimit } from './limits';
+import { firstLimitPassed, forgive, loginSuccessLimit, perIpLimit, rateLimited } from './limits';
 import {
   type Authentication,
   isUserActive,
@@ -119,6 +119,9 @@ export async function completeMfaLogin(
   }
   const proof = await checkSecondFactor(io, lib, userId, { totp: code, recoveryCode });
   if (!proof) return failed(deps, 'invalid_mfa_code', request, 'INVALID_MFA_CODE');
+  // The login's success is counted here, not when the first factor earned the challenge.
+  const tooMany = await rateLimited(deps, loginSuccessLimit(lib.config, userId));
+  if (tooMany) return tooMany;
 
   const authentication: Authentication = {
     userId,

@@ -155,7 +155,11 @@ export class PasswordResetService {
     );
     if (!redeemed) return fail('INVALID_CODE');
     const outcome = redeemed.value;
-    if (outcome.ok && secondFactor) await reportRecoveryCodeUsed(this.deps, outcome.val.userId, secondFactor);
+    if (outcome.ok && secondFactor) {
+      // A right second factor gives its guess back, as a login's does.
+      await forgive(this.deps, secondFactorGuessLimits(config, outcome.val.userId, request.ip));
+      await reportRecoveryCodeUsed(this.deps, outcome.val.userId, secondFactor);
+    }
     if (outcome.err) return outcome;
     const now = lib.now();
     if (outcome.val.outcome === 'released') {

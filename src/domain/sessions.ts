@@ -110,7 +110,12 @@ export class SessionService {
       this.loginFailed('password', 'credentials_changed', email, request);
       return fail('INVALID_CREDENTIALS');
     }
-    if ('challenge' in step) return fail('MFA_REQUIRED', { challenge: step.challenge });
+    if ('challenge' in step) {
+      // Not a login yet: a challenge is counted as a success only once its second factor completes
+      // it, or whoever holds the password alone could spend the owner's budget of logins.
+      await forgive(this.deps, [loginSuccessLimit(config, user.id)]);
+      return fail('MFA_REQUIRED', { challenge: step.challenge });
+    }
     this.loginSucceeded(user.id, step.opened, 'password', request);
     return Ok(step.opened.tokens);
   }
@@ -196,8 +201,12 @@ export class SessionService {
     }
     // The code proved control of the address: that is a verification, reported like one (docs/security-rules.md §9).
     if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
-    // The address stays proven; the session waits for the second factor (`POST /authn/mfa`).
-    if ('challenge' in step) return fail('MFA_REQUIRED', { challenge: step.challenge });
+    // The address stays proven; the session waits for the second factor (`POST /authn/mfa`), which
+    // counts the login's success then (see `loginWithPassword`).
+    if ('challenge' in step) {
+      await forgive(this.deps, [loginSuccessLimit(lib.config, userId)]);
+      return fail('MFA_REQUIRED', { challenge: step.challenge });
+    }
     this.loginSucceeded(userId, step.opened, 'code', request);
     return Ok(step.opened.tokens);
   }

@@ -1,6 +1,7 @@
 import { Ok, type Result } from 'ts-results';
 import type { Caller, Deps } from './context';
 import { type AccountsError, fail } from './errors';
+import { hasTwoFactor } from './two-factor-status';
 
 /**
  * Step-up (docs/security-rules.md §3): sensitive actions need a session whose user proved themself
@@ -15,9 +16,18 @@ import { type AccountsError, fail } from './errors';
  */
 export async function requireRecentAuthentication(deps: Deps, caller: Caller): Promise<Result<void, AccountsError>> {
   const sessionId = caller.user?.sessionId ?? null;
-  if (sessionId === null) return Ok(undefined);
+  if (sessionId === null || !caller.user) return Ok(undefined);
   const session = await deps.io.findSessionById(sessionId);
   const age =
     session === null ? Number.POSITIVE_INFINITY : deps.lib.now().getTime() - session.authenticatedAt.getTime();
-  return age <= deps.lib.config.reauthenticationMaxAgeMs ? Ok(undefined) : fail('REAUTHENTICATION_REQUIRED');
+  if (session === null || age > deps.lib.config.reauthenticationMaxAgeMs) return fail('REAUTHENTICATION_REQUIRED');
+  // Once the user has two-factor on, a session that never proved it (opened by password before the
+  // factor was enrolled: perhaps a stolen one) must not manage the account as if it had: it would
+  // replace the recovery codes or disable the factor and make itself the owner's second factor.
+  if (session.authMethod !== 'mfa' && (await hasTwoFactor(deps.io, caller.user.id))) {
+    return fail('REAUTHENTICATION_REQUIRED', {
+      message: 'Two-factor authentication is on and this session was opened without it: reauthenticate with it.',
+    });
+  }
+  return Ok(undefined);
 }

@@ -10,7 +10,10 @@ import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
 import { isUserActive } from './session-opening';
 import { requireRecentAuthentication } from './step-up';
+import { hasTwoFactor } from './two-factor-status';
 import { resolveUserId } from './user-ref';
+
+export { hasTwoFactor };
 
 /** How many recovery codes a user holds: each is single use. */
 export const RECOVERY_CODE_COUNT = 10;
@@ -50,12 +53,6 @@ export function secondFactorGuessLimits(config: AccountsConfig, userId: string, 
     { key: `mfa-guess:user:${userId}`, limit: config.mfaFailuresPerUser, windowMs },
     ...perIpLimit(config, 'mfa-guess', ip, config.mfaFailuresPerIp, windowMs),
   ];
-}
-
-/** Whether the user has a confirmed TOTP factor: then logins, step-up and resets ask for it. */
-export async function hasTwoFactor(io: Io, userId: string): Promise<boolean> {
-  const factor = await io.findTotpFactor(userId);
-  return factor !== null && factor.confirmedAt !== null;
 }
 
 /**
@@ -129,7 +126,16 @@ export class TwoFactorService {
     if (recent.err) return recent;
     if (await hasTwoFactor(io, user.id)) return fail('MFA_ALREADY_ENABLED');
     const emails = await io.listLoginEmails(user.id);
-    const account = (emails.find((email) => email.verifiedAt !== null) ?? emails[0])?.address ?? user.name;
+    const verified = emails.find((email) => email.verifiedAt !== null);
+    // An account no address of which was proven can be claimed by whoever proves one (pre-hijacking),
+    // and a claim removes what was set up before: a factor enrolled then would be a promise the next
+    // code login breaks. Verify an address first.
+    if (!verified) {
+      return fail('EMAIL_NOT_VERIFIED', {
+        message: 'Verify a login email before turning two-factor authentication on.',
+      });
+    }
+    const account = verified.address;
     const enrolment = await lib.newTotpEnrolment(account);
     const sealedSecret = lib.sealSecret(enrolment.secret, user.id);
     const stored = await inTransaction(io, async (tx) => {

@@ -52,7 +52,7 @@ export const twoFactorRoutes: DocumentedRoute[] = [
         description: 'The pending authenticator; `POST /users/:id/mfa/totp/confirm` turns it on.',
         data: TotpEnrolmentView,
       },
-      errors: ['MFA_ALREADY_ENABLED', 'REAUTHENTICATION_REQUIRED'],
+      errors: ['EMAIL_NOT_VERIFIED', 'MFA_ALREADY_ENABLED', 'REAUTHENTICATION_REQUIRED'],
     },
   },
   {

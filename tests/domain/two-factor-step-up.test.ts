@@ -87,6 +87,25 @@ describe('two-factor and password reset', () => {
     expect(await world.lib.verifyPassword(NEW_PASSWORD, changed!.passwordHash!)).toBe(true);
   });
 
+  it('gives a right second factor its guess back, so a successful reset spends none of the wrong-code budget', async () => {
+    const world = makeWorld({ config: { mfaFailuresPerUserAndIp: 1 } });
+    const alice = await signUp(world);
+    const { secret } = await enrolled(world, alice);
+    const code = await resetCode(world, alice);
+    const totp = totpAt(secret, world.clock.now());
+    ok(
+      await world.accounts.passwordReset.reset({ email: alice.email, code, newPassword: NEW_PASSWORD, totp }, REQUEST),
+    );
+    world.clock.advance(30_000);
+    const first = await world.accounts.sessions.loginWithPassword(
+      { email: alice.email, password: NEW_PASSWORD },
+      REQUEST,
+    );
+    const challenge = (first.val as { challenge: string }).challenge;
+    const next = totpAt(secret, world.clock.now());
+    ok(await world.accounts.sessions.completeMfaLogin({ challenge, code: next }, REQUEST));
+  });
+
   it('takes a recovery code instead, once', async () => {
     const world = makeWorld();
     const alice = await signUp(world);

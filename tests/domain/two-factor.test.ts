@@ -21,7 +21,15 @@ function nextStep(world: TestWorld): void {
   world.clock.advance(30_000 - (now % 30_000));
 }
 
+/** Verifies the user's address (two-factor needs one proven), unless it is verified already. */
+async function verifyAddress(world: TestWorld, user: SignedInUser): Promise<void> {
+  const emails = await world.io.listLoginEmails(user.userId);
+  if (emails.some((email) => email.address === user.email && email.verifiedAt !== null)) return;
+  ok(await world.accounts.emails.verify({ email: user.email, code: await lastCode(world, user.email) }, REQUEST));
+}
+
 async function enrolled(world: TestWorld, user: SignedInUser): Promise<{ secret: string; recoveryCodes: string[] }> {
+  await verifyAddress(world, user);
   const enrolment = ok<TotpEnrolment>(await world.accounts.twoFactor.beginTotpEnrolment(user.caller, 'me'));
   const code = totpAt(enrolment.secret, world.clock.now());
   const { recoveryCodes } = ok<RecoveryCodes>(
@@ -78,6 +86,7 @@ describe('two-factor: enrolment', () => {
   it('needs a recent login, shows the secret, URI and QR code once, and is off until confirmed', async () => {
     const world = makeWorld({ config: { totpIssuer: 'Acme' } });
     const alice = await signUp(world);
+    await verifyAddress(world, alice);
     world.clock.advance(PAST_THE_STEP_UP_WINDOW);
     expect(errCode(await world.accounts.twoFactor.beginTotpEnrolment(alice.caller, 'me'))).toBe(
       'REAUTHENTICATION_REQUIRED',
@@ -100,6 +109,7 @@ describe('two-factor: enrolment', () => {
   it('refuses a wrong confirmation code and stays pending; a right one gives 10 recovery codes once', async () => {
     const world = makeWorld();
     const alice = await signUp(world);
+    await verifyAddress(world, alice);
     const enrolment = ok<TotpEnrolment>(await world.accounts.twoFactor.beginTotpEnrolment(alice.caller, 'me'));
     const right = totpAt(enrolment.secret, world.clock.now());
     const wrong = right === '000000' ? '000001' : '000000';
@@ -231,6 +241,22 @@ describe('two-factor: login', () => {
     );
   });
 
+  it('counts a login against the per-user success limit only once its second factor completes it', async () => {
+    const world = makeWorld({ config: { loginSuccessesPerUser: 3 } });
+    const alice = await signUp(world);
+    const { secret } = await enrolled(world, alice);
+    // Someone who holds the password alone, from one place: challenges, never logins.
+    const elsewhere = { ip: '198.51.100.66', userAgent: 'guesser' };
+    for (let i = 0; i < 10; i++) {
+      const first = await world.accounts.sessions.loginWithPassword(
+        { email: alice.email, password: alice.password },
+        elsewhere,
+      );
+      expect(errCode(first)).toBe('MFA_REQUIRED');
+    }
+    ok<Tokens>(await completeWith(world, await challengeOf(world, alice), { code: totpAt(secret, world.clock.now()) }));
+  });
+
   it('lets a challenge expire after 5 minutes', async () => {
     const world = makeWorld();
     const alice = await signUp(world);
@@ -292,16 +318,33 @@ describe('two-factor: login', () => {
     ok<Tokens>(await completeWith(world, challenge, { code: totpAt(secret, world.clock.now()) }));
   });
 
-  it('a code login claiming an account no address proved removes the TOTP a claimant enrolled (pre-hijacking)', async () => {
+  it('refuses an enrolment before an address is verified: a claim by code login would undo it (pre-hijacking)', async () => {
     const world = makeWorld();
     const claimant = await signUp(world, { email: 'victim@example.com' });
-    await enrolled(world, claimant);
+    expect(errCode(await world.accounts.twoFactor.beginTotpEnrolment(claimant.caller, 'me'))).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
+    expect(await world.io.findTotpFactor(claimant.userId)).toBeNull();
+  });
+
+  it('a code login claiming an account no address proved removes a factor stored before (pre-hijacking, a safety net)', async () => {
+    const world = makeWorld();
+    const claimant = await signUp(world, { email: 'victim@example.com' });
+    // Stored directly: the service refuses an enrolment on an unproven account, a custom one may not.
+    const sealedSecret = world.lib.sealSecret('JBSWY3DPEHPK3PXP', claimant.userId);
+    const now = world.clock.now();
+    await world.io.putTotpFactor({
+      userId: claimant.userId,
+      sealedSecret,
+      createdAt: now,
+      confirmedAt: now,
+      lastUsedStep: null,
+    });
     const state = 'mfa-claim-state-0123456';
     ok(await world.accounts.sessions.requestLoginCode({ email: 'victim@example.com', state }, REQUEST));
     const code = await lastCode(world, 'victim@example.com', 'login');
     ok<Tokens>(await world.accounts.sessions.loginWithCode({ code, state }, REQUEST));
     expect(await world.io.findTotpFactor(claimant.userId)).toBeNull();
-    expect(await world.io.countUnusedRecoveryCodes(claimant.userId)).toBe(0);
     expect(world.events).toContainEqual(expect.objectContaining({ type: 'mfa.disabled', reason: 'account_claimed' }));
   });
 
@@ -315,6 +358,27 @@ describe('two-factor: login', () => {
 });
 
 describe('two-factor: disabling and new recovery codes', () => {
+  it('refuses a session opened with the password before two-factor was on: it must reauthenticate with the factor', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    // A second session by password alone (a stolen one, say), before the owner turns two-factor on.
+    const stolen = ok<Tokens>(
+      await world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
+    );
+    const thief: Caller = { user: ok(await world.accounts.sessions.authenticate(stolen.accessToken)) };
+    const { secret } = await enrolled(world, alice);
+    expect(errCode(await world.accounts.twoFactor.replaceRecoveryCodes(thief, 'me'))).toBe('REAUTHENTICATION_REQUIRED');
+    expect(errCode(await world.accounts.twoFactor.disableTotp(thief, 'me'))).toBe('REAUTHENTICATION_REQUIRED');
+    expect(errCode(await world.accounts.emails.add(thief, 'me', { emails: ['thief@example.net'] }, REQUEST))).toBe(
+      'REAUTHENTICATION_REQUIRED',
+    );
+    expect(await world.io.findTotpFactor(alice.userId)).not.toBeNull();
+    // With the second factor, the same session may.
+    const totp = totpAt(secret, world.clock.now());
+    ok(await world.accounts.sessions.reauthenticate(thief, { password: alice.password, totp }, REQUEST));
+    ok<RecoveryCodes>(await world.accounts.twoFactor.replaceRecoveryCodes(thief, 'me'));
+  });
+
   it('disabling needs a recent login, removes the factor and its codes, and logins open sessions again', async () => {
     const world = makeWorld();
     const alice = await signUp(world);

@@ -6,7 +6,7 @@ import type { RecoveryCodes } from '../../../src/domain/two-factor';
 import type { TotpEnrolment } from '../../../src/ports/lib';
 import { describeEachDb } from '../../support/databases';
 import { dumpTables, listTables } from '../../support/db-snapshot';
-import { errCode, makeWorld, ok, REQUEST, signUp, type TestWorld } from '../../support/setup';
+import { errCode, lastCode, makeWorld, ok, REQUEST, signUp, type TestWorld } from '../../support/setup';
 
 /**
  * Two-factor's single-use rules hold on every SQL dialect, through the domain: of 20 completions of
@@ -29,6 +29,8 @@ const totpAt = (secret: string, at: Date): string =>
 
 async function enrolledUser(world: TestWorld) {
   const user = await signUp(world, { email: `mfa-${randomUUID()}@example.com` });
+  // Two-factor needs a verified address.
+  ok(await world.accounts.emails.verify({ email: user.email, code: await lastCode(world, user.email) }, REQUEST));
   const { secret } = ok<TotpEnrolment>(await world.accounts.twoFactor.beginTotpEnrolment(user.caller, 'me'));
   const { recoveryCodes } = ok<RecoveryCodes>(
     await world.accounts.twoFactor.confirmTotp(user.caller, 'me', { code: totpAt(secret, world.clock.now()) }, REQUEST),
