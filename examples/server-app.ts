@@ -13,15 +13,20 @@ import {
   MultiEmailer,
   OutboxEmailer,
 } from '../src/adapters/lib';
+import { createRedisRateLimitStore, type RedisRateLimitStore } from '../src/adapters/redis';
+import { SmtpEmailer } from '../src/adapters/smtp';
 import { createKnexFromUrl, migrate, SqlIo, SqlRateLimitStore } from '../src/adapters/sql';
 import { createAccounts } from '../src/create-accounts';
 import type { Accounts } from '../src/domain/accounts';
 import { createHandlers, internalErrorResponse, Router, toNodeListener, writeResponse } from '../src/handlers';
 import { REQUEST_ID_HEADER } from '../src/handlers/logger';
-import { ConfigError, checkSecretLength, privateKeyPem, type ServerOptions } from './server-config';
+import type { AccountsMetrics } from '../src/metrics';
+import { ConfigError, checkSecretLength, type ServerOptions, smtpSettings } from './server-config';
 import { attemptsWithin, databaseProblem, describeDatabase, waitForDatabase } from './server-database';
 import { createServerLogger, logRequest, PROBE_PATHS, requestIdFor, routePatternOf } from './server-logging';
+import { createServerMetrics, METRICS_PATH, serveMetrics } from './server-metrics';
 import { answerProbe } from './server-probes';
+import { asymmetricTokenOptions } from './server-signing-keys';
 
 export { ConfigError, type ServerOptions, serverOptionsFromEnv } from './server-config';
 
@@ -48,7 +53,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const codeSecret = options.codeSecret
     ? checkSecretLength('ACCOUNTS_CODE_SECRET', options.codeSecret)
     : keptSecret(dataDir, 'code-secret', 'ACCOUNTS_CODE_SECRET', 'a verification-code', logger);
-  const lib = libFor(options, tokens, codeSecret);
+  const metrics = options.metrics ? createServerMetrics() : null;
+  const lib = libFor(options, tokens, codeSecret, metrics);
 
   let knex: Knex;
   try {
@@ -58,6 +64,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw error;
   }
   const where = describeDatabase(databaseUrl);
+  let redisLimits: RedisRateLimitStore | undefined;
   try {
     const sqlite = (knex.client.config as { client?: unknown }).client === 'better-sqlite3';
     await waitForDatabase(knex, {
@@ -68,9 +75,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     await migrate(knex);
     logger.info({ database: where }, `database ${where} is up and migrated`);
-    const accounts = createAccounts({ io: new SqlIo(knex), lib, rateLimits: new SqlRateLimitStore(knex) });
+    redisLimits = options.redisUrl ? redisRateLimitStore(options.redisUrl, logger) : undefined;
+    const rateLimits = redisLimits ?? new SqlRateLimitStore(knex);
+    const accounts = createAccounts({ io: new SqlIo(knex), lib, rateLimits });
     // pino's call shape is the handlers': the server's logger goes in as it is.
-    const handlers = createHandlers(accounts, { trustProxy: options.trustProxy ?? false, logger });
+    const handlers = createHandlers(accounts, {
+      trustProxy: options.trustProxy ?? false,
+      logger,
+      onRequestFinished: metrics?.onRequestFinished,
+    });
     const router = new Router(handlers.routes);
     const listener = toNodeListener(handlers);
     let stopping = false;
@@ -84,6 +97,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       const method = request.method ?? 'GET';
       const pathname = (request.url ?? '/').split('?')[0];
       logRequest(logger, request, response, { requestId, route: routePatternOf(router, method, pathname) });
+      if (metrics !== null && pathname === METRICS_PATH) {
+        serveMetrics(metrics, request, response, options.metricsToken);
+        return;
+      }
       if (!PROBE_PATHS.has(pathname)) {
         listener(request, response);
         return;
@@ -111,12 +128,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       logger,
       close: () => {
         stopping = true;
-        return closeServer(server, knex, accounts, logger).finally(() => lib.close());
+        return closeServer(server, knex, accounts, logger).finally(() =>
+          Promise.all([lib.close(), redisLimits?.close()]),
+        );
       },
     };
   } catch (error) {
     await knex.destroy();
     await lib.close();
+    await redisLimits?.close();
     throw error;
   }
 }
@@ -173,6 +193,23 @@ function knexLog(logger: Logger): Knex.Config['log'] {
   };
 }
 
+/**
+ * The rate-limit store of `ACCOUNTS_REDIS_URL` (docs/redis.md), closed with the server. Failures are
+ * logged with the limit's name and the answer given (a fail-closed limit is a 429 until Redis is
+ * back), never with its key, which holds addresses and IPs.
+ */
+function redisRateLimitStore(url: string, logger: Logger): RedisRateLimitStore {
+  return createRedisRateLimitStore(url, {
+    onError: (error, { operation, key, policy }) => {
+      const answered = policy ? `, answered ${policy}` : '';
+      logger.warn(
+        { source: 'redis', operation, limit: key?.split(':')[0], policy },
+        `Redis rate-limit ${operation} failed (${error instanceof Error ? error.message : String(error)})${answered}`,
+      );
+    },
+  });
+}
+
 /** The password in a database URL, to keep it out of driver messages; none for a SQLite path. */
 function passwordOf(url: string): string | undefined {
   try {
@@ -186,15 +223,23 @@ function passwordOf(url: string): string | undefined {
  * The `Lib`. Secrets and the bcrypt cost are checked before, so what fails here is the signing key
  * (a key type or size the library refuses): the error says which variable to change.
  */
-function libFor(options: ServerOptions, tokens: DefaultLibTokenOptions, codeSecret: string): DefaultLib {
+function libFor(
+  options: ServerOptions,
+  tokens: DefaultLibTokenOptions,
+  codeSecret: string,
+  metrics: AccountsMetrics | null,
+): DefaultLib {
   try {
     return new DefaultLib({
       tokens,
       codeSecret,
       passwords: options.bcryptCost === undefined ? undefined : { bcryptCost: options.bcryptCost },
-      emailer: emailerFor(options),
+      emailer: metrics ? metrics.countingEmailer(emailerFor(options)) : emailerFor(options),
+      onEvent: metrics?.onEvent,
     });
   } catch (error) {
+    // The emailer's settings are checked in here too, and name their own variable.
+    if (error instanceof ConfigError) throw error;
     const variable = 'privateKey' in tokens ? 'ACCOUNTS_JWT_PRIVATE_KEY' : 'ACCOUNTS_JWT_SECRET';
     const reason = (error as Error).message.replace(/^DefaultLib: /, '');
     throw new ConfigError(variable, `${variable} cannot sign tokens: ${reason}`);
@@ -202,12 +247,14 @@ function libFor(options: ServerOptions, tokens: DefaultLibTokenOptions, codeSecr
 }
 
 /**
- * The signing key: a private key (PEM text, or a file holding one) for an asymmetric algorithm, else
+ * The signing key: a private key (PEM text, or a file holding one) for an asymmetric algorithm, with
+ * the next key of a rotation (`asymmetricTokenOptions`), else
  * an HS256 secret: given, or generated once and kept in the data directory (owner-only permissions),
  * so tokens survive restarts.
  */
 function tokenOptions(options: ServerOptions, dataDir: string, logger: Logger): DefaultLibTokenOptions {
-  if (options.jwtPrivateKey) return { privateKey: privateKeyPem(options.jwtPrivateKey) };
+  const asymmetric = asymmetricTokenOptions(options);
+  if (asymmetric) return asymmetric;
   if (options.jwtSecret) return { secret: checkSecretLength('ACCOUNTS_JWT_SECRET', options.jwtSecret) };
   return { secret: keptSecret(dataDir, 'jwt-secret', 'ACCOUNTS_JWT_SECRET', 'an HS256 signing', logger) };
 }
@@ -241,9 +288,17 @@ function keptSecret(dataDir: string, name: string, variable: string, what: strin
   }
 }
 
+/**
+ * SMTP when `ACCOUNTS_SMTP_URL` is set, else the console; either way also the outbox file when
+ * `ACCOUNTS_DEV_OUTBOX` is set. Never the console beside SMTP: a real deployment's log must not hold codes.
+ */
 function emailerFor(options: ServerOptions): Emailer {
-  const console = new ConsoleEmailer(options.writeEmail ? { write: options.writeEmail } : {});
-  return options.devOutbox ? new MultiEmailer(console, new OutboxEmailer(resolve(options.devOutbox))) : console;
+  const { smtpUrl, mailFrom } = smtpSettings(options);
+  const main =
+    smtpUrl && mailFrom
+      ? new SmtpEmailer({ url: smtpUrl, from: mailFrom })
+      : new ConsoleEmailer(options.writeEmail ? { write: options.writeEmail } : {});
+  return options.devOutbox ? new MultiEmailer(main, new OutboxEmailer(resolve(options.devOutbox))) : main;
 }
 
 /** How long a shutdown waits for code emails still on their way (a mail transport may hang). */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { MIN_HS256_SECRET_BYTES } from '../src/adapters/lib';
+import { smtpOptionsFromUrl } from '../src/adapters/smtp';
 
 /**
  * A setting of the example server that cannot be used. The message names the variable, says what is
@@ -27,6 +28,12 @@ export interface ServerOptions {
   host?: string;
   /** `DATABASE_URL`: `mysql://…`, `postgres://…`, `sqlite:<path>` or a file path. Default `<dataDir>/accounts.db`. */
   databaseUrl?: string;
+  /**
+   * `ACCOUNTS_REDIS_URL`: `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). When set,
+   * the rate-limit counters live in Redis (`RedisRateLimitStore`, docs/redis.md) instead of the
+   * database's `rate_limits` table; when Redis fails, guessing limits fail closed (429). Default unset.
+   */
+  redisUrl?: string;
   /** `ACCOUNTS_DATA_DIR`: holds the SQLite file and the generated keys. Default `./data`. */
   dataDir?: string;
   /** `ACCOUNTS_JWT_SECRET`: HS256 secret (32 bytes or more). Default: generated once into `<dataDir>/jwt-secret`. */
@@ -38,12 +45,30 @@ export interface ServerOptions {
    */
   jwtPrivateKey?: string;
   /**
+   * `ACCOUNTS_JWT_NEXT_PRIVATE_KEY`: the key a rotation moves to (PEM text or a file path, as
+   * `jwtPrivateKey`, and of the same type), published in the JWKS at once and signing from
+   * `jwtNextKeyFrom`. See docs/deployment.md for the procedure.
+   */
+  jwtNextPrivateKey?: string;
+  /**
+   * `ACCOUNTS_JWT_NEXT_KEY_FROM`: the instant the next key starts signing, an ISO 8601 date-time with
+   * a time zone (`2027-03-01T12:00:00Z`); checked at start with the next key.
+   */
+  jwtNextKeyFrom?: string;
+  /**
    * `ACCOUNTS_CODE_SECRET`: the key verification codes are stored under (HMAC, 32 bytes or more),
    * never in the database. Default: generated once into `<dataDir>/code-secret`.
    */
   codeSecret?: string;
   /** `ACCOUNTS_DEV_OUTBOX`: a file every email is appended to as one JSON line (development). */
   devOutbox?: string;
+  /**
+   * `ACCOUNTS_SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`;
+   * emails then go out through `SmtpEmailer` instead of being printed. Needs `mailFrom`.
+   */
+  smtpUrl?: string;
+  /** `ACCOUNTS_MAIL_FROM`: the From address of the emails sent over SMTP, e.g. `"Example" <accounts@example.com>`. */
+  mailFrom?: string;
   /** `ACCOUNTS_BCRYPT_COST`: 4–31, default 10. Lower only in tests. */
   bcryptCost?: number;
   /** `ACCOUNTS_TRUST_PROXY`: see `HandlersOptions.trustProxy`. Default false. */
@@ -63,6 +88,13 @@ export interface ServerOptions {
   writeEmail?: (text: string) => void;
   /** How long `/readyz` waits for the database's `select 1`. Default 2000 ms. */
   readinessTimeoutMs?: number;
+  /**
+   * `ACCOUNTS_METRICS`: `1` (or `true`) serves Prometheus metrics at `GET /metrics` (see
+   * examples/server-metrics.ts; not for the public internet). Default off.
+   */
+  metrics?: boolean;
+  /** `ACCOUNTS_METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 /** The levels `ACCOUNTS_LOG_LEVEL` accepts: pino's, and `silent`. */
@@ -79,11 +111,15 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
     port: whole('PORT', [0, 65_535], 'a port number from 0 to 65535 (0 picks a free port); unset, it is 3000'),
     host: given('HOST'),
     databaseUrl: given('DATABASE_URL'),
+    redisUrl: redisUrlFrom(given('ACCOUNTS_REDIS_URL')),
     dataDir: given('ACCOUNTS_DATA_DIR'),
     jwtSecret: given('ACCOUNTS_JWT_SECRET'),
     jwtPrivateKey: given('ACCOUNTS_JWT_PRIVATE_KEY'),
+    jwtNextPrivateKey: given('ACCOUNTS_JWT_NEXT_PRIVATE_KEY'),
+    jwtNextKeyFrom: given('ACCOUNTS_JWT_NEXT_KEY_FROM'),
     codeSecret: given('ACCOUNTS_CODE_SECRET'),
     devOutbox: given('ACCOUNTS_DEV_OUTBOX'),
+    ...smtpSettings({ smtpUrl: given('ACCOUNTS_SMTP_URL'), mailFrom: given('ACCOUNTS_MAIL_FROM') }),
     bcryptCost: whole('ACCOUNTS_BCRYPT_COST', [4, 31], 'a bcrypt cost from 4 to 31; unset, it is 10'),
     trustProxy: trustProxyFrom(given('ACCOUNTS_TRUST_PROXY')),
     databaseWaitSeconds: whole(
@@ -92,7 +128,20 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
       'a number of seconds from 0 to 3600; unset, it is 30',
     ),
     logLevel: logLevelFrom(given('ACCOUNTS_LOG_LEVEL')),
+    metrics: metricsSwitchFrom(given('ACCOUNTS_METRICS')),
+    metricsToken: given('ACCOUNTS_METRICS_TOKEN'),
   };
+}
+
+function metricsSwitchFrom(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const word = value.trim().toLowerCase();
+  if (word === '1' || word === 'true') return true;
+  if (word === '0' || word === 'false') return false;
+  throw new ConfigError(
+    'ACCOUNTS_METRICS',
+    `ACCOUNTS_METRICS is "${shown(value)}": use 1 (serve GET /metrics) or 0 (the default: no metrics)`,
+  );
 }
 
 function wholeNumber(
@@ -105,6 +154,16 @@ function wholeNumber(
   const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (Number.isSafeInteger(parsed) && parsed >= min && parsed <= max) return parsed;
   throw new ConfigError(name, `${name} is "${shown(value)}": it must be ${meaning}`);
+}
+
+function redisUrlFrom(value: string | undefined): string | undefined {
+  if (value === undefined || /^rediss?:\/\//i.test(value.trim())) return value?.trim();
+  // Never quoted: the value may hold a password.
+  throw new ConfigError(
+    'ACCOUNTS_REDIS_URL',
+    'ACCOUNTS_REDIS_URL is not a redis:// URL: use redis://host:6379 (rediss:// for TLS, ' +
+      'redis://:password@host:6379/0 with a password), or unset it to keep the rate limits in the database',
+  );
 }
 
 function trustProxyFrom(value: string | undefined): boolean | number | undefined {
@@ -181,4 +240,39 @@ export function checkSecretLength(variable: string, secret: string): string {
     `${variable} is ${bytes} bytes long: it must be at least ${MIN_HS256_SECRET_BYTES} random bytes, e.g. ` +
       '`openssl rand -base64 32`; unset it to have one generated and kept under the data directory',
   );
+}
+
+/**
+ * Checks `ACCOUNTS_SMTP_URL` and `ACCOUNTS_MAIL_FROM` together: each needs the other (a From address
+ * without a server would leave the codes printed while the operator believes them mailed). Errors
+ * show the URL with its password replaced by `***`.
+ */
+export function smtpSettings(
+  settings: Pick<ServerOptions, 'smtpUrl' | 'mailFrom'>,
+): Pick<ServerOptions, 'smtpUrl' | 'mailFrom'> {
+  const { smtpUrl, mailFrom } = settings;
+  if (smtpUrl === undefined) {
+    if (mailFrom === undefined) return { smtpUrl, mailFrom };
+    throw new ConfigError(
+      'ACCOUNTS_MAIL_FROM',
+      'ACCOUNTS_MAIL_FROM is set but ACCOUNTS_SMTP_URL is not: set ACCOUNTS_SMTP_URL (smtp://user:pass@host:587) ' +
+        'to send email, or unset ACCOUNTS_MAIL_FROM',
+    );
+  }
+  try {
+    smtpOptionsFromUrl(smtpUrl);
+  } catch (error) {
+    throw new ConfigError(
+      'ACCOUNTS_SMTP_URL',
+      (error as Error).message.replace(/^SmtpEmailer: the URL/, 'ACCOUNTS_SMTP_URL'),
+    );
+  }
+  if (mailFrom === undefined || !mailFrom.includes('@')) {
+    throw new ConfigError(
+      'ACCOUNTS_MAIL_FROM',
+      `ACCOUNTS_MAIL_FROM ${mailFrom === undefined ? 'is not set' : `is "${shown(mailFrom)}"`}: with ACCOUNTS_SMTP_URL ` +
+        'it must be the From address of the emails, e.g. accounts@example.com or "Example" <accounts@example.com>',
+    );
+  }
+  return { smtpUrl, mailFrom };
 }

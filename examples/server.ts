@@ -12,7 +12,7 @@ async function main(logger: Logger): Promise<void> {
   if (options.logLevel) logger.level = options.logLevel;
   const running = await startServer({ ...options, logger });
   logger.info({ url: running.url }, `accounts-module listening on ${running.url}`);
-  logger.info({}, 'Emails (with their codes) are printed here: development only.');
+  if (!options.smtpUrl) logger.info({}, 'Emails (with their codes) are printed here: development only.');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -142,6 +142,9 @@ describe('the packed package, installed from its tarball into an empty app', () 
       'dist/src/index.d.ts',
       'dist/src/testing/index.d.ts',
       'dist/src/cli/main.js',
+      'dist/src/adapters/redis/index.js',
+      'dist/src/adapters/smtp/index.js',
+      'dist/src/metrics/index.js',
     ]) {
       expect(tarballFiles).toContain(`package/${file}`);
     }
@@ -190,6 +193,29 @@ describe('the packed package, installed from its tarball into an empty app', () 
       ok: 1,
       conformance: 'function',
       version: MANIFEST.version,
+    });
+  });
+
+  it('loads the integrations from their own entry points, the SMTP and Redis ones without their optional peers', async () => {
+    const script = `
+      const smtp = require('accounts-module/smtp');
+      const redis = require('accounts-module/redis');
+      let metrics;
+      try { require('accounts-module/metrics'); metrics = 'loaded'; } catch (error) { metrics = error.code; }
+      console.log(JSON.stringify({
+        SmtpEmailer: typeof smtp.SmtpEmailer,
+        RedisRateLimitStore: typeof redis.RedisRateLimitStore,
+        metrics,
+        metricsEntry: require.resolve('accounts-module/metrics').endsWith('dist/src/metrics/index.js'),
+      }));`;
+    writeFileSync(join(app, 'integrations.cjs'), script);
+    const { stdout } = await run('node', ['integrations.cjs'], app);
+    // prom-client is the metrics module's whole point: without it the entry point says which module is missing.
+    expect(JSON.parse(stdout)).toEqual({
+      SmtpEmailer: 'function',
+      RedisRateLimitStore: 'function',
+      metrics: 'MODULE_NOT_FOUND',
+      metricsEntry: true,
     });
   });
 

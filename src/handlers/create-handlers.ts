@@ -14,7 +14,15 @@ import { clientAddress, headerValue } from './request';
 import { isPlausibleParam, Router } from './router';
 import { sessionRoutes } from './sessions';
 import { twoFactorRoutes } from './two-factor';
-import type { DocumentedRoute, HandlersOptions, HttpHandler, HttpRequest, Route, RouteDefinition } from './types';
+import type {
+  DocumentedRoute,
+  HandlersOptions,
+  HttpHandler,
+  HttpRequest,
+  RequestFinishedInfo,
+  Route,
+  RouteDefinition,
+} from './types';
 import { userRoutes } from './users';
 
 /**
@@ -68,7 +76,53 @@ export function createHandlers(accounts: Accounts, options: HandlersOptions = {}
     handler: bindRoute(accounts, definition, { ...options, bodyLimitBytes, logger }),
   }));
   const router = new Router(routes);
-  return { routes, dispatch: router.dispatch, bodyLimitBytes, logger };
+  const dispatch = options.onRequestFinished
+    ? reportingDispatch(router, options.onRequestFinished, logger)
+    : router.dispatch;
+  return { routes, dispatch, bodyLimitBytes, logger };
+}
+
+/**
+ * `dispatch` that tells `onRequestFinished` about every request it answers. The hook is an observer:
+ * whatever it throws (or an async hook rejects with) is logged, once per handlers so that a broken
+ * hook cannot write a line per request, and the response goes out unchanged.
+ */
+function reportingDispatch(
+  router: Router,
+  onRequestFinished: NonNullable<HandlersOptions['onRequestFinished']>,
+  logger: HandlerLogger,
+): HttpHandler {
+  let hookFailed = false;
+  const hookFailure = (error: unknown) => {
+    if (hookFailed) return;
+    hookFailed = true;
+    const errorName = error instanceof Error ? error.name : typeof error;
+    logger.error({ errorName }, 'accounts-module: onRequestFinished failed (further failures are not logged)');
+  };
+  return async (request) => {
+    const started = performance.now();
+    const found = router.lookup(request.method, request.path);
+    // The bound routes never throw, so this is 500 only for a route table's own failure.
+    let status = 500;
+    try {
+      const response = await router.answer(found, request);
+      status = response.status;
+      return response;
+    } finally {
+      const info: RequestFinishedInfo = {
+        method: request.method.toUpperCase(),
+        route: found !== null && 'match' in found ? found.match.route.path : null,
+        status,
+        durationMs: performance.now() - started,
+      };
+      try {
+        const pending: unknown = onRequestFinished(info);
+        if (pending instanceof Promise) pending.catch(hookFailure);
+      } catch (error) {
+        hookFailure(error);
+      }
+    }
+  };
 }
 
 /** Wraps one route definition with the HTTP concerns every route shares. */

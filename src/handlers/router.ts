@@ -48,8 +48,14 @@ export class Router {
   }
 
   /** Finds the route of a request and runs it: 404 for an unknown path, 405 (with `Allow`) for a wrong method. */
-  readonly dispatch: HttpHandler = async (request: HttpRequest): Promise<HttpResponse> => {
-    const found = this.lookup(request.method, request.path);
+  readonly dispatch: HttpHandler = async (request: HttpRequest): Promise<HttpResponse> =>
+    this.answer(this.lookup(request.method, request.path), request);
+
+  /**
+   * Runs what `lookup` found for the request (404 / 405 envelopes when it found no route). Apart from
+   * `dispatch` so that a dispatcher which needs the match (to report its route pattern) looks it up once.
+   */
+  async answer(found: Lookup, request: HttpRequest): Promise<HttpResponse> {
     if (found === null) return errorResponse(accountsError('NOT_FOUND', { message: 'No such route.' }));
     if ('allowed' in found) {
       const response = errorResponse(httpError('METHOD_NOT_ALLOWED'));
@@ -57,7 +63,7 @@ export class Router {
       return response;
     }
     return found.match.route.handler({ ...request, params: found.match.params });
-  };
+  }
 }
 
 /** Longest path parameter considered: every id is far shorter. */

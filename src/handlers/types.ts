@@ -149,4 +149,25 @@ export interface HandlersOptions {
    * is. Default: the console.
    */
   logger?: HandlerLoggerOption;
+  /**
+   * Called once for every request `dispatch` answers, 404 and 405 included, after its response is
+   * ready (metrics: see `accounts-module/metrics`). What it throws or rejects with is logged once and
+   * never changes a response. Requests an adapter refuses before dispatching (a body over the limit,
+   * a path outside `basePath`) are not reported.
+   */
+  onRequestFinished?: (info: RequestFinishedInfo) => void;
+}
+
+/** One answered request, as `HandlersOptions.onRequestFinished` receives it: nothing of its path, headers or body. */
+export interface RequestFinishedInfo {
+  /** The request's method, upper case, as the client sent it (`HEAD` stays `HEAD`). */
+  method: string;
+  /**
+   * The route pattern that matched (`/users/:id`), never the path, which holds ids and whatever a
+   * client typed. Null when no route matched the path and method (the 404 and 405 of `dispatch`).
+   */
+  route: string | null;
+  status: number;
+  /** Time spent in `dispatch`: credentials, body parsing and the service; not reading or writing the body. */
+  durationMs: number;
 }

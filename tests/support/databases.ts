@@ -3,6 +3,8 @@
  * cannot be reached their suites are skipped with a message, unless ACCOUNTS_TEST_REQUIRE_DBS=1, where
  * the unreachable server fails a test instead (CI must not pass by skipping).
  *
+ * Redis (for the Redis rate-limit store) is probed and skipped or required the same way: `describeRedis`.
+ *
  * jest's `describe` cannot await, so the servers are probed once in globalSetup (tests/support/
  * global-setup.ts), which passes the outcome to the workers through environment variables.
  */
@@ -150,6 +152,73 @@ export function describeDb(kind: DbKind, title: string, body: (database: () => T
 /** The same suite once per kind of database. */
 export function describeEachDb(title: string, body: (database: () => TestDatabase) => void): void {
   for (const kind of ['sqlite', 'mariadb', 'postgres'] as const) describeDb(kind, title, body);
+}
+
+/** The Redis the Redis suites use; ACCOUNTS_TEST_REDIS_URL overrides it. */
+export const REDIS_URL = process.env.ACCOUNTS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_STATUS_VARIABLE = 'ACCOUNTS_TEST_REDIS_STATUS';
+
+/** Pings Redis once (ioredis, loaded here only) and answers null when it works, else why it does not. */
+export async function probeRedis(): Promise<string | null> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  // The socket's error (ECONNREFUSED …) says more than the "Connection is closed." connect() rejects with.
+  let socketError: unknown;
+  client.on('error', (error: unknown) => {
+    socketError = error;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (error) {
+    const { code, message } = (socketError ?? error) as { code?: string; message?: string };
+    return code ?? message ?? String(error);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Records the Redis probe outcome for the workers (globalSetup). */
+export function recordRedisStatus(problem: string | null): void {
+  process.env[REDIS_STATUS_VARIABLE] = problem === null ? 'up' : `down: ${problem}`;
+}
+
+/** Why Redis cannot be used, or null when it can (or when no probe ran: the tests will tell). */
+export function redisProblem(): string | null {
+  const status = process.env[REDIS_STATUS_VARIABLE];
+  return status === undefined || status === 'up' ? null : status.replace(/^down: /, '');
+}
+
+export function redisUnreachableMessage(problem: string): string {
+  const { hostname, port } = new URL(REDIS_URL);
+  return `cannot connect to Redis at ${hostname}:${port || 6379} (${problem}); start redis-server or set ACCOUNTS_TEST_REDIS_URL`;
+}
+
+/**
+ * Declares a suite that needs Redis at `REDIS_URL`: run when the probe reached it, else skipped
+ * with the reason, or failed under ACCOUNTS_TEST_REQUIRE_DBS=1, as `describeDb` does for SQL servers.
+ */
+export function describeRedis(title: string, body: () => void): void {
+  const label = `${title} [redis]`;
+  const problem = redisProblem();
+  if (problem === null) {
+    describe(label, body);
+  } else if (databasesRequired()) {
+    describe(label, () => {
+      it('needs a reachable Redis (ACCOUNTS_TEST_REQUIRE_DBS=1)', () => {
+        throw new Error(`redis: ${redisUnreachableMessage(problem)}`);
+      });
+    });
+  } else {
+    describe.skip(`${label} — SKIPPED: redis unreachable`, body);
+  }
 }
 
 function unusable(kind: DbKind): never {

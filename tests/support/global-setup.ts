@@ -1,13 +1,22 @@
-import { databasesRequired, probeServer, recordServerStatus, type ServerKind, unreachableMessage } from './databases';
+import {
+  databasesRequired,
+  probeRedis,
+  probeServer,
+  recordRedisStatus,
+  recordServerStatus,
+  redisUnreachableMessage,
+  type ServerKind,
+  unreachableMessage,
+} from './databases';
 
 /**
- * Runs once before all test files, in the parent process: probes the database servers so that
+ * Runs once before all test files, in the parent process: probes the database servers and Redis so that
  * tests/support/databases.ts can decide, when suites are declared, whether to run, skip (with the
  * reason printed here, once) or fail them. Workers inherit the outcome through process.env.
  */
 export default async function globalSetup(): Promise<void> {
   const kinds: ServerKind[] = ['mariadb', 'postgres'];
-  const problems = await Promise.all(kinds.map((kind) => probeServer(kind)));
+  const [redisProblem, ...problems] = await Promise.all([probeRedis(), ...kinds.map((kind) => probeServer(kind))]);
   kinds.forEach((kind, index) => {
     const problem = problems[index];
     recordServerStatus(kind, problem);
@@ -15,4 +24,9 @@ export default async function globalSetup(): Promise<void> {
     const verdict = databasesRequired() ? 'FAILING (ACCOUNTS_TEST_REQUIRE_DBS=1)' : 'SKIPPED';
     console.warn(`\n${verdict} ${kind} suites: ${unreachableMessage(kind, problem)}`);
   });
+  recordRedisStatus(redisProblem);
+  if (redisProblem !== null) {
+    const verdict = databasesRequired() ? 'FAILING (ACCOUNTS_TEST_REQUIRE_DBS=1)' : 'SKIPPED';
+    console.warn(`\n${verdict} redis suites: ${redisUnreachableMessage(redisProblem)}`);
+  }
 }

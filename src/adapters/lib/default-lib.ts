@@ -35,7 +35,8 @@ import { signEdDsaJwt, verifyEdDsaJwt } from './eddsa-jwt';
 import { ConsoleEmailer, type Emailer, type EmailMessage } from './emailers';
 import { acquireSharedHashPool, type HashPool, WorkerHashPool } from './hash-pool';
 import { bcryptInput, codePointLength, commonPasswordSet, normalizePassword } from './passwords';
-import { type DefaultLibTokenOptions, resolveTokenKeys, type TokenAlgorithm } from './token-keys';
+import { SigningKeySet } from './signing-keys';
+import type { DefaultLibTokenOptions, TokenAlgorithm } from './token-keys';
 
 export interface PasswordOptions {
   /** Fewest code points accepted. Default 12; below 8 is refused (docs/security-rules.md §8). */
@@ -57,7 +58,10 @@ export interface DefaultLibOptions {
   /** Merged over `DEFAULT_CONFIG`. */
   config?: Partial<AccountsConfig>;
   passwords?: PasswordOptions;
-  /** Access-token signing: a `secret` (HS256) or a `privateKey` (RS256, ES256, EdDSA). */
+  /**
+   * Access-token signing: a `secret` (HS256) or a `privateKey` (RS256, ES256, EdDSA), with `next` for
+   * a key rotation: a second private key of the same algorithm and the instant it takes over signing.
+   */
   tokens: DefaultLibTokenOptions;
   /** Digits of verification codes, 6–12. Default 6. */
   codeDigits?: number;
@@ -65,7 +69,8 @@ export interface DefaultLibOptions {
    * The key verification codes are stored under (HMAC-SHA-256), at least 32 bytes: held by the server
    * like the token key and never in the database, so a database dump alone yields no usable code
    * (docs/security-rules.md §4). Default: derived from the token signing key with HKDF, so rotating that key also voids
-   * pending codes. Give one of its own to rotate them apart.
+   * pending codes. Give one of its own to rotate them apart, and before any signing-key rotation: two-factor
+   * secrets are sealed under a key derived from this one, and would not open once `tokens.next` is promoted.
    */
   codeSecret?: string | Buffer | KeyObject;
   /**
@@ -115,9 +120,12 @@ export class DefaultLib implements Lib {
   protected readonly emailer: Emailer;
   protected readonly issuer: string;
   protected readonly audience: string;
+  /** The current key's (before any rotation's switch); `signingKeys` holds both keys of a rotation. */
   protected readonly signingKey: KeyObject;
   protected readonly verificationKey: KeyObject;
   protected readonly publicJwk: Record<string, unknown> | null;
+  /** Every access-token key: which signs at a given time, which verifies a given `kid`. */
+  protected readonly signingKeys: SigningKeySet;
   protected readonly eventHook: ((event: AccountsEvent) => void | Promise<void>) | undefined;
   protected readonly clock: (() => Date) | undefined;
   protected readonly codeKey: KeyObject;
@@ -130,8 +138,6 @@ export class DefaultLib implements Lib {
 
   /** The algorithm access tokens are signed and verified with; no other is ever accepted. */
   readonly tokenAlgorithm: TokenAlgorithm;
-  /** The `kid` header of issued tokens (and JWKS key id); null for HS256 without a configured one. */
-  readonly keyId: string | null;
 
   /** Throws on any invalid option, so a misconfiguration stops the application at startup. */
   constructor(options: DefaultLibOptions) {
@@ -174,11 +180,11 @@ export class DefaultLib implements Lib {
     this.emailer = options.emailer ?? new ConsoleEmailer();
     this.issuer = options.tokens.issuer ?? 'accounts-module';
     this.audience = options.tokens.audience ?? 'accounts-module';
-    const keys = resolveTokenKeys(options.tokens);
+    this.signingKeys = SigningKeySet.fromOptions(options.tokens);
+    const keys = this.signingKeys.current;
     this.tokenAlgorithm = keys.algorithm;
     this.signingKey = keys.signingKey;
     this.verificationKey = keys.verificationKey;
-    this.keyId = keys.keyId;
     this.publicJwk = keys.publicJwk;
     this.codeKey = resolveCodeKey(options.codeSecret, keys.signingKey);
     this.sealingKey = Buffer.from(
@@ -186,6 +192,11 @@ export class DefaultLib implements Lib {
     );
     this.eventHook = options.onEvent;
     this.clock = options.clock;
+  }
+
+  /** The `kid` of tokens signed now (a rotation changes it at `tokens.next.signsFrom`); null for HS256 without one. */
+  get keyId(): string | null {
+    return this.signingKeys.signerAt(this.now()).keyId;
   }
 
   /** Lifetimes and limits: `DEFAULT_CONFIG` with the options' overrides. A getter, so subclasses may compute it. */
@@ -389,7 +400,9 @@ export class DefaultLib implements Lib {
 
   /** A JWT with `sub`, `sid`, `roles`, optional `cid`, `iat`/`exp` from `now()`, `jti`, `iss`, `aud`. */
   async signAccessToken(claims: AccessTokenInput): Promise<string> {
-    const iat = Math.floor(this.now().getTime() / 1000);
+    const now = this.now();
+    const iat = Math.floor(now.getTime() / 1000);
+    const signer = this.signingKeys.signerAt(now);
     const expiresIn = Math.floor(this.config.accessTokenTtlMs / 1000);
     const custom: Record<string, unknown> = {
       sid: claims.sessionId,
@@ -409,36 +422,39 @@ export class DefaultLib implements Lib {
         sub: claims.userId,
         jti,
       };
-      return signEdDsaJwt(payload, this.signingKey, this.keyId);
+      return signEdDsaJwt(payload, signer.signingKey, signer.keyId);
     }
-    return jwt.sign({ ...custom, iat }, this.signingKey, {
+    return jwt.sign({ ...custom, iat }, signer.signingKey, {
       algorithm: this.tokenAlgorithm,
       expiresIn,
       issuer: this.issuer,
       audience: this.audience,
       subject: claims.userId,
       jwtid: jti,
-      ...(this.keyId === null ? {} : { keyid: this.keyId }),
+      ...(signer.keyId === null ? {} : { keyid: signer.keyId }),
     });
   }
 
   /**
-   * Stateless validation: only the configured algorithm, signature, `exp`/`nbf` against `now()`,
-   * `iss`, `aud`, then the claim shapes. Null for any failure, whatever the cause.
+   * Stateless validation: only the configured algorithm, signature (by the key its `kid` names),
+   * `exp`/`nbf` against `now()`, `iss`, `aud`, then the claim shapes. Null for any failure, whatever the cause.
    */
   async verifyAccessToken(token: string): Promise<AccessTokenClaims | null> {
     if (typeof token !== 'string' || token === '') return null;
-    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    const now = this.now();
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const verifier = this.signingKeys.verifierFor(token, now);
+    if (verifier === null) return null;
     let payload: unknown;
     if (this.tokenAlgorithm === 'EdDSA') {
-      payload = verifyEdDsaJwt(token, this.verificationKey, {
+      payload = verifyEdDsaJwt(token, verifier.verificationKey, {
         issuer: this.issuer,
         audience: this.audience,
         nowSeconds,
       });
     } else {
       try {
-        payload = jwt.verify(token, this.verificationKey, {
+        payload = jwt.verify(token, verifier.verificationKey, {
           algorithms: [this.tokenAlgorithm],
           issuer: this.issuer,
           audience: this.audience,
@@ -451,10 +467,9 @@ export class DefaultLib implements Lib {
     return this.toAccessTokenClaims(payload);
   }
 
-  /** The public signing key as a JWK Set (`kid`, `alg`, `use: sig`); empty for HS256. */
+  /** The public signing keys as a JWK Set (`kid`, `alg`, `use: sig`), both during a rotation; empty for HS256. */
   jwks(): JsonWebKeySet {
-    if (this.publicJwk === null) return { keys: [] };
-    return { keys: [{ ...this.publicJwk, kid: this.keyId, alg: this.tokenAlgorithm, use: 'sig' }] };
+    return this.signingKeys.jwks();
   }
 
   /** A unique `jti`. */

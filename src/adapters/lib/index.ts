@@ -20,6 +20,7 @@ export {
   normalizePassword,
   PASSWORD_PREHASH_KEY,
 } from './passwords';
+export { SigningKeySet } from './signing-keys';
 export {
   type AsymmetricAlgorithm,
   type AsymmetricTokenOptions,
@@ -27,6 +28,8 @@ export {
   generateHs256Secret,
   jwkThumbprint,
   MIN_HS256_SECRET_BYTES,
+  type NextSigningKeyOptions,
   type SymmetricTokenOptions,
   type TokenAlgorithm,
+  type TokenKeys,
 } from './token-keys';

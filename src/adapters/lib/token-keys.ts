@@ -21,6 +21,11 @@ export interface SymmetricTokenOptions extends TokenOptionsBase {
   secret: string | Buffer | KeyObject;
   privateKey?: undefined;
   algorithm?: 'HS256';
+  /**
+   * No rotation for a shared secret: every verifier holds the secret itself, so there is no JWKS
+   * through which a next key could be announced. Rotate with an asymmetric key instead.
+   */
+  next?: undefined;
   /** Optional `kid` header; none by default (a thumbprint of a shared secret would only help an attacker). */
   keyId?: string;
 }
@@ -34,15 +39,41 @@ export interface AsymmetricTokenOptions extends TokenOptionsBase {
   algorithm?: AsymmetricAlgorithm;
   /** `kid` header and JWKS key id. Default: the RFC 7638 JWK thumbprint of the public key. */
   keyId?: string;
+  /**
+   * The key that takes over signing at `next.signsFrom` (a signing-key rotation, docs/deployment.md).
+   * Both public keys are in `jwks()` from the start, so verifiers learn the next key before any token
+   * carries it; tokens signed by either key verify (chosen by `kid`) until they expire.
+   */
+  next?: NextSigningKeyOptions;
+}
+
+/**
+ * The second key of a rotation. It must sign with the same algorithm as the current key: verifiers
+ * commonly pin the algorithms they accept, and a switch of family would break them at `signsFrom`.
+ */
+export interface NextSigningKeyOptions {
+  /** A PEM string or a private `KeyObject` of the same type (and curve) as the current key. */
+  privateKey: string | KeyObject;
+  /** Its `kid`; must differ from the current key's. Default: the RFC 7638 JWK thumbprint. */
+  keyId?: string;
+  /**
+   * From this instant, as `Lib.now()` tells it when each token is signed, new tokens carry this key.
+   * Pick it later than the longest JWKS cache of any verifier (our route says `max-age=300`).
+   */
+  signsFrom: Date;
 }
 
 export type DefaultLibTokenOptions = SymmetricTokenOptions | AsymmetricTokenOptions;
 
 /** The keys resolved once from `DefaultLibTokenOptions`. */
 export interface TokenKeys {
+  /** The one algorithm this key signs and verifies with. */
   algorithm: TokenAlgorithm;
+  /** The secret (HS256) or the private key. */
   signingKey: KeyObject;
+  /** The secret again (HS256) or the public key. */
   verificationKey: KeyObject;
+  /** The `kid` of its tokens and its JWKS entry; null for HS256 without a configured one. */
   keyId: string | null;
   /** The public key as a JWK (no `kid`/`alg`/`use`); null for HS256. */
   publicJwk: Record<string, unknown> | null;
