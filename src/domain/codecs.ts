@@ -33,7 +33,18 @@ function refinedString(name: string, check: (value: string) => string | { error:
   );
 }
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+/**
+ * An addr-spec as mail software delivers it, and nothing a mailer could read as another address: a
+ * dot-atom local part (RFC 5322 atext, or any non-ASCII character for internationalized addresses),
+ * `@`, and dot-separated domain labels of letters, digits and inner hyphens. No quoted local parts,
+ * comments, brackets, commas, semicolons or colons: `x<a@evil.io>`, `root,a@evil.io` or `g:a@evil.io;`
+ * would be stored as one address and delivered to another, so one mailbox could verify many of them.
+ */
+const ATOM = "(?:[a-z0-9!#$%&'*+/=?^_`{|}~-]|[^\\x00-\\x7f])+";
+const LABEL = '[a-z0-9\\u0080-\\uffff](?:[a-z0-9\\u0080-\\uffff-]*[a-z0-9\\u0080-\\uffff])?';
+const EMAIL_PATTERN = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})+$`, 'u');
+/** Control, format and separator characters: invisible, or read differently by different software. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/u;
 
 /** Normalizes an email address the way every lookup does: trimmed and lower-cased. */
 export function normalizeEmail(address: string): string {
@@ -44,7 +55,8 @@ export function normalizeEmail(address: string): string {
 export const Email = refinedString('Email', (raw) => {
   const address = normalizeEmail(raw);
   if (address.length === 0) return { error: 'is required' };
-  if (address.length > 254 || !EMAIL_PATTERN.test(address) || address.split('@')[0].length > 64) {
+  const invalid = address.length > 254 || INVISIBLE.test(address) || !EMAIL_PATTERN.test(address);
+  if (invalid || address.split('@')[0].length > 64) {
     return { error: 'must be a valid email address' };
   }
   return address;

@@ -435,6 +435,34 @@ describe('deletion, bans and roles', () => {
 });
 
 describe('text input', () => {
+  it.each([
+    'x<attacker@evil.io>',
+    'root,attacker@evil.io',
+    'grp:attacker@evil.io;',
+    '"a"@evil.io',
+    'a\u0001b@evil.io',
+    'a\u200bb@evil.io',
+    'a b@evil.io',
+    '(comment)a@evil.io',
+    'a@[192.0.2.1]',
+    'a..b@evil.io',
+    'a@evil..io',
+    'a@-evil.io',
+  ])('refuses %j, which a mailer would deliver to another address than the one stored', async (email) => {
+    const world = makeWorld();
+    const result = await world.accounts.users.register({ name: 'Mallory', email }, REQUEST);
+    expect(errCode(result)).toBe('VALIDATION_FAILED');
+    expect((result.val as { details: { path: string }[] }).details.map((d) => d.path)).toEqual(['email']);
+  });
+
+  it.each(["o'brien+tag@example.com", 'josé@exämple.de', '用户@例子.广告', 'a/b=c@mail.example.org'])(
+    'accepts the dot-atom address %j',
+    async (email) => {
+      const world = makeWorld();
+      ok(await world.accounts.users.register({ name: 'Someone', email }, REQUEST));
+    },
+  );
+
   it('refuses NUL in any field and control characters in names', async () => {
     const world = makeWorld();
     const result = await world.accounts.users.register(

@@ -1,6 +1,4 @@
 import {
-  createCipheriv,
-  createDecipheriv,
   createHash,
   createHmac,
   createSecretKey,
@@ -11,11 +9,8 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import jwt from 'jsonwebtoken';
 import { customAlphabet } from 'nanoid';
-import * as OTPAuth from 'otpauth';
-import QRCode from 'qrcode';
-import { type AuthMethod, USER_ROLES, type UserRole } from '../../ports/entities';
+import { USER_ROLES, type UserRole } from '../../ports/entities';
 import type { AccountsEvent } from '../../ports/events';
 import {
   type AccessTokenClaims,
@@ -31,12 +26,15 @@ import {
   type PasswordProblem,
   type TotpEnrolment,
 } from '../../ports/lib';
-import { signEdDsaJwt, verifyEdDsaJwt } from './eddsa-jwt';
+import { type JwtSettings, signJwt, verifyJwt } from './access-tokens';
+import { codeEmail, describeLifetime, invitationEmail } from './code-emails';
 import { ConsoleEmailer, type Emailer, type EmailMessage } from './emailers';
 import { acquireSharedHashPool, type HashPool, WorkerHashPool } from './hash-pool';
 import { bcryptInput, codePointLength, commonPasswordSet, normalizePassword } from './passwords';
+import { openWith, sealWith } from './sealing';
 import { SigningKeySet } from './signing-keys';
 import type { DefaultLibTokenOptions, TokenAlgorithm } from './token-keys';
+import { enrolmentOf, matchingStep, newRecoveryCode, newTotpSecret, type TOTP, totpWith } from './totp';
 
 export interface PasswordOptions {
   /** Fewest code points accepted. Default 12; below 8 is refused (docs/security-rules.md §8). */
@@ -102,9 +100,6 @@ export const ID_PREFIXES: Readonly<Record<IdKind, string>> = Object.freeze({
  * of 62 give about 125 bits.
  */
 const randomIdBody = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 21);
-
-/** Recovery codes: no 0/o, 1/l/i, so they read back from paper without doubt. */
-const randomRecoveryCode = customAlphabet('23456789abcdefghjkmnpqrstuvwxyz', 16);
 
 const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
@@ -250,61 +245,32 @@ export class DefaultLib implements Lib {
    * (base64url). The key is derived (HKDF) from the code key, so it lives where that key lives.
    */
   sealSecret(secret: string, context: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealingKey, iv);
-    cipher.setAAD(Buffer.from(context, 'utf8'));
-    const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-    return ['v1', iv, sealed, cipher.getAuthTag()]
-      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
-      .join('.');
+    return sealWith(this.sealingKey, secret, context);
   }
 
   /** Null for anything that was not sealed under this key and `context`, or was altered. */
   openSecret(sealed: string, context: string): string | null {
-    const [version, iv, ciphertext, tag, ...rest] = sealed.split('.');
-    if (version !== 'v1' || iv === undefined || ciphertext === undefined || tag === undefined || rest.length > 0) {
-      return null;
-    }
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.sealingKey, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
-    } catch {
-      return null;
-    }
+    return openWith(this.sealingKey, sealed, context);
   }
 
   /** 160 random bits (RFC 4226 §4 recommends them), SHA-1, 6 digits, 30 seconds: what every authenticator app reads. */
   async newTotpEnrolment(accountName: string): Promise<TotpEnrolment> {
-    const totp = this.totpOf(new OTPAuth.Secret({ size: 20 }).base32, accountName);
-    const uri = totp.toString();
-    return { secret: totp.secret.base32, uri, qrCodeSvg: await QRCode.toString(uri, { type: 'svg' }) };
+    return enrolmentOf(this.totpOf(newTotpSecret(), accountName));
   }
 
   /** RFC 6238 through `otpauth`, one step of skew either way. */
   totpCodeStep(secret: string, code: string, at: Date): number | null {
-    if (!/^\d{6}$/.test(code)) return null;
-    const delta = this.totpOf(secret, '').validate({ token: code, timestamp: at.getTime(), window: 1 });
-    return delta === null ? null : Math.floor(at.getTime() / 30_000) + delta;
+    return matchingStep(this.totpOf(secret, ''), code, at);
   }
 
   /** 16 characters of a 31-character alphabet (79 bits) in groups of four: `7k2m-q9xd-4hfz-p3wr`. */
   newRecoveryCode(): string {
-    const body = randomRecoveryCode();
-    return body.match(/.{4}/g)!.join('-');
+    return newRecoveryCode();
   }
 
   /** The TOTP parameters of this library: SHA-1, 6 digits, 30-second steps (RFC 6238's defaults). */
-  protected totpOf(secret: string, accountName: string): OTPAuth.TOTP {
-    return new OTPAuth.TOTP({
-      issuer: this.config.totpIssuer,
-      label: accountName,
-      secret: OTPAuth.Secret.fromBase32(secret),
-      algorithm: 'SHA1',
-      digits: 6,
-      period: 30,
-    });
+  protected totpOf(secret: string, accountName: string): TOTP {
+    return totpWith(this.config.totpIssuer, secret, accountName);
   }
 
   /** The policy of docs/security-rules.md §8 on the NFKC form: length, the common-password list, email and name. */
@@ -401,38 +367,7 @@ export class DefaultLib implements Lib {
   /** A JWT with `sub`, `sid`, `roles`, optional `cid`, `iat`/`exp` from `now()`, `jti`, `iss`, `aud`. */
   async signAccessToken(claims: AccessTokenInput): Promise<string> {
     const now = this.now();
-    const iat = Math.floor(now.getTime() / 1000);
-    const signer = this.signingKeys.signerAt(now);
-    const expiresIn = Math.floor(this.config.accessTokenTtlMs / 1000);
-    const custom: Record<string, unknown> = {
-      sid: claims.sessionId,
-      roles: [...claims.roles],
-      auth_time: Math.floor(claims.authenticatedAt.getTime() / 1000),
-      amr: [AMR_OF[claims.authMethod]],
-    };
-    if (claims.clientId !== null) custom.cid = claims.clientId;
-    const jti = this.newTokenId();
-    if (this.tokenAlgorithm === 'EdDSA') {
-      const payload = {
-        ...custom,
-        iat,
-        exp: iat + expiresIn,
-        aud: this.audience,
-        iss: this.issuer,
-        sub: claims.userId,
-        jti,
-      };
-      return signEdDsaJwt(payload, signer.signingKey, signer.keyId);
-    }
-    return jwt.sign({ ...custom, iat }, signer.signingKey, {
-      algorithm: this.tokenAlgorithm,
-      expiresIn,
-      issuer: this.issuer,
-      audience: this.audience,
-      subject: claims.userId,
-      jwtid: jti,
-      ...(signer.keyId === null ? {} : { keyid: signer.keyId }),
-    });
+    return signJwt(this.jwtSettings(), this.signingKeys.signerAt(now), claims, this.newTokenId(), now);
   }
 
   /**
@@ -442,29 +377,19 @@ export class DefaultLib implements Lib {
   async verifyAccessToken(token: string): Promise<AccessTokenClaims | null> {
     if (typeof token !== 'string' || token === '') return null;
     const now = this.now();
-    const nowSeconds = Math.floor(now.getTime() / 1000);
     const verifier = this.signingKeys.verifierFor(token, now);
     if (verifier === null) return null;
-    let payload: unknown;
-    if (this.tokenAlgorithm === 'EdDSA') {
-      payload = verifyEdDsaJwt(token, verifier.verificationKey, {
-        issuer: this.issuer,
-        audience: this.audience,
-        nowSeconds,
-      });
-    } else {
-      try {
-        payload = jwt.verify(token, verifier.verificationKey, {
-          algorithms: [this.tokenAlgorithm],
-          issuer: this.issuer,
-          audience: this.audience,
-          clockTimestamp: nowSeconds,
-        });
-      } catch {
-        return null;
-      }
-    }
-    return this.toAccessTokenClaims(payload);
+    const payload = verifyJwt(this.jwtSettings(), verifier, token, now);
+    return payload === null ? null : this.toAccessTokenClaims(payload);
+  }
+
+  private jwtSettings(): JwtSettings {
+    return {
+      algorithm: this.tokenAlgorithm,
+      issuer: this.issuer,
+      audience: this.audience,
+      ttlSeconds: Math.floor(this.config.accessTokenTtlMs / 1000),
+    };
   }
 
   /** The public signing keys as a JWK Set (`kid`, `alg`, `use: sig`), both during a rotation; empty for HS256. */
@@ -501,38 +426,7 @@ export class DefaultLib implements Lib {
 
   /** Subject and text of a code email. Override to change the wording or add branding. */
   composeCodeEmail(message: CodeMessage): EmailMessage {
-    const lifetime = this.describeLifetime(message.expiresAt.getTime() - this.now().getTime());
-    if (message.purpose === 'login') {
-      return {
-        to: message.to,
-        subject: 'Your login code',
-        text:
-          `Your login code is ${message.code}\n\nIt expires in ${lifetime}. If you did not try to sign in, ` +
-          'ignore this email: nobody can sign in without the code.',
-        kind: message.purpose,
-        code: message.code,
-      };
-    }
-    if (message.purpose === 'password-reset') {
-      return {
-        to: message.to,
-        subject: 'Your password reset code',
-        text:
-          `Your password reset code is ${message.code}\n\nIt expires in ${lifetime}. If you did not ask to reset ` +
-          'your password, ignore this email: your password stays as it is, and nobody can change it without the code.',
-        kind: message.purpose,
-        code: message.code,
-      };
-    }
-    return {
-      to: message.to,
-      subject: 'Verify your email address',
-      text:
-        `Your verification code is ${message.code}\n\nIt expires in ${lifetime}. If you did not add this ` +
-        'address to an account, ignore this email.',
-      kind: message.purpose,
-      code: message.code,
-    };
+    return codeEmail(message, this.describeLifetime(message.expiresAt.getTime() - this.now().getTime()));
   }
 
   /** Composes the email with `composeInvitationEmail` and hands it to the emailer. */
@@ -545,24 +439,12 @@ export class DefaultLib implements Lib {
    * token into a link to your application's page that calls `POST /invitations/accept`.
    */
   composeInvitationEmail(message: InvitationMessage): EmailMessage {
-    const days = Math.max(1, Math.round((message.expiresAt.getTime() - this.now().getTime()) / 86_400_000));
-    return {
-      to: message.to,
-      subject: `You are invited to join ${message.organizationName}`,
-      text:
-        `You are invited to join ${message.organizationName} as ${message.role}.\n\nSign in (or create an ` +
-        `account) with this address, verify it, and accept with this token:\n\n${message.token}\n\n` +
-        `It expires in ${days === 1 ? '1 day' : `${days} days`}. If you do not know this organization, ignore this email.`,
-      kind: 'invitation',
-      code: message.token,
-    };
+    return invitationEmail(message, message.expiresAt.getTime() - this.now().getTime());
   }
 
   /** "10 minutes", "24 hours": how long a code stays valid, rounded for people. */
   protected describeLifetime(ms: number): string {
-    const minutes = Math.max(1, Math.round(ms / 60_000));
-    if (minutes < 120) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
-    return `${Math.round(minutes / 60)} hours`;
+    return describeLifetime(ms);
   }
 
   /** Forwards the event to the `onEvent` option; the domain ignores what it throws. */
@@ -570,12 +452,6 @@ export class DefaultLib implements Lib {
     return this.eventHook?.(event);
   }
 }
-
-/**
- * RFC 8176 authentication method references: a password, a one-time code sent by email, or either
- * followed by a second factor (`mfa`: a TOTP or a recovery code).
- */
-const AMR_OF: Readonly<Record<AuthMethod, string>> = Object.freeze({ password: 'pwd', code: 'otp', mfa: 'mfa' });
 
 /** The configured code key, or one derived from the token signing key (see `codeSecret`). */
 function resolveCodeKey(secret: string | Buffer | KeyObject | undefined, signingKey: KeyObject): KeyObject {
