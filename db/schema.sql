@@ -69,6 +69,7 @@ CREATE TABLE `memberships` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `memberships_organization_id_user_id_unique` (`organization_id`,`user_id`),
   KEY `memberships_user_id_index` (`user_id`),
+  KEY `memberships_organization_id_created_at_index` (`organization_id`,`created_at`,`id`),
   CONSTRAINT `memberships_organization_id_foreign` FOREIGN KEY (`organization_id`) REFERENCES `organizations` (`id`) ON DELETE CASCADE,
   CONSTRAINT `memberships_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
@@ -189,6 +190,38 @@ CREATE TABLE `mfa_challenges` (
   CONSTRAINT `mfa_challenges_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- The transactional outbox (docs/events.md): security events waiting for, or done with, delivery by a
+-- relay. Payloads never hold a secret, hash, code or token.
+CREATE TABLE `events` (
+  `seq` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `id` varchar(64) NOT NULL,
+  `type` varchar(64) NOT NULL,
+  `at` datetime(3) NOT NULL,
+  `actor_user_id` varchar(64) DEFAULT NULL,
+  `actor_client_id` varchar(64) DEFAULT NULL,
+  `actor_ip` varchar(64) DEFAULT NULL,
+  `user_id` varchar(64) DEFAULT NULL,
+  `organization_id` varchar(64) DEFAULT NULL,
+  `client_id` varchar(64) DEFAULT NULL,
+  `session_id` varchar(64) DEFAULT NULL,
+  `subject_key` varchar(80) DEFAULT NULL,
+  `payload` text NOT NULL,
+  `attempts` int(11) NOT NULL,
+  `next_attempt_at` datetime(3) NOT NULL,
+  `delivered_at` datetime(3) DEFAULT NULL,
+  `dead_at` datetime(3) DEFAULT NULL,
+  `last_error` varchar(1000) DEFAULT NULL,
+  `lease_owner` varchar(128) DEFAULT NULL,
+  `lease_until` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`seq`),
+  UNIQUE KEY `events_id_unique` (`id`),
+  KEY `events_waiting_index` (`delivered_at`,`dead_at`,`seq`),
+  KEY `events_subject_key_seq_index` (`subject_key`,`seq`),
+  KEY `events_organization_id_seq_index` (`organization_id`,`seq`),
+  KEY `events_user_id_seq_index` (`user_id`,`seq`),
+  KEY `events_dead_at_index` (`dead_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE `rate_limits` (
   `limit_key` varchar(512) NOT NULL,
   `hits` int(11) NOT NULL,
@@ -217,5 +250,7 @@ INSERT INTO `accounts_migrations` (`name`, `batch`, `migration_time`) VALUES
   ('20261202_002_credential_versions', 1, CURRENT_TIMESTAMP),
   ('20261202_003_invitations', 1, CURRENT_TIMESTAMP),
   ('20261202_004_two_factor', 1, CURRENT_TIMESTAMP),
-  ('20261202_005_organization_require_mfa', 1, CURRENT_TIMESTAMP);
+  ('20261202_005_organization_require_mfa', 1, CURRENT_TIMESTAMP),
+  ('20261202_006_list_indexes', 1, CURRENT_TIMESTAMP),
+  ('20261202_007_events', 1, CURRENT_TIMESTAMP);
 INSERT INTO `accounts_migrations_lock` (`is_locked`) VALUES (0);

@@ -16,7 +16,15 @@ import type {
   User,
   VerificationCode,
 } from '../src/ports/entities';
-import type { ClientPatch, CodeScope, Io, RefreshRotation, UsableCodeFilter, UserPatch } from '../src/ports/io';
+import type {
+  ClientPatch,
+  CodeScope,
+  Io,
+  PageRequest,
+  RefreshRotation,
+  UsableCodeFilter,
+  UserPatch,
+} from '../src/ports/io';
 
 /**
  * Way 2 of adopting the library: your own `Io`. This one wraps any other `Io` (the SQL one, say) and
@@ -81,6 +89,10 @@ export class TimedIo implements Io {
     return this.timed('listLoginEmails', () => this.inner.listLoginEmails(userId));
   }
 
+  listLoginEmailsPage(userId: string, page: PageRequest): Promise<LoginEmail[]> {
+    return this.timed('listLoginEmailsPage', () => this.inner.listLoginEmailsPage(userId, page));
+  }
+
   deleteLoginEmails(userId: string, addresses: string[]): Promise<number> {
     return this.timed('deleteLoginEmails', () => this.inner.deleteLoginEmails(userId, addresses));
   }
@@ -133,6 +145,10 @@ export class TimedIo implements Io {
 
   listActiveSessions(userId: string, now: Date): Promise<Session[]> {
     return this.timed('listActiveSessions', () => this.inner.listActiveSessions(userId, now));
+  }
+
+  listActiveSessionsPage(userId: string, now: Date, page: PageRequest): Promise<Session[]> {
+    return this.timed('listActiveSessionsPage', () => this.inner.listActiveSessionsPage(userId, now, page));
   }
 
   touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
@@ -215,6 +231,10 @@ export class TimedIo implements Io {
     return this.timed('listMemberships', () => this.inner.listMemberships(organizationId));
   }
 
+  listMembershipsPage(organizationId: string, page: PageRequest): Promise<Membership[]> {
+    return this.timed('listMembershipsPage', () => this.inner.listMembershipsPage(organizationId, page));
+  }
+
   listMembershipsOfUser(userId: string): Promise<Membership[]> {
     return this.timed('listMembershipsOfUser', () => this.inner.listMembershipsOfUser(userId));
   }
@@ -247,6 +267,10 @@ export class TimedIo implements Io {
     return this.timed('listClients', () => this.inner.listClients(organizationId));
   }
 
+  listClientsPage(organizationId: string, page: PageRequest): Promise<Client[]> {
+    return this.timed('listClientsPage', () => this.inner.listClientsPage(organizationId, page));
+  }
+
   updateClient(id: string, patch: ClientPatch): Promise<boolean> {
     return this.timed('updateClient', () => this.inner.updateClient(id, patch));
   }
@@ -261,6 +285,10 @@ export class TimedIo implements Io {
 
   listAccessRestrictions(clientId: string): Promise<AccessRestriction[]> {
     return this.timed('listAccessRestrictions', () => this.inner.listAccessRestrictions(clientId));
+  }
+
+  listAccessRestrictionsPage(clientId: string, page: PageRequest): Promise<AccessRestriction[]> {
+    return this.timed('listAccessRestrictionsPage', () => this.inner.listAccessRestrictionsPage(clientId, page));
   }
 
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
@@ -287,12 +315,16 @@ export class TimedIo implements Io {
     return this.timed('listInvitations', () => this.inner.listInvitations(organizationId, now));
   }
 
+  listInvitationsPage(organizationId: string, now: Date, page: PageRequest): Promise<Invitation[]> {
+    return this.timed('listInvitationsPage', () => this.inner.listInvitationsPage(organizationId, now, page));
+  }
+
   listInvitationsTo(
     addresses: string[],
     now: Date,
-    limit: number,
+    page: PageRequest,
   ): Promise<Array<{ invitation: Invitation; organizationName: string }>> {
-    return this.timed('listInvitationsTo', () => this.inner.listInvitationsTo(addresses, now, limit));
+    return this.timed('listInvitationsTo', () => this.inner.listInvitationsTo(addresses, now, page));
   }
 
   consumeInvitation(id: string, now: Date): Promise<boolean> {

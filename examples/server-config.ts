@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { MIN_HS256_SECRET_BYTES } from '../src/adapters/lib';
-import { smtpOptionsFromUrl } from '../src/adapters/smtp';
+import { mailboxProblem, smtpOptionsFromUrl } from '../src/adapters/smtp';
 
 /**
  * A setting of the example server that cannot be used. The message names the variable, says what is
@@ -63,8 +63,9 @@ export interface ServerOptions {
   /** `ACCOUNTS_DEV_OUTBOX`: a file every email is appended to as one JSON line (development). */
   devOutbox?: string;
   /**
-   * `ACCOUNTS_SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`;
-   * emails then go out through `SmtpEmailer` instead of being printed. Needs `mailFrom`.
+   * `ACCOUNTS_SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS required; `?requireTLS=false` for a
+   * local relay only) or `smtps://…:465`, user and password percent-encoded; emails then go out
+   * through `SmtpEmailer` instead of being printed. Needs `mailFrom`.
    */
   smtpUrl?: string;
   /** `ACCOUNTS_MAIL_FROM`: the From address of the emails sent over SMTP, e.g. `"Example" <accounts@example.com>`. */
@@ -267,11 +268,14 @@ export function smtpSettings(
       (error as Error).message.replace(/^SmtpEmailer: the URL/, 'ACCOUNTS_SMTP_URL'),
     );
   }
-  if (mailFrom === undefined || !mailFrom.includes('@')) {
+  // One address without control characters: CR/LF would add headers, a list would add senders.
+  const fromProblem = mailFrom === undefined ? undefined : mailboxProblem(mailFrom);
+  if (mailFrom === undefined || fromProblem !== undefined) {
     throw new ConfigError(
       'ACCOUNTS_MAIL_FROM',
-      `ACCOUNTS_MAIL_FROM ${mailFrom === undefined ? 'is not set' : `is "${shown(mailFrom)}"`}: with ACCOUNTS_SMTP_URL ` +
-        'it must be the From address of the emails, e.g. accounts@example.com or "Example" <accounts@example.com>',
+      `ACCOUNTS_MAIL_FROM ${mailFrom === undefined ? 'is not set' : `is "${shown(mailFrom)}" (${fromProblem})`}: ` +
+        'with ACCOUNTS_SMTP_URL it must be the From address of the emails, e.g. accounts@example.com or ' +
+        '"Example" <accounts@example.com>',
     );
   }
   return { smtpUrl, mailFrom };

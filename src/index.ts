@@ -25,6 +25,7 @@ export * from './domain/errors';
 export * from './domain/invitations';
 export { type LoginStep, MfaLoginInput } from './domain/mfa-login';
 export * from './domain/organizations';
+export * from './domain/pagination';
 export { PasswordResetInput, PasswordResetRequestInput, PasswordResetService } from './domain/password-reset';
 export { type AccessTokenGrant, ReauthenticateInput } from './domain/reauthentication';
 export {
@@ -58,6 +59,8 @@ export {
 } from './domain/users';
 export * from './domain/views';
 // Framework-neutral HTTP handlers (optional): mount the route table in any HTTP layer.
+// Event delivery from the outbox (docs/events.md): the relay, its sinks and the webhook signature.
+export * from './events';
 export * from './handlers';
 // Ports: what a custom Io or Lib implements, and the entities they carry.
 export * from './ports';

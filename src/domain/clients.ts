@@ -16,6 +16,7 @@ import { type Caller, type CallerClient, type Deps, emit, inTransaction } from '
 import { type AccountsError, type FieldProblem, fail } from './errors';
 import { rateLimited } from './limits';
 import { authorizeOrganizationRead, authorizeOrganizationRole } from './organizations';
+import { decodePageRequest, keyById, type Page, type PageInput, toPage } from './pagination';
 import { requireRecentAuthentication } from './step-up';
 import { toPublicClient } from './views';
 
@@ -148,12 +149,18 @@ export class ClientService {
     return Ok(toPublicClient(client.val));
   }
 
-  /** The organization's live clients, oldest first (members, employees, system callers). */
-  async list(caller: Caller, organizationId: string): Promise<Result<PublicClient[], AccountsError>> {
+  /** One page of the organization's live clients, oldest first (members, employees, system callers). */
+  async list(
+    caller: Caller,
+    organizationId: string,
+    page?: PageInput,
+  ): Promise<Result<Page<PublicClient>, AccountsError>> {
     const { io } = this.deps;
+    const request = decodePageRequest(page);
+    if (request.err) return request;
     const access = await authorizeOrganizationRead(io, caller, organizationId);
     if (access.err) return access;
-    return Ok((await io.listClients(organizationId)).map(toPublicClient));
+    return Ok(toPage(await io.listClientsPage(organizationId, request.val), request.val, keyById, toPublicClient));
   }
 
   /** Admins rename; `reqsPerSec` and `options.roles` need a sysadmin user or a system client. */
@@ -215,12 +222,18 @@ export class ClientService {
     return Ok({ client: toPublicClient({ ...client.val, ...patch }), key: this.keyFor(clientId, secret) });
   }
 
-  /** A client's restrictions, oldest first (whoever may read the client). */
-  async listRestrictions(caller: Caller, clientId: string): Promise<Result<AccessRestriction[], AccountsError>> {
+  /** One page of a client's restrictions, oldest first (whoever may read the client). */
+  async listRestrictions(
+    caller: Caller,
+    clientId: string,
+    page?: PageInput,
+  ): Promise<Result<Page<AccessRestriction>, AccountsError>> {
     const { io } = this.deps;
+    const request = decodePageRequest(page);
+    if (request.err) return request;
     const client = await this.findVisible(io, caller, clientId);
     if (client.err) return client;
-    return Ok(await io.listAccessRestrictions(clientId));
+    return Ok(toPage(await io.listAccessRestrictionsPage(clientId, request.val), request.val, keyById, (row) => row));
   }
 
   /**

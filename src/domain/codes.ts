@@ -15,7 +15,7 @@ import { firstLimitPassed, type Limit, perIdentifierAndIpLimit, perIpLimit } fro
 export interface CodeRequest {
   purpose: CodePurpose;
   address: string;
-  /** The caller-chosen state for `login` codes. */
+  /** The caller-chosen state: required for `login` codes, optional for `password-reset` ones. */
   state?: string;
   /**
    * The verification code of an address a registration has just taken: exempt from the send limits.
@@ -53,7 +53,9 @@ export async function withinSendLimit(deps: Deps, address: string, ip: string | 
  * A new code invalidates earlier unused ones: a `verify-email` code those of its address; a `login`
  * code those bound to its state, whatever their address, so that a state binds at most one live login
  * code (one code-login request is compared against one code) while a code the owner requested under
- * another state survives an attacker's requests (docs/security-rules.md §4).
+ * another state survives an attacker's requests (docs/security-rules.md §4). A `password-reset` code
+ * requested with a state works the same way; one requested without voids only the earlier stateless
+ * reset codes of its address, never one bound to a state.
  */
 export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promise<CodeMessage | null> {
   const { config } = lib;
@@ -64,9 +66,11 @@ export async function prepareCode(io: Io, lib: Lib, request: CodeRequest): Promi
     if (sentRecently >= config.codeSendLimitPerAddress) return null;
   }
 
-  const state = request.purpose === 'login' ? request.state : undefined;
-  if (state !== undefined) await io.invalidateCodes({ purpose: 'login', state }, now);
-  else await io.invalidateCodes({ purpose: request.purpose, address: request.address }, now);
+  const state = request.purpose === 'verify-email' ? undefined : request.state;
+  if (state !== undefined) await io.invalidateCodes({ purpose: request.purpose, state }, now);
+  else if (request.purpose === 'password-reset') {
+    await io.invalidateCodes({ purpose: request.purpose, address: request.address, state: null }, now);
+  } else await io.invalidateCodes({ purpose: request.purpose, address: request.address }, now);
   const id = lib.newId('code');
   const code = lib.newCode();
   const ttl = CODE_LIFETIME[request.purpose](config);
@@ -132,7 +136,7 @@ export function codeRequestLimits(config: AccountsConfig, ip: string | null): Li
 export async function redeemCode<T>(
   io: Io,
   lib: Lib,
-  lookup: { purpose: CodePurpose; address?: string; state?: string },
+  lookup: { purpose: CodePurpose; address?: string; state?: string | null },
   code: string,
   onMatch: (tx: Io, redeemed: VerificationCode, ownerId: string | null) => Promise<T>,
   admit?: (ownerId: string | null, matched: VerificationCode) => Promise<T | null>,

@@ -16,6 +16,7 @@ import {
 import { type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
+import { decodePageRequest, type Page, type PageInput, toPage } from './pagination';
 import { requireRecentAuthentication } from './step-up';
 import { resolveUserId } from './user-ref';
 
@@ -38,13 +39,24 @@ export type ResendVerificationInput = t.TypeOf<typeof ResendVerificationInput>;
 export class EmailService {
   constructor(private readonly deps: Deps) {}
 
-  async list(caller: Caller, userRef: string): Promise<Result<LoginEmail[], AccountsError>> {
+  /** One page of a user's login emails, oldest first (`page`: see `PageInput`). */
+  async list(caller: Caller, userRef: string, page?: PageInput): Promise<Result<Page<LoginEmail>, AccountsError>> {
+    const request = decodePageRequest(page);
+    if (request.err) return request;
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
     if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
     if (!(await this.liveUserExists(userId))) return fail('NOT_FOUND');
-    return Ok(await this.deps.io.listLoginEmails(userId));
+    const rows = await this.deps.io.listLoginEmailsPage(userId, request.val);
+    return Ok(
+      toPage(
+        rows,
+        request.val,
+        (email) => ({ createdAt: email.createdAt, id: email.address }),
+        (email) => email,
+      ),
+    );
   }
 
   /**

@@ -10,6 +10,7 @@ import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, type Limit, perIpLimit } from './limits';
 import { checkOrganizationMfa } from './organization-mfa';
 import { authorizeOrganizationRead, authorizeOrganizationRole, emitMembershipChanged } from './organizations';
+import { decodePageRequest, emptyPage, keyById, type Page, type PageInput, toPage } from './pagination';
 import { requireRecentAuthentication } from './step-up';
 import { resolveUserId } from './user-ref';
 
@@ -26,9 +27,6 @@ export interface AcceptedInvitation {
   membership: Membership;
   joined: boolean;
 }
-
-/** At most this many invitations are listed to one user: the cost of the list is bounded. */
-export const MAX_RECEIVED_INVITATIONS = 100;
 
 /** An invitation without its token hash, as the organization's admins see it. */
 export function toPublicInvitation(invitation: Invitation): PublicInvitation {
@@ -186,14 +184,21 @@ export class InvitationService {
     return Ok(toPublicInvitation(invitation));
   }
 
-  /** Admins (and system callers, employees) list the organization's open invitations, oldest first. */
-  async list(caller: Caller, organizationId: string): Promise<Result<PublicInvitation[], AccountsError>> {
+  /** Admins (and system callers, employees) list the organization's open invitations, oldest first, a page at a time. */
+  async list(
+    caller: Caller,
+    organizationId: string,
+    page?: PageInput,
+  ): Promise<Result<Page<PublicInvitation>, AccountsError>> {
     const { io, lib } = this.deps;
+    const request = decodePageRequest(page);
+    if (request.err) return request;
     const access = await authorizeOrganizationRead(io, caller, organizationId);
     if (access.err) return access;
     const { role } = access.val;
     if (!canReadEverything(caller) && (role === null || !roleAtLeast(role, 'admin'))) return forbiddenFor(caller);
-    return Ok((await io.listInvitations(organizationId, lib.now())).map(toPublicInvitation));
+    const rows = await io.listInvitationsPage(organizationId, lib.now(), request.val);
+    return Ok(toPage(rows, request.val, keyById, toPublicInvitation));
   }
 
   /**
@@ -306,11 +311,18 @@ export class InvitationService {
   }
 
   /**
-   * Open invitations to a user's verified addresses, with each organization's name, oldest first (at
-   * most `MAX_RECEIVED_INVITATIONS`). The user themself, employees and system callers.
+   * One page of the open invitations to a user's verified addresses, with each organization's name,
+   * oldest first (a page holds at most `MAX_PAGE_LIMIT`, so the cost stays bounded). The user themself,
+   * employees and system callers.
    */
-  async listReceived(caller: Caller, userRef: string): Promise<Result<ReceivedInvitation[], AccountsError>> {
+  async listReceived(
+    caller: Caller,
+    userRef: string,
+    page?: PageInput,
+  ): Promise<Result<Page<ReceivedInvitation>, AccountsError>> {
     const { io, lib } = this.deps;
+    const request = decodePageRequest(page);
+    if (request.err) return request;
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
@@ -318,22 +330,24 @@ export class InvitationService {
     const user = await io.findUserById(userId);
     if (!user || user.deletedAt !== null) return fail('NOT_FOUND');
     const verified = (await io.listLoginEmails(userId)).filter((email) => email.verifiedAt !== null);
-    if (verified.length === 0) return Ok([]);
-    const rows = await io.listInvitationsTo(
-      verified.map((email) => email.address),
-      lib.now(),
-      MAX_RECEIVED_INVITATIONS,
-    );
+    if (verified.length === 0) return Ok(emptyPage());
+    const addresses = verified.map((email) => email.address);
+    const rows = await io.listInvitationsTo(addresses, lib.now(), request.val);
     return Ok(
-      rows.map(({ invitation, organizationName }) => ({
-        id: invitation.id,
-        organizationId: invitation.organizationId,
-        organizationName,
-        email: invitation.address,
-        role: invitation.role,
-        createdAt: invitation.createdAt,
-        expiresAt: invitation.expiresAt,
-      })),
+      toPage(
+        rows,
+        request.val,
+        ({ invitation }) => keyById(invitation),
+        ({ invitation, organizationName }) => ({
+          id: invitation.id,
+          organizationId: invitation.organizationId,
+          organizationName,
+          email: invitation.address,
+          role: invitation.role,
+          createdAt: invitation.createdAt,
+          expiresAt: invitation.expiresAt,
+        }),
+      ),
     );
   }
 

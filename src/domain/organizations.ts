@@ -15,6 +15,7 @@ import { decode, MembershipRoleCodec, Name, Opaque, struct } from './codecs';
 import { type Caller, type Deps, emit, inTransaction } from './context';
 import { type AccountsError, fail } from './errors';
 import { checkOrganizationMfa, hasTwoFactorSession } from './organization-mfa';
+import { decodePageRequest, keyById, type Page, type PageInput, toPage } from './pagination';
 import { requireRecentAuthentication } from './step-up';
 
 /** `POST /organizations`. */
@@ -232,12 +233,18 @@ export class OrganizationService {
     return Ok(undefined);
   }
 
-  /** Members, employees and system callers list the memberships, oldest first. */
-  async listMemberships(caller: Caller, organizationId: string): Promise<Result<Membership[], AccountsError>> {
+  /** Members, employees and system callers list the memberships, oldest first, a page at a time. */
+  async listMemberships(
+    caller: Caller,
+    organizationId: string,
+    page?: PageInput,
+  ): Promise<Result<Page<Membership>, AccountsError>> {
     const { io } = this.deps;
+    const request = decodePageRequest(page);
+    if (request.err) return request;
     const access = await authorizeOrganizationRead(io, caller, organizationId);
     if (access.err) return access;
-    return Ok(await io.listMemberships(organizationId));
+    return Ok(toPage(await io.listMembershipsPage(organizationId, request.val), request.val, keyById, (row) => row));
   }
 
   /**

@@ -2,7 +2,7 @@ import type * as t from 'io-ts';
 import { Err, Ok, type Result } from 'ts-results';
 import { proveAddress } from './address-proof';
 import { deliverAfterAnswer } from './code-delivery';
-import { CodeInput, decode, Email, PasswordInput, struct } from './codecs';
+import { CodeInput, decode, Email, LoginState, PasswordInput, struct } from './codecs';
 import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSendLimit } from './codes';
 import { type Deps, emit, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
@@ -18,14 +18,19 @@ import {
   secondFactorGuessLimits,
 } from './two-factor';
 
-export const PasswordResetRequestInput = struct('PasswordResetRequestInput', { email: Email });
+/**
+ * `state` (optional, 16–128 printable ASCII characters, as for login codes): the code is bound to it,
+ * valid only together with it, and no other request voids it, so nobody can spoil the owner's code
+ * by asking for codes of their own. Without one, the next stateless request voids it.
+ */
+export const PasswordResetRequestInput = struct('PasswordResetRequestInput', { email: Email }, { state: LoginState });
 export type PasswordResetRequestInput = t.TypeOf<typeof PasswordResetRequestInput>;
 
 /** `totp` or `recoveryCode`: the second factor a user with two-factor on must give with the code. */
 export const PasswordResetInput = struct(
   'PasswordResetInput',
   { email: Email, code: CodeInput, newPassword: PasswordInput },
-  { totp: CodeInput, recoveryCode: CodeInput },
+  { state: LoginState, totp: CodeInput, recoveryCode: CodeInput },
 );
 export type PasswordResetInput = t.TypeOf<typeof PasswordResetInput>;
 
@@ -58,11 +63,16 @@ export class PasswordResetService {
     const { io, lib } = this.deps;
     const decoded = decode(PasswordResetRequestInput, input);
     if (decoded.err) return decoded;
-    const { email } = decoded.val;
+    const { email, state } = decoded.val;
     const limited = await firstLimitPassed(this.deps, codeRequestLimits(lib.config, request.ip));
     if (limited) return limited;
     if (!(await withinSendLimit(this.deps, email, request.ip))) return Ok(undefined);
-    const message = await io.transaction((tx) => prepareCode(tx, lib, { purpose: 'password-reset', address: email }));
+    const codeRequest = {
+      purpose: 'password-reset' as const,
+      address: email,
+      ...(state === undefined ? {} : { state }),
+    };
+    const message = await io.transaction((tx) => prepareCode(tx, lib, codeRequest));
     await deliverAfterAnswer(this.deps, async () => {
       const found = await io.findUserByEmail(email);
       return found && isUserActive(found.user) ? [message] : [];
@@ -82,7 +92,7 @@ export class PasswordResetService {
     const { io, lib } = this.deps;
     const decoded = decode(PasswordResetInput, input);
     if (decoded.err) return decoded;
-    const { email: address, code, newPassword, totp, recoveryCode } = decoded.val;
+    const { email: address, code, newPassword, state, totp, recoveryCode } = decoded.val;
     if (totp !== undefined && recoveryCode !== undefined) {
       return fail('VALIDATION_FAILED', {
         details: [{ path: 'recoveryCode', message: 'give `totp` or `recoveryCode`' }],
@@ -109,7 +119,9 @@ export class PasswordResetService {
     const redeemed = await redeemCodeUnlessSecondFactorUsed<ResetOutcome>(
       io,
       lib,
-      { purpose: 'password-reset', address },
+      // The code of this state, or (none given) the newest stateless one: never one bound to a state
+      // the request does not know, so guesses without it cannot spend the owner's attempts.
+      { purpose: 'password-reset', address, state: state ?? null },
       code,
       async (tx, _code, ownerId): Promise<ResetOutcome> => {
         const user = ownerId === null ? null : await tx.lockUser(ownerId);

@@ -12,6 +12,7 @@ import { addMs, type Caller, type CallerUser, type Deps, emit, inTransaction, ty
 import { type AccountsError, fail } from './errors';
 import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';
 import { completeMfaLogin, type MfaLoginInput, openSessionOrChallenge } from './mfa-login';
+import { decodePageRequest, keyById, type Page, type PageInput, toPage } from './pagination';
 import { type AccessTokenGrant, type ReauthenticateInput, reauthenticate } from './reauthentication';
 import {
   changeCredentials,
@@ -313,14 +314,16 @@ export class SessionService {
     return Ok(undefined);
   }
 
-  /** The live sessions of a user: for the user themself, employees and system callers. */
-  async list(caller: Caller, userRef: string): Promise<Result<PublicSession[], AccountsError>> {
+  /** One page of a user's live sessions, newest first: for the user themself, employees and system callers. */
+  async list(caller: Caller, userRef: string, page?: PageInput): Promise<Result<Page<PublicSession>, AccountsError>> {
+    const request = decodePageRequest(page);
+    if (request.err) return request;
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
     if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
-    const sessions = await this.deps.io.listActiveSessions(userId, this.deps.lib.now());
-    return Ok(sessions.map(toPublicSession));
+    const sessions = await this.deps.io.listActiveSessionsPage(userId, this.deps.lib.now(), request.val);
+    return Ok(toPage(sessions, request.val, keyById, toPublicSession));
   }
 
   /** Revokes one session: its own user's or a system caller's to revoke; hidden from anyone else. */

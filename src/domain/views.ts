@@ -17,6 +17,7 @@ import {
   USER_ROLES,
 } from '../ports/entities';
 import type { JsonWebKeySet } from '../ports/lib';
+import type { Page } from './pagination';
 import type { AccessTokenGrant } from './reauthentication';
 import type { Tokens } from './session-opening';
 
@@ -203,14 +204,23 @@ export const TotpEnrolmentView = t.strict({ secret: t.string, uri: t.string, qrC
 /** Recovery codes, shown once (`RecoveryCodes`). */
 export const RecoveryCodesView = t.strict({ recoveryCodes: t.array(t.string) }, 'RecoveryCodes');
 
-/** Lists of views, as list answers carry them. */
+/** Whole lists, as the answers of the changes that return what remains carry them (not paged). */
 export const LoginEmailListView = t.array(LoginEmailView);
-export const PublicSessionListView = t.array(PublicSessionView);
-export const MembershipListView = t.array(MembershipView);
-export const PublicClientListView = t.array(PublicClientView);
 export const AccessRestrictionListView = t.array(AccessRestrictionView);
-export const InvitationListView = t.array(InvitationView);
-export const ReceivedInvitationListView = t.array(ReceivedInvitationView);
+
+/** A page of a list (`Page<T>`, domain/pagination.ts): the answer body of a list route, envelope included. */
+export function pageView<C extends t.Mixed>(item: C, name: string) {
+  return t.strict({ data: t.array(item), nextCursor: nullable(t.string) }, name);
+}
+
+/** The answers of the list routes, one per list (described inline by the OpenAPI document). */
+export const LoginEmailPageView = pageView(LoginEmailView, 'LoginEmailPage');
+export const PublicSessionPageView = pageView(PublicSessionView, 'SessionPage');
+export const MembershipPageView = pageView(MembershipView, 'MembershipPage');
+export const PublicClientPageView = pageView(PublicClientView, 'ClientPage');
+export const AccessRestrictionPageView = pageView(AccessRestrictionView, 'AccessRestrictionPage');
+export const InvitationPageView = pageView(InvitationView, 'InvitationPage');
+export const ReceivedInvitationPageView = pageView(ReceivedInvitationView, 'ReceivedInvitationPage');
 
 /** Any io-ts codec, as route descriptions name them (handlers import no io-ts of their own). */
 export type AnyCodec = t.Mixed;
@@ -235,3 +245,5 @@ sameType<Same<t.TypeOf<typeof AccessRestrictionView>, AccessRestriction>>();
 sameType<Same<t.TypeOf<typeof InvitationView>, PublicInvitation>>();
 sameType<Same<t.TypeOf<typeof ReceivedInvitationView>, ReceivedInvitation>>();
 sameType<Same<t.TypeOf<typeof JsonWebKeySetView>, JsonWebKeySet>>();
+sameType<Same<t.TypeOf<typeof MembershipPageView>, Page<Membership>>>();
+sameType<Same<t.TypeOf<typeof PublicSessionPageView>, Page<PublicSession>>>();

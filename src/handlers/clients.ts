@@ -1,6 +1,12 @@
 import { AddRestrictionsInput, CreateClientInput, RemoveRestrictionsInput, UpdateClientInput } from '../domain/clients';
-import { AccessRestrictionListView, ClientWithKeyView, PublicClientListView, PublicClientView } from '../domain/views';
-import { asInput, dataResponse, noContentResponse } from './respond';
+import {
+  AccessRestrictionListView,
+  AccessRestrictionPageView,
+  ClientWithKeyView,
+  PublicClientPageView,
+  PublicClientView,
+} from '../domain/views';
+import { asInput, dataResponse, noContentResponse, pageQuery, pageResponse } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
 /**
@@ -11,8 +17,8 @@ export const createClient: Action = async (accounts, { params, body, caller }) =
   dataResponse(await accounts.clients.create(caller, params.id, asInput<CreateClientInput>(body)), 201);
 
 /** `GET /organizations/:id/clients`: members. */
-export const listClients: Action = async (accounts, { params, caller }) =>
-  dataResponse(await accounts.clients.list(caller, params.id));
+export const listClients: Action = async (accounts, request) =>
+  pageResponse(await accounts.clients.list(request.caller, request.params.id, pageQuery(request)));
 
 /** `GET /clients/:id`: members of its organization (and the key itself). */
 export const getClient: Action = async (accounts, { params, caller }) =>
@@ -31,8 +37,8 @@ export const rotateClientKey: Action = async (accounts, { params, caller }) =>
   dataResponse(await accounts.clients.rotateKey(caller, params.id));
 
 /** `GET /clients/:id/access-restrictions`: members. */
-export const listAccessRestrictions: Action = async (accounts, { params, caller }) =>
-  dataResponse(await accounts.clients.listRestrictions(caller, params.id));
+export const listAccessRestrictions: Action = async (accounts, request) =>
+  pageResponse(await accounts.clients.listRestrictions(request.caller, request.params.id, pageQuery(request)));
 
 /** `POST /clients/:id/access-restrictions`: `{ restrictions: [{ type, value }] }`. 201 all of the client's. */
 export const addAccessRestrictions: Action = async (accounts, { params, body, caller }) =>
@@ -66,7 +72,7 @@ export const clientRoutes: DocumentedRoute[] = [
       summary: 'List an organization’s clients',
       who: 'member',
       callers: 'caller',
-      success: { status: 200, description: 'The clients.', data: PublicClientListView },
+      success: { status: 200, description: 'A page of the live clients, oldest first.', page: PublicClientPageView },
     },
   },
   {
@@ -129,7 +135,11 @@ export const clientRoutes: DocumentedRoute[] = [
       summary: 'List a client’s access restrictions',
       who: 'member',
       callers: 'caller',
-      success: { status: 200, description: 'The restrictions.', data: AccessRestrictionListView },
+      success: {
+        status: 200,
+        description: 'A page of the restrictions, oldest first.',
+        page: AccessRestrictionPageView,
+      },
     },
   },
   {

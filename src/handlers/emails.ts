@@ -1,6 +1,6 @@
 import { EmailListInput, ResendVerificationInput, VerifyEmailInput } from '../domain/emails';
-import { LoginEmailListView, LoginEmailView } from '../domain/views';
-import { acceptedResponse, asInput, dataResponse, userIdParam } from './respond';
+import { LoginEmailListView, LoginEmailPageView, LoginEmailView } from '../domain/views';
+import { acceptedResponse, asInput, dataResponse, pageQuery, pageResponse, userIdParam } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
 /** `POST /users/:id/login-emails`: `{ emails }`; self or sysadmin; each gets a code. 201 the added emails. */
@@ -23,7 +23,7 @@ export const removeLoginEmails: Action = async (accounts, request) => {
 export const listLoginEmails: Action = async (accounts, request) => {
   const userId = userIdParam(request);
   if (userId.err) return userId;
-  return dataResponse(await accounts.emails.list(request.caller, userId.val));
+  return pageResponse(await accounts.emails.list(request.caller, userId.val, pageQuery(request)));
 };
 
 /** `POST /emails/verify`: `{ email, code }`; anyone. 400 `INVALID_CODE` for a wrong, used or expired code. */
@@ -74,7 +74,7 @@ export const emailRoutes: DocumentedRoute[] = [
       summary: 'List a user’s login emails',
       who: 'self, employee, sysadmin',
       callers: 'caller',
-      success: { status: 200, description: 'The emails.', data: LoginEmailListView },
+      success: { status: 200, description: 'A page of the emails, oldest first.', page: LoginEmailPageView },
     },
   },
   {

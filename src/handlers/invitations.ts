@@ -1,7 +1,7 @@
 import { Ok } from 'ts-results';
 import { AcceptInvitationInput, CreateInvitationInput } from '../domain/invitations';
-import { InvitationListView, InvitationView, MembershipView, ReceivedInvitationListView } from '../domain/views';
-import { asInput, dataResponse, noContentResponse, userIdParam } from './respond';
+import { InvitationPageView, InvitationView, MembershipView, ReceivedInvitationPageView } from '../domain/views';
+import { asInput, dataResponse, noContentResponse, pageQuery, pageResponse, userIdParam } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
 /** `POST /organizations/:id/invitations`: `{ email, role }`; admins and owners, never above their own role. 201. */
@@ -9,8 +9,8 @@ export const createInvitation: Action = async (accounts, { params, body, caller 
   dataResponse(await accounts.invitations.create(caller, params.id, asInput<CreateInvitationInput>(body)), 201);
 
 /** `GET /organizations/:id/invitations`: admins and owners; open invitations, never a token. */
-export const listInvitations: Action = async (accounts, { params, caller }) =>
-  dataResponse(await accounts.invitations.list(caller, params.id));
+export const listInvitations: Action = async (accounts, request) =>
+  pageResponse(await accounts.invitations.list(request.caller, request.params.id, pageQuery(request)));
 
 /** `DELETE /invitations/:id`: admins and owners of its organization, for a role they could grant. 204. */
 export const revokeInvitation: Action = async (accounts, { params, caller }) =>
@@ -34,7 +34,7 @@ export const declineInvitation: Action = async (accounts, { params, caller }) =>
 export const listReceivedInvitations: Action = async (accounts, request) => {
   const userId = userIdParam(request);
   if (userId.err) return userId;
-  return dataResponse(await accounts.invitations.listReceived(request.caller, userId.val));
+  return pageResponse(await accounts.invitations.listReceived(request.caller, userId.val, pageQuery(request)));
 };
 
 export const invitationRoutes: DocumentedRoute[] = [
@@ -66,7 +66,7 @@ export const invitationRoutes: DocumentedRoute[] = [
       summary: 'List the organization’s open invitations',
       who: 'admin+, employee',
       callers: 'caller',
-      success: { status: 200, description: 'The open invitations, oldest first.', data: InvitationListView },
+      success: { status: 200, description: 'A page of the open invitations, oldest first.', page: InvitationPageView },
     },
   },
   {
@@ -124,7 +124,7 @@ export const invitationRoutes: DocumentedRoute[] = [
       success: {
         status: 200,
         description: 'The invitations, oldest first, with each organization’s name.',
-        data: ReceivedInvitationListView,
+        page: ReceivedInvitationPageView,
       },
     },
   },

@@ -4,8 +4,8 @@ import {
   CreateOrganizationInput,
   UpdateOrganizationInput,
 } from '../domain/organizations';
-import { MembershipListView, MembershipView, OrganizationView } from '../domain/views';
-import { asInput, dataResponse, noContentResponse } from './respond';
+import { MembershipPageView, MembershipView, OrganizationView } from '../domain/views';
+import { asInput, dataResponse, noContentResponse, pageQuery, pageResponse } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
 /** `POST /organizations`: `{ name }`; any user; the caller becomes its owner. 201. */
@@ -25,8 +25,8 @@ export const deleteOrganization: Action = async (accounts, { params, caller }) =
   noContentResponse(await accounts.organizations.delete(caller, params.id));
 
 /** `GET /organizations/:id/memberships`: members. */
-export const listMemberships: Action = async (accounts, { params, caller }) =>
-  dataResponse(await accounts.organizations.listMemberships(caller, params.id));
+export const listMemberships: Action = async (accounts, request) =>
+  pageResponse(await accounts.organizations.listMemberships(request.caller, request.params.id, pageQuery(request)));
 
 /** `POST /organizations/:id/memberships`: `{ userId, role }`; admins and owners, never above their own role. 201. */
 export const addMembership: Action = async (accounts, { params, body, caller }) =>
@@ -105,7 +105,7 @@ export const organizationRoutes: DocumentedRoute[] = [
       summary: 'List an organization’s memberships',
       who: 'member',
       callers: 'caller',
-      success: { status: 200, description: 'The memberships.', data: MembershipListView },
+      success: { status: 200, description: 'A page of the memberships, oldest first.', page: MembershipPageView },
     },
   },
   {

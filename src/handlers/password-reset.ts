@@ -24,7 +24,7 @@ export const passwordResetRoutes: DocumentedRoute[] = [
       who: 'anyone',
       callers: 'anyone',
       request: PasswordResetRequestInput,
-      example: { email: 'ada@example.com' },
+      example: { email: 'ada@example.com', state: 'b6c5e1f0a7d94c2e8f3b' },
       success: { status: 202, description: 'Accepted, whether or not the address is known: `{ "data": null }`.' },
     },
   },
@@ -38,7 +38,12 @@ export const passwordResetRoutes: DocumentedRoute[] = [
       who: 'anyone',
       callers: 'anyone',
       request: PasswordResetInput,
-      example: { email: 'ada@example.com', code: '123456', newPassword: 'a brand new passphrase' },
+      example: {
+        email: 'ada@example.com',
+        code: '123456',
+        newPassword: 'a brand new passphrase',
+        state: 'b6c5e1f0a7d94c2e8f3b',
+      },
       success: { status: 204, description: 'The password is set; the address counts as verified.' },
       errors: [
         'INVALID_CODE',

@@ -1,11 +1,30 @@
 import { Err, Ok, type Result } from 'ts-results';
 import { type AccountsError, accountsError } from '../domain/errors';
+import type { Page, PageInput } from '../domain/pagination';
 import { BASE_HEADERS } from './errors';
 import type { ActionRequest, Outcome } from './types';
 
 /** `{ data }` with a status: 200, or 201 for creations. */
 export function dataResponse<T>(result: Result<T, AccountsError>, status = 200): Outcome {
   return result.ok ? Ok({ status, headers: { ...BASE_HEADERS }, body: { data: result.val } }) : result;
+}
+
+/** 200 with a page of a list: `{ data: [ … ], nextCursor }` (docs/http.md, "Pagination"). */
+export function pageResponse<T>(result: Result<Page<T>, AccountsError>): Outcome {
+  if (!result.ok) return result;
+  const { data, nextCursor } = result.val;
+  return Ok({ status: 200, headers: { ...BASE_HEADERS }, body: { data, nextCursor } });
+}
+
+/**
+ * The `limit` and `cursor` query parameters of a list route, handed to the service as they came
+ * (a repeated parameter as its array): the service decodes them, so a bad one is `VALIDATION_FAILED`
+ * naming it. Other query parameters are ignored, as caches and proxies add their own.
+ */
+export function pageQuery(request: ActionRequest): PageInput {
+  const input: Record<string, unknown> = {};
+  for (const name of ['limit', 'cursor']) if (request.query[name] !== undefined) input[name] = request.query[name];
+  return asInput<PageInput>(input);
 }
 
 /** 204 with no body. */

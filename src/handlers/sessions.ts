@@ -7,8 +7,16 @@ import {
   PasswordLoginInput,
   RefreshInput,
 } from '../domain/sessions';
-import { AccessTokenGrantView, JsonWebKeySetView, PublicSessionListView, TokensView } from '../domain/views';
-import { acceptedResponse, asInput, dataResponse, noContentResponse, userIdParam } from './respond';
+import { AccessTokenGrantView, JsonWebKeySetView, PublicSessionPageView, TokensView } from '../domain/views';
+import {
+  acceptedResponse,
+  asInput,
+  dataResponse,
+  noContentResponse,
+  pageQuery,
+  pageResponse,
+  userIdParam,
+} from './respond';
 import type { Action, DocumentedRoute } from './types';
 
 /**
@@ -46,7 +54,7 @@ export const logout: Action = async (accounts, { body, caller }) =>
 export const listSessions: Action = async (accounts, request) => {
   const userId = userIdParam(request);
   if (userId.err) return userId;
-  return dataResponse(await accounts.sessions.list(request.caller, userId.val));
+  return pageResponse(await accounts.sessions.list(request.caller, userId.val, pageQuery(request)));
 };
 
 /** `DELETE /users/:id/sessions`: every session of the user; self or sysadmin. 204. */
@@ -181,7 +189,7 @@ export const sessionRoutes: DocumentedRoute[] = [
       summary: 'List a user’s live sessions',
       who: 'self, employee, sysadmin',
       callers: 'caller',
-      success: { status: 200, description: 'The sessions.', data: PublicSessionListView },
+      success: { status: 200, description: 'A page of the sessions, newest first.', page: PublicSessionPageView },
     },
   },
   {

@@ -20,7 +20,7 @@ export interface HttpRequest {
   path: string;
   /** Path parameters (`{ id: 'usr_…' }`), already decoded. `dispatch` fills them from `path`. */
   params?: Record<string, string>;
-  /** The parsed query string. No shipped route reads it; it is there for routes you add. */
+  /** The parsed query string: list routes read `limit` and `cursor` from it (docs/http.md, "Pagination"). */
   query?: Record<string, string | string[] | undefined>;
   headers: HttpHeaders;
   /** The raw body: bytes or a string (UTF-8). Absent or empty for requests without one. */
@@ -114,9 +114,11 @@ export interface RouteDocs {
   example?: unknown;
   /**
    * The answer on success: `data` is the codec of `{ data }` (its output side is the wire form),
-   * `bare` that of a body without the envelope; with neither, 202 is `{ data: null }` and 204 empty.
+   * `bare` that of a body without the envelope, `page` that of a list route's whole body
+   * (`{ data, nextCursor }`, whose route then takes the `limit` and `cursor` query parameters); with
+   * none, 202 is `{ data: null }` and 204 empty.
    */
-  success: { status: 200 | 201 | 202 | 204; description: string; data?: AnyCodec; bare?: AnyCodec };
+  success: { status: 200 | 201 | 202 | 204; description: string; data?: AnyCodec; bare?: AnyCodec; page?: AnyCodec };
   /**
    * The domain errors particular to this route. Those any route can answer (bad credentials, body
    * hygiene, validation, rate limits, 500; `NOT_FOUND` with a path parameter; `UNAUTHENTICATED` and

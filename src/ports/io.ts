@@ -66,6 +66,11 @@ export interface Io {
   findLoginEmail(address: string): Promise<LoginEmail | null>;
   /** A user's login emails, oldest first. */
   listLoginEmails(userId: string): Promise<LoginEmail[]>;
+  /**
+   * One page of `listLoginEmails` (oldest first, ties by address): the key of a login email is
+   * `{ createdAt, id: address }`. See `PageRequest` for what a page holds.
+   */
+  listLoginEmailsPage(userId: string, page: PageRequest): Promise<LoginEmail[]>;
   /** Deletes the given addresses of that user; returns how many were deleted. */
   deleteLoginEmails(userId: string, addresses: string[]): Promise<number>;
   /** Deletes every login email of a user (account deletion frees the addresses). */
@@ -113,6 +118,11 @@ export interface Io {
   findSessionWithUser(sessionId: string): Promise<{ session: Session; user: User } | null>;
   /** Sessions of a user that are not revoked and not expired (idle or absolute) at `now`, newest first. */
   listActiveSessions(userId: string, now: Date): Promise<Session[]>;
+  /**
+   * One page of `listActiveSessions`: newest first, so `page.after` is followed by sessions with a
+   * smaller `(createdAt, id)`. See `PageRequest`.
+   */
+  listActiveSessionsPage(userId: string, now: Date, page: PageRequest): Promise<Session[]>;
   /** Records a refresh: sets `lastUsedAt` and pushes `idleExpiresAt`. */
   touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void>;
   /** Revokes one session if not yet revoked; returns whether it changed. */
@@ -161,6 +171,8 @@ export interface Io {
   findMembership(organizationId: string, userId: string): Promise<Membership | null>;
   /** Memberships of an organization, oldest first. */
   listMemberships(organizationId: string): Promise<Membership[]>;
+  /** One page of `listMemberships` (oldest first, ties by id). See `PageRequest`. */
+  listMembershipsPage(organizationId: string, page: PageRequest): Promise<Membership[]>;
   /** Memberships of a user across organizations, oldest first. */
   listMembershipsOfUser(userId: string): Promise<Membership[]>;
   /**
@@ -184,6 +196,8 @@ export interface Io {
   findClientWithRestrictions(id: string): Promise<{ client: Client; restrictions: AccessRestriction[] } | null>;
   /** Clients of an organization that are not deleted, oldest first. */
   listClients(organizationId: string): Promise<Client[]>;
+  /** One page of `listClients` (oldest first, ties by id). See `PageRequest`. */
+  listClientsPage(organizationId: string, page: PageRequest): Promise<Client[]>;
   updateClient(id: string, patch: ClientPatch): Promise<boolean>;
   /**
    * Sets `lastUsedAt` only when it is null or older than `staleBefore`, so many instances
@@ -193,6 +207,8 @@ export interface Io {
   insertAccessRestrictions(restrictions: AccessRestriction[]): Promise<void>;
   /** A client's access restrictions, oldest first. */
   listAccessRestrictions(clientId: string): Promise<AccessRestriction[]>;
+  /** One page of `listAccessRestrictions` (oldest first, ties by id). See `PageRequest`. */
+  listAccessRestrictionsPage(clientId: string, page: PageRequest): Promise<AccessRestriction[]>;
   /** Deletes the given restrictions of that client; returns how many were deleted. */
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number>;
 
@@ -210,14 +226,17 @@ export interface Io {
   findInvitationFor(organizationId: string, address: string): Promise<Invitation | null>;
   /** An organization's invitations not expired at `now`, oldest first. */
   listInvitations(organizationId: string, now: Date): Promise<Invitation[]>;
+  /** One page of `listInvitations` (oldest first, ties by id). See `PageRequest`. */
+  listInvitationsPage(organizationId: string, now: Date, page: PageRequest): Promise<Invitation[]>;
   /**
-   * Invitations to any of `addresses` not expired at `now`, each with its organization's name,
-   * oldest first, at most `limit` of them: one query, however many were sent.
+   * One page of the invitations to any of `addresses` not expired at `now`, each with its
+   * organization's name, oldest first (ties by id), keyed by the invitation: one query, however many
+   * were sent. See `PageRequest`.
    */
   listInvitationsTo(
     addresses: string[],
     now: Date,
-    limit: number,
+    page: PageRequest,
   ): Promise<Array<{ invitation: Invitation; organizationName: string }>>;
   /**
    * Atomically deletes the invitation if it still exists and is not expired at `now`: true only for
@@ -274,17 +293,24 @@ export type ClientPatch = Partial<Pick<Client, 'name' | 'secretHash' | 'roles' |
   updatedAt: Date;
 };
 
-/** Which codes `invalidateCodes` reaches: of one purpose, and of an address, a state, or both. */
+/**
+ * Which codes `invalidateCodes` reaches: of one purpose, and of an address, a state, or both. A
+ * `state` of null matches only codes stored without one (a stateless reset request voids earlier
+ * stateless codes of its address, never one bound to a state).
+ */
 export type CodeScope =
-  | { purpose: CodePurpose; address: string; state?: string }
+  | { purpose: CodePurpose; address: string; state?: string | null }
   | { purpose: CodePurpose; address?: string; state: string };
 
 export interface UsableCodeFilter {
   purpose: CodePurpose;
   /** Match this address (verify-email codes are looked up by address). */
   address?: string;
-  /** Match this state (login codes are looked up by the state they were bound to). */
-  state?: string;
+  /**
+   * Match this state (login codes, and reset codes requested with one, are looked up by the state
+   * they were bound to); null matches only codes stored without a state.
+   */
+  state?: string | null;
   /** Codes with this many attempts or more are not usable. */
   maxAttempts: number;
 }
@@ -299,4 +325,27 @@ export interface RefreshRotation {
   idleExpiresAt: Date;
   /** The token issued in place of the consumed one, in the same session (`next.sessionId`). */
   next: RefreshToken;
+}
+
+/**
+ * Where a row sits in a paged list: its `createdAt` and, to break ties between rows created in the
+ * same millisecond, its id (a login email's address). `(createdAt, id)` is unique, so it orders a
+ * list totally and a page can resume after any row.
+ */
+export interface PageKey {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * What a `…Page` list method reads (keyset pagination, never an offset, so rows inserted or deleted
+ * between two requests neither repeat nor skip the rows after the cursor):
+ * - `after`: absent for the first page; else only rows strictly after this key in the list's order
+ *   (ascending `(createdAt, id)` for oldest-first lists, descending for newest-first ones);
+ * - `limit`: the page size. The method returns up to `limit + 1` rows, in the list's order: the
+ *   extra row only tells the domain that another page follows.
+ */
+export interface PageRequest {
+  limit: number;
+  after?: PageKey;
 }

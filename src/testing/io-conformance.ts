@@ -4,6 +4,7 @@ import { describeVerificationCodes } from './io-conformance/codes';
 import { describeConcurrency } from './io-conformance/concurrency';
 import { describeInvitations } from './io-conformance/invitations';
 import { describeOrganizationsAndMemberships } from './io-conformance/organizations';
+import { describePagination } from './io-conformance/pagination';
 import { describeSessionsAndRefreshTokens } from './io-conformance/sessions';
 import { describeTransactions } from './io-conformance/transactions';
 import { describeTwoFactor } from './io-conformance/two-factor';
@@ -28,7 +29,7 @@ export interface IoConformanceSetup {
 
 /**
  * Declares tests checking that an `Io` follows the port: every method, its ordering and uniqueness
- * rules, the atomic primitives under parallel calls, and transaction commit, rollback and joining.
+ * rules, keyset pagination of the `…Page` lists, the atomic primitives under parallel calls, and transaction commit, rollback and joining.
  * Call it at the top level of a test file (or inside a `describe`). It asserts with `node:assert/strict`,
  * so it runs under Jest, Vitest and node:test alike; without `setup.test` it uses the global
  * `describe`/`it`/`beforeAll`/`afterAll` (Jest, `vitest --globals`) and throws a
@@ -81,6 +82,7 @@ export function runIoConformanceTests(name: string, setup: IoConformanceSetup): 
     describeClientsAndRestrictions(runner, getIo);
     describeInvitations(runner, getIo);
     describeTwoFactor(runner, getIo);
+    describePagination(runner, getIo);
     describeTransactions(runner, getIo);
     describeConcurrency(runner, getIo);
   });

@@ -1,4 +1,5 @@
 import type { CallerClient } from '../../src/domain/context';
+import type { Page } from '../../src/domain/pagination';
 import type { AccessRestriction } from '../../src/ports/entities';
 import { createClient, NO_ORIGIN, organizationCast, systemClient } from '../support/org-fixtures';
 import { errCode, ok } from '../support/setup';
@@ -100,7 +101,9 @@ describe('access restrictions', () => {
       }),
     );
     expect(all.map(({ type, value }) => `${type} ${value}`).sort()).toEqual(['host app.example.com', 'ip 10.0.0.0/8']);
-    expect(ok<AccessRestriction[]>(await clients.listRestrictions(cast.member, created.client.id))).toEqual(all);
+    expect(ok<Page<AccessRestriction>>(await clients.listRestrictions(cast.member, created.client.id)).data).toEqual(
+      all,
+    );
     expect(cast.world.events.filter((event) => event.type === 'client.restrictions_changed')).toHaveLength(2);
   });
 

@@ -1,5 +1,6 @@
 import { parseClientKey } from '../../src/domain/clients';
 import type { CallerClient } from '../../src/domain/context';
+import type { Page } from '../../src/domain/pagination';
 import type { PublicClient } from '../../src/ports/entities';
 import {
   type ClientWithKey,
@@ -122,7 +123,7 @@ describe('reading clients', () => {
       expect(ok<PublicClient>(await clients.get(caller, created.client.id)).id).toBe(created.client.id);
       ok(await clients.listRestrictions(caller, created.client.id));
     }
-    expect(ok<PublicClient[]>(await clients.list(cast.member, cast.organization.id))).toHaveLength(1);
+    expect(ok<Page<PublicClient>>(await clients.list(cast.member, cast.organization.id)).data).toHaveLength(1);
   });
 
   it('hides clients from outsiders and from other keys', async () => {
@@ -205,7 +206,7 @@ describe('updating, rotating and deleting', () => {
     expect(errCode(await clients.authenticate(created.key, NO_ORIGIN))).toBe('INVALID_CLIENT');
     expect(errCode(await clients.get(cast.admin, created.client.id))).toBe('NOT_FOUND');
     expect(errCode(await clients.delete(cast.admin, created.client.id))).toBe('NOT_FOUND');
-    expect(ok<PublicClient[]>(await clients.list(cast.admin, cast.organization.id))).toEqual([]);
+    expect(ok<Page<PublicClient>>(await clients.list(cast.admin, cast.organization.id)).data).toEqual([]);
     expect(cast.world.events).toContainEqual(expect.objectContaining({ type: 'client.deleted' }));
   });
 });

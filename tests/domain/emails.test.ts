@@ -1,3 +1,4 @@
+import type { Page } from '../../src/domain/pagination';
 import type { LoginEmail } from '../../src/ports/entities';
 import { errCode, lastCode, makeWorld, ok, REQUEST, signUp, signUpEmployee, signUpSysadmin } from '../support/setup';
 
@@ -16,7 +17,7 @@ describe('adding and removing login emails', () => {
     ]);
     expect(await lastCode(world, 'two@example.com')).toMatch(/^\d{6}$/);
     expect(await lastCode(world, 'three@example.com')).toMatch(/^\d{6}$/);
-    expect(ok<LoginEmail[]>(await world.accounts.emails.list(alice.caller, alice.userId))).toHaveLength(3);
+    expect(ok<Page<LoginEmail>>(await world.accounts.emails.list(alice.caller, alice.userId)).data).toHaveLength(3);
   });
 
   it('adds nothing when one address is taken, and names it', async () => {
@@ -42,7 +43,7 @@ describe('adding and removing login emails', () => {
       'NOT_FOUND',
     );
     expect(errCode(await world.accounts.emails.list(bob.caller, alice.userId))).toBe('NOT_FOUND');
-    expect(ok<LoginEmail[]>(await world.accounts.emails.list(employee.caller, alice.userId))).toHaveLength(1);
+    expect(ok<Page<LoginEmail>>(await world.accounts.emails.list(employee.caller, alice.userId)).data).toHaveLength(1);
     expect(errCode(await world.accounts.emails.remove(employee.caller, alice.userId, { emails: [alice.email] }))).toBe(
       'FORBIDDEN',
     );
@@ -77,7 +78,7 @@ describe('adding and removing login emails', () => {
     });
     expect(errCode(result)).toBe('VALIDATION_FAILED');
     expect((result.val as { details: { path: string }[] }).details.map((d) => d.path)).toEqual(['emails.1']);
-    expect(ok<LoginEmail[]>(await world.accounts.emails.list(alice.caller, alice.userId))).toHaveLength(2);
+    expect(ok<Page<LoginEmail>>(await world.accounts.emails.list(alice.caller, alice.userId)).data).toHaveLength(2);
   });
 
   it('a removed address can no longer be verified with a code sent before', async () => {

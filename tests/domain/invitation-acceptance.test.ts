@@ -1,5 +1,6 @@
 import { MemoryIo } from '../../src/adapters/memory';
 import type { AcceptedInvitation } from '../../src/domain/invitations';
+import type { Page } from '../../src/domain/pagination';
 import type { Membership, PublicInvitation } from '../../src/ports/entities';
 import { DAY_MS, eventsOf, freshAddress, invite, invitee } from '../support/invitation-fixtures';
 import { addUser, organizationCast, systemClient } from '../support/org-fixtures';
@@ -31,7 +32,7 @@ describe('accepting an invitation', () => {
       role: 'admin',
     });
     expect(errCode(await invitations.accept(person.caller, { token }, REQUEST))).toBe('INVALID_INVITATION');
-    expect(ok<PublicInvitation[]>(await invitations.list(cast.admin, cast.organization.id))).toEqual([]);
+    expect(ok<Page<PublicInvitation>>(await invitations.list(cast.admin, cast.organization.id)).data).toEqual([]);
   });
 
   it('refuses an address held unverified, and accepts once it is verified', async () => {
@@ -81,7 +82,7 @@ describe('accepting an invitation', () => {
     ok(await invitations.accept(early.caller, { token: first.token }, REQUEST));
     cast.world.clock.advance(1);
     expect(errCode(await invitations.accept(late.caller, { token: second.token }, REQUEST))).toBe('INVALID_INVITATION');
-    expect(ok<PublicInvitation[]>(await invitations.list(cast.admin, cast.organization.id))).toEqual([]);
+    expect(ok<Page<PublicInvitation>>(await invitations.list(cast.admin, cast.organization.id)).data).toEqual([]);
   });
 
   it('takes the lifetime from invitationTtlMs', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AcceptedInvitation } from '../../src/domain/invitations';
+import type { Page } from '../../src/domain/pagination';
 import type { PublicInvitation, ReceivedInvitation } from '../../src/ports/entities';
 import { DAY_MS, eventsOf, freshAddress, invite, invitee } from '../support/invitation-fixtures';
 import { organizationCast, systemClient } from '../support/org-fixtures';
@@ -99,7 +100,9 @@ describe('inviting an address', () => {
     const second = await invite(cast, person.email, 'admin');
     expect(second.token).not.toBe(first.token);
 
-    const open = ok<PublicInvitation[]>(await cast.world.accounts.invitations.list(cast.admin, cast.organization.id));
+    const open = ok<Page<PublicInvitation>>(
+      await cast.world.accounts.invitations.list(cast.admin, cast.organization.id),
+    ).data;
     expect(open.map((invitation) => [invitation.id, invitation.role])).toEqual([[second.invitation.id, 'admin']]);
     expect(eventsOf(cast.world, 'invitation.revoked')).toEqual([
       expect.objectContaining({ invitationId: first.invitation.id, reason: 'replaced' }),
@@ -169,7 +172,7 @@ describe('replacing an open invitation', () => {
     const toOwner = await invite(cast, address, 'owner', cast.owner);
     const replaced = await invitations.create(cast.admin, cast.organization.id, { email: address, role: 'member' });
     expect(errCode(replaced)).toBe('FORBIDDEN');
-    const open = ok<PublicInvitation[]>(await invitations.list(cast.owner, cast.organization.id));
+    const open = ok<Page<PublicInvitation>>(await invitations.list(cast.owner, cast.organization.id)).data;
     expect(open.map((invitation) => [invitation.id, invitation.role])).toContainEqual([toOwner.invitation.id, 'owner']);
     // The owner may replace their own; an admin may replace a member invitation.
     ok(await invitations.create(cast.owner, cast.organization.id, { email: address, role: 'member' }));
@@ -210,7 +213,7 @@ describe('revoking, declining and listing invitations', () => {
     const first = await invite(cast, freshAddress());
     const id = cast.organization.id;
     for (const caller of [cast.admin, cast.owner, cast.employee, cast.sysadmin, systemClient()]) {
-      expect(ok<PublicInvitation[]>(await invitations.list(caller, id)).map((row) => row.id)).toEqual([
+      expect(ok<Page<PublicInvitation>>(await invitations.list(caller, id)).data.map((row) => row.id)).toEqual([
         first.invitation.id,
       ]);
     }
@@ -251,7 +254,7 @@ describe('revoking, declining and listing invitations', () => {
     const { invitation } = await invite(cast, person.email, 'admin');
     await invite(cast, unverified);
 
-    const received = ok<ReceivedInvitation[]>(await invitations.listReceived(person.caller, 'me'));
+    const received = ok<Page<ReceivedInvitation>>(await invitations.listReceived(person.caller, 'me')).data;
     expect(received).toEqual([
       {
         id: invitation.id,
@@ -265,7 +268,9 @@ describe('revoking, declining and listing invitations', () => {
     ]);
     const stranger = await invitee(cast.world);
     expect(errCode(await invitations.listReceived(stranger.caller, person.userId))).toBe('NOT_FOUND');
-    expect(ok<ReceivedInvitation[]>(await invitations.listReceived(cast.employee, person.userId))).toHaveLength(1);
+    expect(
+      ok<Page<ReceivedInvitation>>(await invitations.listReceived(cast.employee, person.userId)).data,
+    ).toHaveLength(1);
     expect(errCode(await invitations.listReceived(systemClient(), 'me'))).toBe('UNAUTHENTICATED');
   });
 });

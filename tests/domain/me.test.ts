@@ -1,4 +1,5 @@
 import { ANONYMOUS, type Caller } from '../../src/domain/context';
+import type { Page } from '../../src/domain/pagination';
 import { ME, resolveUserId } from '../../src/domain/user-ref';
 import type { LoginEmail, PublicSession, PublicUser } from '../../src/ports/entities';
 import { errCode, makeWorld, ok, REQUEST, STRONG_PASSWORD, signUp } from '../support/setup';
@@ -24,13 +25,15 @@ describe("'me' in the domain API", () => {
 
     expect(ok<PublicUser>(await accounts.users.get(ada.caller, 'me')).id).toBe(ada.userId);
     expect(ok<PublicUser>(await accounts.users.update(ada.caller, 'me', { name: 'Ada L.' })).name).toBe('Ada L.');
-    expect(ok<LoginEmail[]>(await accounts.emails.list(ada.caller, 'me')).map((e) => e.address)).toEqual([ada.email]);
+    expect(ok<Page<LoginEmail>>(await accounts.emails.list(ada.caller, 'me')).data.map((e) => e.address)).toEqual([
+      ada.email,
+    ]);
     const added = ok<LoginEmail[]>(
       await accounts.emails.add(ada.caller, 'me', { emails: ['ada2@example.com'] }, REQUEST),
     );
     expect(added.map((e) => e.userId)).toEqual([ada.userId]);
     ok(await accounts.emails.remove(ada.caller, 'me', { emails: ['ada2@example.com'] }));
-    const sessions = ok<PublicSession[]>(await accounts.sessions.list(ada.caller, 'me'));
+    const sessions = ok<Page<PublicSession>>(await accounts.sessions.list(ada.caller, 'me')).data;
     expect(sessions.map((s) => s.id)).toEqual([ada.caller.user?.sessionId]);
   });
 

@@ -1,5 +1,6 @@
 import * as OTPAuth from 'otpauth';
 import type { Caller } from '../../src/domain/context';
+import type { Page } from '../../src/domain/pagination';
 import type { Tokens } from '../../src/domain/session-opening';
 import type { RecoveryCodes } from '../../src/domain/two-factor';
 import type { Membership, Organization, PublicInvitation } from '../../src/ports/entities';
@@ -156,7 +157,9 @@ describe('organizations that require two-factor', () => {
     const { owner, member, org } = await organizationWithMember(world);
     await enrol(world, owner);
     await requireMfa(world, owner, org.id);
-    const memberships = ok<Membership[]>(await world.accounts.organizations.listMemberships(owner.caller, org.id));
+    const memberships = ok<Page<Membership>>(
+      await world.accounts.organizations.listMemberships(owner.caller, org.id),
+    ).data;
     const own = memberships.find((membership) => membership.userId === member.userId)!;
     ok(await world.accounts.organizations.removeMembership(member.caller, own.id));
 

@@ -1,5 +1,6 @@
 import { MemoryIo } from '../../src/adapters/memory';
 import type { AddMembershipInput } from '../../src/domain/organizations';
+import type { Page } from '../../src/domain/pagination';
 import type { Membership, Organization } from '../../src/ports/entities';
 import type { AccountsEvent } from '../../src/ports/events';
 import {
@@ -22,7 +23,9 @@ describe('creating an organization', () => {
     const organization = ok<Organization>(await world.accounts.organizations.create(creator, { name: '  Acme  ' }));
 
     expect(organization.name).toBe('Acme');
-    const memberships = ok<Membership[]>(await world.accounts.organizations.listMemberships(creator, organization.id));
+    const memberships = ok<Page<Membership>>(
+      await world.accounts.organizations.listMemberships(creator, organization.id),
+    ).data;
     expect(memberships).toEqual([
       expect.objectContaining({ organizationId: organization.id, userId: creator.user.id, role: 'owner' }),
     ]);
@@ -78,7 +81,9 @@ describe('reading an organization', () => {
     const { organizations } = cast.world.accounts;
     for (const caller of [cast.owner, cast.admin, cast.member, cast.employee, cast.sysadmin, systemClient()]) {
       expect(ok<Organization>(await organizations.get(caller, cast.organization.id)).name).toBe('Acme');
-      expect(ok<Membership[]>(await organizations.listMemberships(caller, cast.organization.id))).toHaveLength(3);
+      expect(ok<Page<Membership>>(await organizations.listMemberships(caller, cast.organization.id)).data).toHaveLength(
+        3,
+      );
     }
   });
 

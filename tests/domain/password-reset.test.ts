@@ -12,6 +12,42 @@ const login = (world: TestWorld, email: string, password: string) =>
   world.accounts.sessions.loginWithPassword({ email, password }, REQUEST);
 
 describe('password reset', () => {
+  it('keeps a code requested with a state through anyone else’s requests, and takes it only with that state', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    const state = 'owner-reset-state-0123456789';
+    ok(await world.accounts.passwordReset.request({ email: alice.email, state }, REQUEST));
+    await world.accounts.settled();
+    const ownersCode = await lastCode(world, alice.email, 'password-reset');
+    // Someone else asks for codes for the same address, with and without a state of their own.
+    const elsewhere = { ip: '198.51.100.9', userAgent: 'spoiler' };
+    ok(await world.accounts.passwordReset.request({ email: alice.email }, elsewhere));
+    ok(
+      await world.accounts.passwordReset.request({ email: alice.email, state: 'spoiler-state-0123456789' }, elsewhere),
+    );
+    const reset = (extra: { state?: string }) =>
+      world.accounts.passwordReset.reset(
+        { email: alice.email, code: ownersCode, newPassword: NEW_PASSWORD, ...extra },
+        REQUEST,
+      );
+    // Without its state (or with another) the code is not even compared: no attempt of it is spent.
+    expect(errCode(await reset({}))).toBe('INVALID_CODE');
+    expect(errCode(await reset({ state: 'spoiler-state-0123456789' }))).toBe('INVALID_CODE');
+    ok(await reset({ state }));
+    ok(await login(world, alice.email, NEW_PASSWORD));
+  });
+
+  it('lets a stateless request void only the earlier stateless code of the address', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    const first = await requestReset(world, alice.email);
+    const second = await requestReset(world, alice.email);
+    const reset = (code: string) =>
+      world.accounts.passwordReset.reset({ email: alice.email, code, newPassword: NEW_PASSWORD }, REQUEST);
+    expect(errCode(await reset(first))).toBe('INVALID_CODE');
+    ok(await reset(second));
+  });
+
   it('sets a new password with the emailed code, ends every session and reports it', async () => {
     const world = makeWorld();
     const alice = await signUp(world);
@@ -39,9 +75,9 @@ describe('password reset', () => {
       }),
     );
     // The address proved itself.
-    const emails = ok<Array<{ address: string; verifiedAt: Date | null }>>(
+    const emails = ok<{ data: Array<{ address: string; verifiedAt: Date | null }> }>(
       await world.accounts.emails.list({ user: { id: alice.userId, roles: ['user'], sessionId: null } }, alice.userId),
-    );
+    ).data;
     expect(emails.find((email) => email.address === alice.email)?.verifiedAt).not.toBeNull();
   });
 

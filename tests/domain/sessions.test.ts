@@ -1,3 +1,4 @@
+import type { Page } from '../../src/domain/pagination';
 import type { Tokens } from '../../src/domain/sessions';
 import type { PublicSession } from '../../src/ports/entities';
 import {
@@ -347,13 +348,15 @@ describe('logout and session management', () => {
     const second = ok<Tokens>(
       await world.accounts.sessions.loginWithPassword({ email: alice.email, password: alice.password }, REQUEST),
     );
-    const sessions = ok<PublicSession[]>(await world.accounts.sessions.list(alice.caller, alice.userId));
+    const sessions = ok<Page<PublicSession>>(await world.accounts.sessions.list(alice.caller, alice.userId)).data;
     expect(sessions.map((s) => s.id).sort()).toEqual([alice.tokens.sessionId, second.sessionId].sort());
     expect(sessions[0]).toMatchObject({ ip: REQUEST.ip, userAgent: REQUEST.userAgent });
     expect(JSON.stringify(sessions)).not.toContain(world.lib.hashSecret(second.refreshToken));
     ok(await world.accounts.sessions.revoke(alice.caller, second.sessionId));
     expect(errCode(await world.accounts.sessions.authenticate(second.accessToken))).toBe('INVALID_TOKEN');
-    expect(ok<PublicSession[]>(await world.accounts.sessions.list(alice.caller, alice.userId))).toHaveLength(1);
+    expect(ok<Page<PublicSession>>(await world.accounts.sessions.list(alice.caller, alice.userId)).data).toHaveLength(
+      1,
+    );
   });
 
   it("hides other users' sessions, except from sysadmins", async () => {

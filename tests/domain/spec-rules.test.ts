@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DefaultLib } from '../../src/adapters/lib';
 import type { ClientWithKey } from '../../src/domain/clients';
 import type { Caller } from '../../src/domain/context';
+import type { Page } from '../../src/domain/pagination';
 import type { Tokens } from '../../src/domain/sessions';
 import type { Membership, Organization, PublicSession } from '../../src/ports/entities';
 import type { AccountsEvent } from '../../src/ports/events';
@@ -395,7 +396,7 @@ describe('§6 who may do what', () => {
     const world = makeWorld();
     const alice = await signUp(world);
     const employee = await signUpEmployee(world);
-    const sessions = ok<PublicSession[]>(await world.accounts.sessions.list(employee.caller, alice.userId));
+    const sessions = ok<Page<PublicSession>>(await world.accounts.sessions.list(employee.caller, alice.userId)).data;
     expect(sessions.map((session) => session.id)).toEqual([alice.tokens.sessionId]);
     expect(errCode(await world.accounts.sessions.revoke(employee.caller, alice.tokens.sessionId))).toBe('NOT_FOUND');
     ok(await world.accounts.sessions.authenticate(alice.tokens.accessToken));
@@ -523,7 +524,7 @@ async function exerciseEverything(world: TestWorld): Promise<Exercise> {
 
   const third = await login(email, passwords[1]);
   const fourth = await login(email, passwords[1]);
-  answer<PublicSession[]>(await sessions.list(caller, alice.id));
+  answer<Page<PublicSession>>(await sessions.list(caller, alice.id));
   answer(await sessions.revoke(caller, third.sessionId));
   answer(await sessions.revoke(admin.caller, fourth.sessionId));
   answer(await sessions.logout(caller, {}));

@@ -1,4 +1,4 @@
-import { type Api, expectData, expectError, PASSWORD, type SignedUp, uniqueEmail } from './contract/target';
+import { type Api, expectData, expectError, expectPage, PASSWORD, type SignedUp, uniqueEmail } from './contract/target';
 
 /**
  * Organization invitations over HTTP (issue 10 §4), transport-neutral like the contract: run over
@@ -39,7 +39,7 @@ export function describeInvitationFlows(api: Api, tokenSentTo: (address: string)
       expect(invitation).toMatchObject({ organizationId, email, role: 'admin', invitedByUserId: admin.id });
       const token = await tokenSentTo(email);
       expect(JSON.stringify(invitation)).not.toContain(token);
-      const listed = expectData(
+      const listed = expectPage(
         await api.send('GET', `/organizations/${organizationId}/invitations`, { token: admin.token }),
       );
       expect(listed.map((row: { id: string }) => row.id)).toContain(invitation.id);
@@ -47,25 +47,25 @@ export function describeInvitationFlows(api: Api, tokenSentTo: (address: string)
       // Registered, signed in, the address not verified yet: the token alone is not enough.
       expectData(await api.send('POST', '/users', { json: { name: 'Grace', email, password: PASSWORD } }), 201);
       const { accessToken } = await api.login(email, PASSWORD);
-      expect(expectData(await api.send('GET', '/users/me/invitations', { token: accessToken }))).toEqual([]);
+      expect(expectPage(await api.send('GET', '/users/me/invitations', { token: accessToken }))).toEqual([]);
       expectError(await accept(accessToken, token), 400, 'INVALID_INVITATION');
 
       const code = await api.lastCode(email);
       expectData(await api.send('POST', '/emails/verify', { json: { email, code } }));
-      const received = expectData(await api.send('GET', '/users/me/invitations', { token: accessToken }));
+      const received = expectPage(await api.send('GET', '/users/me/invitations', { token: accessToken }));
       expect(received).toEqual([
         expect.objectContaining({ id: invitation.id, organizationName: 'Org inv', role: 'admin' }),
       ]);
       const membership = expectData(await accept(accessToken, token));
       expect(membership).toMatchObject({ organizationId, role: 'admin' });
-      const members = expectData(
+      const members = expectPage(
         await api.send('GET', `/organizations/${organizationId}/memberships`, { token: accessToken }),
       );
       expect(members.map((row: { id: string }) => row.id)).toContain(membership.id);
 
       // Single use.
       expectError(await accept(accessToken, token), 400, 'INVALID_INVITATION');
-      expect(expectData(await api.send('GET', '/users/me/invitations', { token: accessToken }))).toEqual([]);
+      expect(expectPage(await api.send('GET', '/users/me/invitations', { token: accessToken }))).toEqual([]);
     });
 
     it('refuses the token to another signed-in user, and keeps it for the invited one', async () => {

@@ -10,9 +10,10 @@ let directory: string;
 let smtp: TestSmtpServer;
 beforeEach(async () => {
   directory = mkdtempSync(join(tmpdir(), 'accounts-server-smtp-'));
+  // STARTTLS with smtp-server's bundled self-signed certificate: an smtp:// URL requires TLS.
   smtp = await startSmtpServer({
+    disabledCommands: [],
     authOptional: false,
-    allowInsecureAuth: true,
     onAuth(auth, _session, callback) {
       if (auth.username === 'mailer' && auth.password === 'mail-secret') return callback(null, { user: 'mailer' });
       return callback(new Error('Invalid username or password'));
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 const smtpEnv = () => ({
-  ACCOUNTS_SMTP_URL: `smtp://mailer:mail-secret@127.0.0.1:${smtp.port}`,
+  ACCOUNTS_SMTP_URL: `smtp://mailer:mail-secret@127.0.0.1:${smtp.port}?tls.rejectUnauthorized=false`,
   ACCOUNTS_MAIL_FROM: 'Example Accounts <accounts@example.com>',
 });
 
@@ -42,7 +43,7 @@ function configErrorOf(run: () => unknown): ConfigError {
 describe('ACCOUNTS_SMTP_URL and ACCOUNTS_MAIL_FROM', () => {
   it('are read together', () => {
     expect(serverOptionsFromEnv(smtpEnv())).toMatchObject({
-      smtpUrl: `smtp://mailer:mail-secret@127.0.0.1:${smtp.port}`,
+      smtpUrl: `smtp://mailer:mail-secret@127.0.0.1:${smtp.port}?tls.rejectUnauthorized=false`,
       mailFrom: 'Example Accounts <accounts@example.com>',
     });
   });
@@ -66,6 +67,27 @@ describe('ACCOUNTS_SMTP_URL and ACCOUNTS_MAIL_FROM', () => {
     expect(error.message).toMatch(/smtp:\/\/ or smtps:\/\//);
     expect(error.message).not.toContain('Hunter22');
   });
+
+  it.each(['smtp://user:pa/ss@host:587', 'smtp://user:p@ss:w/rd@host', 'smtp://us/er:pass@host'])(
+    'refuse %s, whose password would be mis-read, without showing it',
+    (url) => {
+      const error = configErrorOf(() => serverOptionsFromEnv({ ACCOUNTS_SMTP_URL: url, ACCOUNTS_MAIL_FROM: 'a@x.io' }));
+      expect(error.variable).toBe('ACCOUNTS_SMTP_URL');
+      expect(error.message).toMatch(/^ACCOUNTS_SMTP_URL .*percent-encode/);
+      for (const secret of ['pa/ss', 'p@ss', 'w/rd', 'er:pass', url]) expect(error.message).not.toContain(secret);
+    },
+  );
+
+  it.each(['accounts@example.com\r\nBcc: victim@example.org', 'a@example.com, b@example.com', 'a@x.io\u0000'])(
+    'refuse %j as ACCOUNTS_MAIL_FROM',
+    (mailFrom) => {
+      const error = configErrorOf(() =>
+        serverOptionsFromEnv({ ACCOUNTS_SMTP_URL: smtpEnv().ACCOUNTS_SMTP_URL, ACCOUNTS_MAIL_FROM: mailFrom }),
+      );
+      expect(error.variable).toBe('ACCOUNTS_MAIL_FROM');
+      for (const control of ['\r', '\n', '\u0000']) expect(error.message).not.toContain(control);
+    },
+  );
 
   it('are checked by startServer too, before the database is touched', async () => {
     const error = await startServer({
@@ -108,6 +130,7 @@ describe('the example server with SMTP', () => {
       expect(registered.status).toBe(201);
       const mail = await smtp.nextMail();
       expect(mail.user).toBe('mailer');
+      expect(mail.secure).toBe(true);
       expect(mail.rcptTo).toEqual(['ada@example.com']);
       const { headers, text, html } = parseMail(mail.raw);
       expect(headers.from).toBe('Example Accounts <accounts@example.com>');

@@ -1,4 +1,5 @@
 import { createHandlers } from '../../src/handlers';
+import { parseQuery, splitTarget } from '../../src/handlers/mount-request';
 import type { HttpHeaders } from '../../src/handlers/types';
 import type { ContractTarget, Reply } from '../e2e/contract';
 import { describeContract } from '../e2e/contract';
@@ -25,7 +26,17 @@ const target: ContractTarget = {
     if (headers['content-type'] === '') delete headers['content-type'];
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
-    const response = await handlers.dispatch({ method, path, headers, body, remoteAddress: CLIENT_IP });
+    // Path and query string apart, as an adapter hands them over.
+    const { pathname, search } = splitTarget(path);
+    const query = parseQuery(search);
+    const response = await handlers.dispatch({
+      method,
+      path: pathname,
+      query,
+      headers,
+      body,
+      remoteAddress: CLIENT_IP,
+    });
     const reply: Reply = {
       status: response.status,
       headers: Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name.toLowerCase(), value])),

@@ -182,6 +182,28 @@ describe.each(MOUNTS)('$name, mounted under /accounts', (mount) => {
     expect(head.headers['content-length']).toBe(get.headers['content-length']);
   });
 
+  it('hands the query string to list routes: limit and cursor page the list, a bad limit is 400', async () => {
+    const email = `paged.${mount.name.replace(/\W/g, '')}@example.com`;
+    dataOf(await send(at('/users'), 'POST', { json: { name: 'Ada', email, password: STRONG_PASSWORD } }), 201);
+    for (let login = 0; login < 2; login++) {
+      dataOf(await send(at('/authn/password'), 'POST', { json: { email, password: STRONG_PASSWORD } }), 200);
+    }
+    const { accessToken } = dataOf<{ accessToken: string }>(
+      await send(at('/authn/password'), 'POST', { json: { email, password: STRONG_PASSWORD } }),
+      200,
+    );
+    const first = await send(at('/users/me/sessions?limit=2'), 'GET', { token: accessToken });
+    const page = JSON.parse(first.text) as { data: unknown[]; nextCursor: string | null };
+    expect([first.status, page.data.length, typeof page.nextCursor]).toEqual([200, 2, 'string']);
+    const next = await send(at(`/users/me/sessions?limit=2&cursor=${page.nextCursor}`), 'GET', { token: accessToken });
+    expect(JSON.parse(next.text)).toEqual({ data: [expect.any(Object)], nextCursor: null });
+    expectEnvelope(
+      await send(at('/users/me/sessions?limit=0'), 'GET', { token: accessToken }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
   it('answers 401 INVALID_TOKEN for a bad bearer token', async () => {
     const reply = await send(at('/users/me'), 'GET', { token: 'not-a-token' });
     expectEnvelope(reply, 401, 'INVALID_TOKEN');

@@ -108,12 +108,15 @@ interface RouteInfo {
   key: string;
   /** Which kind of id the `:id` of the path names, or null without one. */
   param: IdPool | null;
+  /** A list route, answering a page `{ data, nextCursor }`. */
+  paged: boolean;
 }
 
-const ROUTES: RouteInfo[] = ROUTE_DEFINITIONS.map(({ method, path, body }) => ({
+const ROUTES: RouteInfo[] = ROUTE_DEFINITIONS.map(({ method, path, body, docs }) => ({
   method,
   path,
   body,
+  paged: docs.success.page !== undefined,
   key: `${method} ${path}`,
   param: paramKindOf(path),
 }));
@@ -449,8 +452,8 @@ async function seedWorld(suite: Suite): Promise<World> {
   ok(await accounts.organizations.addMembership(alice.caller, acme.id, { userId: carol.userId, role: 'member' }));
   const other = ok<{ id: string }>(await accounts.organizations.create(dave.caller, { name: 'Other' }));
   const memberships = [
-    ...ok<{ id: string }[]>(await accounts.organizations.listMemberships(alice.caller, acme.id)),
-    ...ok<{ id: string }[]>(await accounts.organizations.listMemberships(dave.caller, other.id)),
+    ...ok<{ data: { id: string }[] }>(await accounts.organizations.listMemberships(alice.caller, acme.id)).data,
+    ...ok<{ data: { id: string }[] }>(await accounts.organizations.listMemberships(dave.caller, other.id)).data,
   ].map(({ id }) => id);
 
   type Created = { client: { id: string }; key: string };
@@ -948,6 +951,14 @@ function envelopeProblems(route: RouteInfo | null, response: HttpResponse): stri
     } else if (route?.key === 'GET /openapi.json') {
       if (!isPlainObject(body) || body.openapi !== '3.1.0' || !isPlainObject(body.paths))
         problems.push('[envelope] the OpenAPI document is not a bare OpenAPI 3.1 object');
+    } else if (route?.paged) {
+      const page = body as { data?: unknown; nextCursor?: unknown };
+      if (keys?.join() !== 'data,nextCursor' || !Array.isArray(page.data))
+        problems.push(
+          `[envelope] ${status} of a list is not exactly { data: [], nextCursor } (keys: ${JSON.stringify(keys)})`,
+        );
+      else if (page.nextCursor !== null && typeof page.nextCursor !== 'string')
+        problems.push('[envelope] nextCursor is neither a string nor null');
     } else if (keys?.join() !== 'data') {
       problems.push(`[envelope] ${status} is not exactly { data } (keys: ${JSON.stringify(keys)})`);
     }

@@ -47,6 +47,45 @@ describe('openApiDocument', () => {
     expect(table).toContain('GET /openapi.json');
   });
 
+  it('gives every list route the limit and cursor query parameters and a { data, nextCursor } answer', () => {
+    const listed = ROUTE_DEFINITIONS.filter((route) => route.docs.success.page).map(
+      (route) => `${route.method} ${route.path}`,
+    );
+    expect(listed.sort()).toEqual(
+      [
+        'GET /clients/:id/access-restrictions',
+        'GET /organizations/:id/clients',
+        'GET /organizations/:id/invitations',
+        'GET /organizations/:id/memberships',
+        'GET /users/:id/invitations',
+        'GET /users/:id/login-emails',
+        'GET /users/:id/sessions',
+      ].sort(),
+    );
+    for (const route of ROUTE_DEFINITIONS) {
+      const operation = paths[openApiPath(route.path)][route.method.toLowerCase()];
+      const query = ((operation.parameters ?? []) as JsonSchema[]).filter((parameter) => parameter.in === 'query');
+      if (!route.docs.success.page) {
+        expect({ route: route.path, query }).toEqual({ route: route.path, query: [] });
+        continue;
+      }
+      expect(query).toEqual([
+        expect.objectContaining({ name: 'limit', required: false, schema: expect.objectContaining({ maximum: 200 }) }),
+        expect.objectContaining({
+          name: 'cursor',
+          required: false,
+          schema: expect.objectContaining({ type: 'string' }),
+        }),
+      ]);
+      const responses = operation.responses as Record<string, { content: Record<string, { schema: JsonSchema }> }>;
+      expect(responses['200'].content['application/json'].schema).toMatchObject({
+        required: ['data', 'nextCursor'],
+        additionalProperties: false,
+        properties: { data: { type: 'array' }, nextCursor: { type: ['string', 'null'] } },
+      });
+    }
+  });
+
   it('names both credentials as security schemes, and asks for a user on logout', () => {
     const { securitySchemes } = document.components as { securitySchemes: Record<string, JsonSchema> };
     expect(securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 
 /** One message a test SMTP server accepted (or read before refusing it). */
@@ -136,4 +136,69 @@ function decodeBody(body: string, encoding: string): string {
     default:
       return trimmed;
   }
+}
+
+/** What a {@link startFakeSmtpServer} saw: every command line, and the messages it took. */
+export interface FakeSmtpServer {
+  port: number;
+  /** The command lines received, in order (message bodies excluded). */
+  lines: string[];
+  /** The raw messages accepted after DATA. */
+  messages: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A hand-written SMTP server on a raw socket that offers AUTH PLAIN and never STARTTLS: what a client
+ * sees when a network attacker strips the STARTTLS offer from the EHLO reply. It accepts any login
+ * and any message, and records every line, so a test can tell whether credentials were sent.
+ */
+export async function startFakeSmtpServer(): Promise<FakeSmtpServer> {
+  const lines: string[] = [];
+  const messages: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffer = '';
+    let data: string[] | undefined;
+    socket.write('220 fake.test ESMTP\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (data) {
+          if (line === '.') {
+            messages.push(data.join('\r\n'));
+            data = undefined;
+            socket.write('250 queued\r\n');
+          } else data.push(line);
+          continue;
+        }
+        lines.push(line);
+        const verb = line.split(' ')[0].toUpperCase();
+        if (verb === 'EHLO') socket.write('250-fake.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n');
+        else if (verb === 'AUTH') socket.write('235 2.7.0 accepted\r\n');
+        // The attacker answers a STARTTLS sent anyway as a server without it would.
+        else if (verb === 'STARTTLS') socket.write('502 5.5.1 command not implemented\r\n');
+        else if (verb === 'DATA') {
+          data = [];
+          socket.write('354 go ahead\r\n');
+        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    lines,
+    messages,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

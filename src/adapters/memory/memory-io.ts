@@ -17,9 +17,18 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, CodeScope, Io, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type {
+  ClientPatch,
+  CodeScope,
+  Io,
+  PageRequest,
+  RefreshRotation,
+  UsableCodeFilter,
+  UserPatch,
+} from '../../ports/io';
 import { MemoryStore } from './memory-store';
 import { Mutex } from './mutex';
+import { keyOfRow, pageOf } from './tables';
 
 export type IoMethodName = keyof Io;
 
@@ -81,6 +90,11 @@ abstract class MemoryIoBase implements Io {
   listLoginEmails(userId: string): Promise<LoginEmail[]> {
     return this.run('listLoginEmails', (store) => store.listLoginEmails(userId));
   }
+  listLoginEmailsPage(userId: string, page: PageRequest): Promise<LoginEmail[]> {
+    return this.run('listLoginEmailsPage', (store) =>
+      pageOf(store.listLoginEmails(userId), page, (email) => ({ createdAt: email.createdAt, id: email.address })),
+    );
+  }
   deleteLoginEmails(userId: string, addresses: string[]): Promise<number> {
     return this.run('deleteLoginEmails', (store) => store.deleteLoginEmails(userId, addresses));
   }
@@ -126,6 +140,11 @@ abstract class MemoryIoBase implements Io {
   }
   listActiveSessions(userId: string, now: Date): Promise<Session[]> {
     return this.run('listActiveSessions', (store) => store.listActiveSessions(userId, now));
+  }
+  listActiveSessionsPage(userId: string, now: Date, page: PageRequest): Promise<Session[]> {
+    return this.run('listActiveSessionsPage', (store) =>
+      pageOf(store.listActiveSessions(userId, now), page, keyOfRow, 'desc'),
+    );
   }
   touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
     return this.run('touchSession', (store) => store.touchSession(id, lastUsedAt, idleExpiresAt));
@@ -187,6 +206,9 @@ abstract class MemoryIoBase implements Io {
   listMemberships(organizationId: string): Promise<Membership[]> {
     return this.run('listMemberships', (store) => store.listMemberships(organizationId));
   }
+  listMembershipsPage(organizationId: string, page: PageRequest): Promise<Membership[]> {
+    return this.run('listMembershipsPage', (store) => pageOf(store.listMemberships(organizationId), page, keyOfRow));
+  }
   listMembershipsOfUser(userId: string): Promise<Membership[]> {
     return this.run('listMembershipsOfUser', (store) => store.listMembershipsOfUser(userId));
   }
@@ -215,6 +237,9 @@ abstract class MemoryIoBase implements Io {
   listClients(organizationId: string): Promise<Client[]> {
     return this.run('listClients', (store) => store.listClients(organizationId));
   }
+  listClientsPage(organizationId: string, page: PageRequest): Promise<Client[]> {
+    return this.run('listClientsPage', (store) => pageOf(store.listClients(organizationId), page, keyOfRow));
+  }
   updateClient(id: string, patch: ClientPatch): Promise<boolean> {
     return this.run('updateClient', (store) => store.updateClient(id, patch));
   }
@@ -226,6 +251,11 @@ abstract class MemoryIoBase implements Io {
   }
   listAccessRestrictions(clientId: string): Promise<AccessRestriction[]> {
     return this.run('listAccessRestrictions', (store) => store.listAccessRestrictions(clientId));
+  }
+  listAccessRestrictionsPage(clientId: string, page: PageRequest): Promise<AccessRestriction[]> {
+    return this.run('listAccessRestrictionsPage', (store) =>
+      pageOf(store.listAccessRestrictions(clientId), page, keyOfRow),
+    );
   }
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
     return this.run('deleteAccessRestrictions', (store) => store.deleteAccessRestrictions(clientId, ids));
@@ -248,12 +278,21 @@ abstract class MemoryIoBase implements Io {
       store.invitations.listOpen((row) => row.organizationId === organizationId, now),
     );
   }
+  listInvitationsPage(organizationId: string, now: Date, page: PageRequest): Promise<Invitation[]> {
+    return this.run('listInvitationsPage', (store) =>
+      pageOf(
+        store.invitations.listOpen((row) => row.organizationId === organizationId, now),
+        page,
+        keyOfRow,
+      ),
+    );
+  }
   listInvitationsTo(
     addresses: string[],
     now: Date,
-    limit: number,
+    page: PageRequest,
   ): Promise<Array<{ invitation: Invitation; organizationName: string }>> {
-    return this.run('listInvitationsTo', (store) => store.listInvitationsTo(addresses, now, limit));
+    return this.run('listInvitationsTo', (store) => store.listInvitationsTo(addresses, now, page));
   }
   consumeInvitation(id: string, now: Date): Promise<boolean> {
     return this.run('consumeInvitation', (store) => store.invitations.consume(id, now));

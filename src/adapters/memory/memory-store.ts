@@ -13,10 +13,10 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, CodeScope, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type { ClientPatch, CodeScope, PageRequest, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
 import { InvitationRows } from './memory-invitations';
 import { TwoFactorRows } from './memory-two-factor';
-import { copyRow, Journal, newestFirst, oldestFirst, Table } from './tables';
+import { copyRow, Journal, keyOfRow, newestFirst, oldestFirst, pageOf, Table } from './tables';
 
 const byId = (row: { id: string }): string => row.id;
 const byAddress = (row: { address: string }): string => row.address;
@@ -403,7 +403,7 @@ export class MemoryStore {
   listInvitationsTo(
     addresses: string[],
     now: Date,
-    limit: number,
+    page: PageRequest,
   ): Array<{ invitation: Invitation; organizationName: string }> {
     const wanted = new Set(addresses);
     const named = this.invitations
@@ -412,7 +412,7 @@ export class MemoryStore {
         const organization = this.#organizations.get(invitation.organizationId);
         return organization ? [{ invitation, organizationName: organization.name }] : [];
       });
-    return named.slice(0, Math.max(0, limit));
+    return pageOf(named, page, ({ invitation }) => keyOfRow(invitation));
   }
 
   // --- helpers -----------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import type { PageKey, PageRequest } from '../../ports/io';
+
 /**
  * Storage cells of the in-memory `Io`. Rows are frozen copies replaced on every change, never edited
  * in place, so an undo entry can keep a reference to the row it restores.
@@ -107,3 +109,29 @@ export function newestFirst<Row extends Created>(rows: Iterable<Row>, key: (row:
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * One page of an already ordered list (see `PageRequest`): the rows strictly after `page.after` in the
+ * list's `direction` of `(createdAt, id)`, at most `limit + 1`. Compared by key, not by position, as
+ * the SQL `Io` does, so rows inserted or deleted between two pages shift nothing.
+ */
+export function pageOf<Row>(
+  ordered: readonly Row[],
+  page: PageRequest,
+  keyOf: (row: Row) => PageKey,
+  direction: 'asc' | 'desc' = 'asc',
+): Row[] {
+  const after = page.after;
+  const sign = direction === 'asc' ? 1 : -1;
+  const rest = after
+    ? ordered.filter((row) => {
+        const key = keyOf(row);
+        const order = key.createdAt.getTime() - after.createdAt.getTime() || compareStrings(key.id, after.id);
+        return sign * order > 0;
+      })
+    : ordered;
+  return rest.slice(0, Math.max(0, page.limit) + 1);
+}
+
+/** The key of a row with an id. */
+export const keyOfRow = (row: { createdAt: Date; id: string }): PageKey => ({ createdAt: row.createdAt, id: row.id });

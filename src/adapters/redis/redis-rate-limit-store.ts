@@ -35,7 +35,10 @@ export interface RedisRateLimitStoreOptions {
   /**
    * How long one hit or reset may take before it counts as Redis failing, in milliseconds. Default
    * 500. Enforced by the store whatever the client's own settings, so a Redis that hangs delays a
-   * request by this much at most; a hit that timed out may still be counted once Redis answers.
+   * request by this much at most. A hit that timed out may still be counted once Redis answers if
+   * the client queues commands while disconnected (ioredis's default offline queue); a client
+   * without one (`enableOfflineQueue: false`, as `createRedisRateLimitStore` builds it) never sends
+   * it late: the store waits for the connection itself, within this bound.
    */
   timeoutMs?: number;
   /**
@@ -86,7 +89,11 @@ const HIT_COMMAND = 'accountsRateLimitHit';
  * (a script runs alone: nothing interleaves between its read and its write). The window is kept in
  * the key's hash, in the caller's time: `now` comes from the application's clock, as with the SQL
  * and memory stores, never from Redis TIME, so a test clock and the `Retry-After` agree. The key
- * expires when its window ends (PEXPIRE by what is left of it), so ended windows never pile up.
+ * expires when its window ends, so ended windows never pile up: a hit that opens a window sets the
+ * time to live to the window; a later hit may only lengthen it (to what its clock says is left),
+ * never shorten it, so an instance whose clock runs ahead cannot cut short a window another opened
+ * and let its count vanish early. The comparison is made with PTTL in the script rather than with
+ * `PEXPIRE … GT`, which needs Redis 7.
  *
  * KEYS[1]: the counter. ARGV: now (epoch ms), window (ms), by. Returns { count, reset_at (epoch ms) }.
  */
@@ -97,14 +104,19 @@ local by = tonumber(ARGV[3])
 local stored = redis.call('HMGET', KEYS[1], 'count', 'reset_at')
 local count = tonumber(stored[1])
 local reset_at = tonumber(stored[2])
-if count == nil or reset_at == nil or reset_at <= now then
+local opened = count == nil or reset_at == nil or reset_at <= now
+if opened then
   count = math.max(by, 0)
   reset_at = now + window
 else
   count = math.max(count + by, 0)
 end
 redis.call('HSET', KEYS[1], 'count', string.format('%d', count), 'reset_at', string.format('%d', reset_at))
-redis.call('PEXPIRE', KEYS[1], string.format('%d', reset_at - now))
+local left = reset_at - now
+-- PTTL is -1 for a key without a time to live: it gets one, as every counter must expire.
+if opened or redis.call('PTTL', KEYS[1]) < left then
+  redis.call('PEXPIRE', KEYS[1], string.format('%d', left))
+end
 return { count, reset_at }
 `;
 
@@ -168,7 +180,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   async hit(key: string, windowMs: number, now: Date, by = 1): Promise<RateLimitState> {
     const nowMs = now.getTime();
     try {
-      const reply = await this.bounded(
+      const reply = await this.whenSendable(() =>
         (this.client as unknown as ClientWithHit)[HIT_COMMAND](
           this.redisKey(key),
           String(nowMs),
@@ -194,7 +206,7 @@ export class RedisRateLimitStore implements RateLimitStore {
    */
   async reset(key: string): Promise<void> {
     try {
-      await this.bounded(this.client.del(this.redisKey(key)));
+      await this.whenSendable(() => this.client.del(this.redisKey(key)));
     } catch (error) {
       this.report(error, { operation: 'reset', key });
     }
@@ -239,6 +251,39 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
   }
 
+  /**
+   * Sends `command` once the client can take it, all within `timeoutMs`. A client without an offline
+   * queue refuses commands while it (re)connects, at startup too; the store then waits for `ready`
+   * itself, and once the deadline has passed it never sends: the caller has already been answered
+   * by the failure policy, and a hit counted later, with its stale time, would count twice.
+   */
+  private whenSendable<T>(command: () => Promise<T>): Promise<T> {
+    if (!this.waitsForReady()) return this.bounded(command());
+    let expired = false;
+    let ready: (() => void) | undefined;
+    const connected = new Promise<void>((resolve) => {
+      ready = resolve;
+      this.client.once('ready', resolve);
+    });
+    const sent = connected.then(() => {
+      if (expired) throw new RedisRateLimitTimeoutError(this.timeoutMs);
+      return command();
+    });
+    return this.bounded(sent).catch((error: unknown) => {
+      expired = true;
+      if (ready) this.client.off('ready', ready);
+      throw error;
+    });
+  }
+
+  /** Whether commands must wait for `ready`: the client would refuse them now rather than queue them. */
+  private waitsForReady(): boolean {
+    const { status } = this.client;
+    if (status === 'ready' || status === 'end' || status === 'wait') return false;
+    const options = (this.client as { options?: { enableOfflineQueue?: boolean } }).options;
+    return options?.enableOfflineQueue === false;
+  }
+
   private bounded<T>(reply: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -257,14 +302,18 @@ export interface CreateRedisRateLimitStoreOptions extends Omit<RedisRateLimitSto
 }
 
 /**
- * The ioredis settings `createRedisRateLimitStore` starts from, for a client that fails fast: a
- * command gives up after `commandTimeout` (taken from the store's `timeoutMs`, so a hit that timed
- * out is not sent later with a stale time), a connection attempt after 2 s, a command waiting for a
- * reconnection after one attempt rather than ioredis's default of 20, and a socket that does not
- * close when told is destroyed after 0.5 s rather than 2 s (which would hold a shutdown).
+ * The ioredis settings `createRedisRateLimitStore` starts from, for a client that fails fast: no
+ * offline queue (a command issued while disconnected is refused at once instead of queued: ioredis's
+ * `commandTimeout` rejects a queued command's promise but leaves it in the queue, so a hit already
+ * answered by the failure policy would be sent, and counted, when Redis came back; the store waits
+ * for the connection itself, within its `timeoutMs`), a command gives up after `commandTimeout`
+ * (the store's `timeoutMs`), a connection attempt after 2 s, a command sent before a connection
+ * dropped is retried after one reconnection rather than ioredis's default of 20, and a socket that
+ * does not close when told is destroyed after 0.5 s rather than 2 s (which would hold a shutdown).
  */
 export const FAIL_FAST_REDIS_OPTIONS: Readonly<RedisOptions> = {
   connectTimeout: 2000,
+  enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   disconnectTimeout: 500,
 };

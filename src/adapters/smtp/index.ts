@@ -2,6 +2,7 @@
  * `accounts-module/smtp`: email over SMTP with nodemailer, an optional peer dependency. Kept out of
  * `accounts-module` itself so that applications that send mail another way never need nodemailer.
  */
+export { mailboxProblem, recipientProblem } from './addresses';
 export {
   DEFAULT_SMTP_TIMEOUT_MS,
   type MailTransport,

@@ -1,6 +1,7 @@
 import type { SendMailOptions, SMTPTransportOptions } from 'nodemailer';
 import type { Emailer, EmailKind, EmailMessage } from '../lib/emailers';
-import { type EmailTemplates, type RenderedEmail, templateFor } from './templates';
+import { mailboxProblem, recipientProblem } from './addresses';
+import { type EmailTemplates, type RenderedEmail, singleLine, subjectCarriesCode, templateFor } from './templates';
 
 /** What `SmtpEmailer` needs of a transport: a nodemailer transporter (`createTransport(…)`) has it. */
 export interface MailTransport {
@@ -19,10 +20,15 @@ export type SmtpTransportOptions = Omit<SMTPTransportOptions, 'url' | 'logger' |
 /** How an `SmtpEmailer` reaches its server and what its emails look like. */
 export interface SmtpEmailerOptions {
   /**
-   * `smtp://user:pass@host:587` (plain, upgraded by STARTTLS when the server offers it; set
-   * `requireTLS` to insist) or `smtps://user:pass@host:465` (TLS from the first byte). User and
-   * password are percent-decoded. Query parameters are read as nodemailer reads them
-   * (`?requireTLS=true&tls.rejectUnauthorized=false`). Give this or `transport`.
+   * `smtp://user:pass@host:587` (upgraded by STARTTLS, which is required: a server that does not
+   * offer it fails the send before any credentials or codes go out) or `smtps://user:pass@host:465`
+   * (TLS from the first byte). Without `requireTLS`, an attacker on the path could strip the STARTTLS
+   * offer and read the password and the codes. Opt out only for a local relay on a trusted network,
+   * with `?requireTLS=false` (or `transportOptions: { requireTLS: false }`, or `ignoreTLS`).
+   * User and password must be percent-encoded (`encodeURIComponent`: a raw `/`, `@`, `:`, `?` or `#`
+   * would move the rest into the host or path); a URL that does not read back as written, or has a
+   * path, is refused. Query parameters are read as nodemailer reads them
+   * (`?tls.rejectUnauthorized=false`). Give this or `transport`.
    */
   url?: string;
   /**
@@ -30,9 +36,15 @@ export interface SmtpEmailerOptions {
    * provider's nodemailer transport), used instead of `url`; nodemailer is then never loaded here.
    */
   transport?: MailTransport;
-  /** The From header, `accounts@example.com` or `"Example" <accounts@example.com>`. Required. */
+  /**
+   * The From header, `accounts@example.com` or `"Example" <accounts@example.com>`. Required; exactly
+   * one address, without control characters (CR/LF would add headers), else the constructor throws.
+   */
   from: string;
-  /** A Reply-To header, e.g. the support desk: replies to a no-reply sender are otherwise lost. */
+  /**
+   * A Reply-To header, e.g. the support desk: replies to a no-reply sender are otherwise lost.
+   * Checked as `from` is.
+   */
   replyTo?: string;
   /** Passed to nodemailer's SMTP transport with the URL; ignored with `transport`. */
   transportOptions?: SmtpTransportOptions;
@@ -50,8 +62,12 @@ export interface SmtpEmailerOptions {
 /** Default `SmtpEmailerOptions.timeoutMs`. */
 export const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
 
-/** Why a send failed: `timeout` (no answer in time), `rejected` (the server said no), or `other`. */
-export type SmtpFailureReason = 'timeout' | 'rejected' | 'other';
+/**
+ * Why a send failed: `timeout` (no answer in time), `rejected` (the server said no),
+ * `invalid-address` (the recipient is not a plain address nodemailer would deliver to as written:
+ * nothing was sent), or `other`.
+ */
+export type SmtpFailureReason = 'timeout' | 'rejected' | 'invalid-address' | 'other';
 
 /**
  * A failed delivery. Its message names the kind of email, the server (URL with the password
@@ -113,7 +129,8 @@ export class SmtpEmailer implements Emailer {
   private readonly secrets: string[];
 
   constructor(options: SmtpEmailerOptions) {
-    if (!options.from?.includes('@')) throw new Error('SmtpEmailer: options.from must be an email address');
+    checkMailbox('from', options.from);
+    if (options.replyTo !== undefined) checkMailbox('replyTo', options.replyTo);
     const timeoutMs = options.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
       throw new Error('SmtpEmailer: options.timeoutMs must be positive');
@@ -128,8 +145,12 @@ export class SmtpEmailer implements Emailer {
       return;
     }
     if (!options.url) throw new Error('SmtpEmailer: give options.url (smtp://… or smtps://…) or options.transport');
+    const fromUrl = smtpOptionsFromUrl(options.url);
     this.server = redactSmtpUrl(options.url);
-    const connection = { ...smtpOptionsFromUrl(options.url), ...withTimeouts(options.transportOptions, timeoutMs) };
+    const given = options.transportOptions ?? {};
+    // An explicit ignoreTLS is an opt-out too: nodemailer would otherwise let the default requireTLS win.
+    if (given.ignoreTLS === true && given.requireTLS === undefined) delete fromUrl.requireTLS;
+    const connection = { ...fromUrl, ...withTimeouts(given, timeoutMs) };
     // A password of one or two characters is not cut out of error texts: that would shred every word.
     this.secrets = [connection.auth?.pass ?? '', smtpPasswordOf(options.url)].filter((secret) => secret.length >= 3);
     this.transport = loadNodemailer().createTransport({ ...connection, logger: false, debug: false });
@@ -137,8 +158,14 @@ export class SmtpEmailer implements Emailer {
 
   /** Renders the email with its kind's template and sends it; rejects with `SmtpDeliveryError`. */
   async send(message: EmailMessage): Promise<void> {
+    const problem = recipientProblem(message.to);
+    if (problem !== undefined) {
+      // The address is not shown: it is personal data, and the string may be crafted to mislead a log.
+      const text = `SmtpEmailer: ${message.kind} email not sent: the recipient address is refused (${problem})`;
+      throw new SmtpDeliveryError(text, message.kind, 'invalid-address');
+    }
     const rendered = this.render(message);
-    if (message.code !== '' && rendered.subject.includes(message.code)) {
+    if (subjectCarriesCode(rendered.subject, message.code)) {
       // A subject is shown in notifications on a locked phone: the code would be readable without it.
       throw new Error(`SmtpEmailer: the template of ${message.kind} emails puts the code in the subject`);
     }
@@ -231,41 +258,74 @@ export class SmtpEmailer implements Emailer {
   }
 }
 
-/** The URL as it may be shown: its password (and secret-looking query parameters) replaced by `***`. */
+/**
+ * The URL as it may be shown: its password (and secret-looking query parameters) replaced by `***`.
+ * A URL `smtpOptionsFromUrl` refuses (it does not parse, reads back other credentials than it seems
+ * to hold, has a path) is not shown at all: where its password starts and ends is not known.
+ */
 export function redactSmtpUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/pass|secret|token|key/i.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    return url.replace(/:[^/@\s]*@/g, ':***@');
+  const checked = checkedUrl(url);
+  if (typeof checked === 'string') return '(not shown)';
+  if (checked.password) checked.password = '***';
+  for (const key of [...checked.searchParams.keys()]) {
+    if (/pass|secret|token|key|auth/i.test(key)) checked.searchParams.set(key, '***');
   }
+  checked.hash = '';
+  return checked.toString();
 }
 
 function smtpPasswordOf(url: string): string {
+  const checked = checkedUrl(url);
+  return typeof checked === 'string' ? '' : decodeURIComponent(checked.password);
+}
+
+const ENCODE = 'percent-encode the user and password (encodeURIComponent)';
+
+/**
+ * The parsed URL, or why it may not be used. WHATWG URL parsing ends the user info at the last `@`
+ * before the first `/`, `?` or `#`: `smtp://us/er:pass@host` names host `us` and puts the password in
+ * the path, `smtp://user:p@ss:w/rd@host` does not parse. Such URLs are refused rather than guessed at,
+ * and the reasons given here never quote them.
+ */
+function checkedUrl(url: string): URL | string {
+  let parsed: URL;
   try {
-    return decodeURIComponent(new URL(url).password);
+    parsed = new URL(url);
   } catch {
-    return '';
+    return `does not parse (not shown, as it may hold the password); use smtp://name:secret@host:587 or smtps://…, and ${ENCODE}`;
+  }
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/is.exec(url.trim());
+  if (!authority) return `is not of the form smtp://user:pass@host:port (not shown); ${ENCODE}`;
+  const [, hostPart, rest] = authority;
+  const at = hostPart.lastIndexOf('@');
+  const userinfo = at === -1 ? '' : hostPart.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  const [rawUser, rawPass] = colon === -1 ? [userinfo, ''] : [userinfo.slice(0, colon), userinfo.slice(colon + 1)];
+  if (!sameDecoded(rawUser, parsed.username) || !sameDecoded(rawPass, parsed.password) || rest.includes('@')) {
+    return `does not read back the user and password it seems to hold (not shown); ${ENCODE}: / @ : ? # and % among others`;
+  }
+  if (parsed.pathname !== '' && parsed.pathname !== '/') {
+    return `has a path (not shown): an SMTP URL names none; if a / belongs to the user or password, ${ENCODE}`;
+  }
+  return parsed;
+}
+
+function sameDecoded(raw: string, parsed: string): boolean {
+  try {
+    return decodeURIComponent(raw) === decodeURIComponent(parsed);
+  } catch {
+    return false;
   }
 }
 
 /**
  * The URL as nodemailer options. Parsed here rather than handed to nodemailer as `url`, which would
- * override the caller's explicit options (`secure`, `auth`) with what the URL implies.
+ * override the caller's explicit options (`secure`, `auth`) with what the URL implies. An `smtp:` URL
+ * gets `requireTLS: true` unless its query says `requireTLS` or `ignoreTLS` (see `SmtpEmailerOptions.url`).
  */
 export function smtpOptionsFromUrl(url: string): SmtpTransportOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(
-      `SmtpEmailer: the URL ${redactSmtpUrl(url)} is not a URL; use smtp://user:pass@host:587 or smtps://…`,
-    );
-  }
+  const parsed = checkedUrl(url);
+  if (typeof parsed === 'string') throw new Error(`SmtpEmailer: the URL ${parsed}`);
   if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
     throw new Error(`SmtpEmailer: the URL ${redactSmtpUrl(url)} must start with smtp:// or smtps://`);
   }
@@ -287,6 +347,8 @@ export function smtpOptionsFromUrl(url: string): SmtpTransportOptions {
       options[key] = value;
   }
   if (Object.keys(tls).length > 0) options.tls = tls;
+  // STARTTLS only "when offered" is no protection: whoever can read the traffic can strip the offer.
+  if (!secure && options.requireTLS === undefined && options.ignoreTLS !== true) options.requireTLS = true;
   return options;
 }
 
@@ -300,10 +362,14 @@ function withTimeouts(options: SmtpTransportOptions = {}, timeoutMs: number): Sm
   };
 }
 
-/** A header value on one line: a subject built from an organization's name must not add headers. */
-function singleLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+function checkMailbox(option: 'from' | 'replyTo', value: string | undefined): void {
+  const problem = value === undefined || value === '' ? 'it is missing' : mailboxProblem(value);
+  if (problem !== undefined) {
+    throw new Error(
+      `SmtpEmailer: options.${option} must be one email address, e.g. accounts@example.com or ` +
+        `"Example" <accounts@example.com>: ${problem}`,
+    );
+  }
 }
 
 /**

@@ -97,8 +97,7 @@ function paragraphsOf(text: string): string[] {
 function standardTemplate(fallbackSubject: string, heading: string): EmailTemplate {
   return (message) => {
     const composed = message.subject.trim();
-    const subject =
-      composed === '' || (message.code !== '' && composed.includes(message.code)) ? fallbackSubject : composed;
+    const subject = composed === '' || subjectCarriesCode(composed, message.code) ? fallbackSubject : composed;
     const text = message.text.includes(message.code) ? message.text : `${message.text}\n\n${message.code}`;
     return { subject, text, html: renderHtmlEmail({ heading, text, code: message.code }) };
   };
@@ -114,6 +113,30 @@ export const DEFAULT_EMAIL_TEMPLATES: Readonly<EmailTemplates> = {
   'password-reset': standardTemplate('Your password reset code', 'Reset your password'),
   invitation: standardTemplate('You are invited to join an organization', 'You are invited'),
 };
+
+/** A header value on one line: a subject built from an organization's name must not add headers. */
+export function singleLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+/**
+ * Whether `subject` shows `code` to whoever reads it, as it reaches the wire (on one line) and as a
+ * reader takes it in: spaced (`123 456`), broken by a line end, in full-width or other compatibility
+ * digits (`１２３４５６`, equal under NFKC), split by dashes, dots or invisible characters.
+ * Spaces, punctuation and format characters are dropped from both sides before comparing.
+ */
+export function subjectCarriesCode(subject: string, code: string): boolean {
+  const wanted = comparable(code);
+  return wanted !== '' && comparable(singleLine(subject)).includes(wanted);
+}
+
+function comparable(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(/[\s\p{Z}\p{P}\p{Cc}\p{Cf}]+/gu, '')
+    .toLowerCase();
+}
 
 /** The template for `kind`: the caller's, else the shipped one, else a generic one (a kind added later). */
 export function templateFor(kind: EmailKind, overrides: Partial<EmailTemplates> = {}): EmailTemplate {

@@ -5,6 +5,8 @@ import * as schemaV2 from './schema-v2';
 import * as schemaV3 from './schema-v3';
 import * as schemaV4 from './schema-v4';
 import * as schemaV5 from './schema-v5';
+import * as schemaV6 from './schema-v6';
+import * as schemaV7 from './schema-v7';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +20,8 @@ const MIGRATIONS: ReadonlyArray<{ name: string; migration: Migration }> = [
   { name: '20261202_003_invitations', migration: schemaV3 },
   { name: '20261202_004_two_factor', migration: schemaV4 },
   { name: '20261202_005_organization_require_mfa', migration: schemaV5 },
+  { name: '20261202_006_list_indexes', migration: schemaV6 },
+  { name: '20261202_007_events', migration: schemaV7 },
 ];
 
 /** The version table (knex's own bookkeeping, under a name that will not clash with an application's). */

@@ -17,7 +17,15 @@ import type {
   User,
   VerificationCode,
 } from '../../ports/entities';
-import type { ClientPatch, CodeScope, Io, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
+import type {
+  ClientPatch,
+  CodeScope,
+  Io,
+  PageRequest,
+  RefreshRotation,
+  UsableCodeFilter,
+  UserPatch,
+} from '../../ports/io';
 import type { SqlContext } from './context';
 import { assertUtcMysqlDates, dialectOf, isLockConflict } from './dialect';
 import { SqlIoError } from './errors';
@@ -141,6 +149,10 @@ export class SqlIo implements Io {
     return this.run('listLoginEmails', () => users.listLoginEmails(this.sql, userId));
   }
 
+  listLoginEmailsPage(userId: string, page: PageRequest): Promise<LoginEmail[]> {
+    return this.run('listLoginEmailsPage', () => users.listLoginEmailsPage(this.sql, userId, page));
+  }
+
   deleteLoginEmails(userId: string, addresses: string[]): Promise<number> {
     return this.run('deleteLoginEmails', () => users.deleteLoginEmails(this.sql, userId, addresses));
   }
@@ -197,6 +209,10 @@ export class SqlIo implements Io {
 
   listActiveSessions(userId: string, now: Date): Promise<Session[]> {
     return this.run('listActiveSessions', () => sessions.listActiveSessions(this.sql, userId, now));
+  }
+
+  listActiveSessionsPage(userId: string, now: Date, page: PageRequest): Promise<Session[]> {
+    return this.run('listActiveSessionsPage', () => sessions.listActiveSessionsPage(this.sql, userId, now, page));
   }
 
   touchSession(id: string, lastUsedAt: Date, idleExpiresAt: Date): Promise<void> {
@@ -279,6 +295,10 @@ export class SqlIo implements Io {
     return this.run('listMemberships', () => organizations.listMemberships(this.sql, organizationId));
   }
 
+  listMembershipsPage(organizationId: string, page: PageRequest): Promise<Membership[]> {
+    return this.run('listMembershipsPage', () => organizations.listMembershipsPage(this.sql, organizationId, page));
+  }
+
   listMembershipsOfUser(userId: string): Promise<Membership[]> {
     return this.run('listMembershipsOfUser', () => organizations.listMembershipsOfUser(this.sql, userId));
   }
@@ -315,6 +335,10 @@ export class SqlIo implements Io {
     return this.run('listClients', () => clients.listClients(this.sql, organizationId));
   }
 
+  listClientsPage(organizationId: string, page: PageRequest): Promise<Client[]> {
+    return this.run('listClientsPage', () => clients.listClientsPage(this.sql, organizationId, page));
+  }
+
   updateClient(id: string, patch: ClientPatch): Promise<boolean> {
     return this.run('updateClient', () => clients.updateClient(this.sql, id, patch));
   }
@@ -329,6 +353,10 @@ export class SqlIo implements Io {
 
   listAccessRestrictions(clientId: string): Promise<AccessRestriction[]> {
     return this.run('listAccessRestrictions', () => clients.listAccessRestrictions(this.sql, clientId));
+  }
+
+  listAccessRestrictionsPage(clientId: string, page: PageRequest): Promise<AccessRestriction[]> {
+    return this.run('listAccessRestrictionsPage', () => clients.listAccessRestrictionsPage(this.sql, clientId, page));
   }
 
   deleteAccessRestrictions(clientId: string, ids: string[]): Promise<number> {
@@ -358,12 +386,16 @@ export class SqlIo implements Io {
     return this.run('listInvitations', () => invitations.listInvitations(this.sql, organizationId, now));
   }
 
+  listInvitationsPage(organizationId: string, now: Date, page: PageRequest): Promise<Invitation[]> {
+    return this.run('listInvitationsPage', () => invitations.listInvitationsPage(this.sql, organizationId, now, page));
+  }
+
   listInvitationsTo(
     addresses: string[],
     now: Date,
-    limit: number,
+    page: PageRequest,
   ): Promise<Array<{ invitation: Invitation; organizationName: string }>> {
-    return this.run('listInvitationsTo', () => invitations.listInvitationsTo(this.sql, addresses, now, limit));
+    return this.run('listInvitationsTo', () => invitations.listInvitationsTo(this.sql, addresses, now, page));
   }
 
   consumeInvitation(id: string, now: Date): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type * as t from 'io-ts';
 import { ERRORS, type ErrorCode } from '../../domain/errors';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../../domain/pagination';
 import {
   AccessRestrictionView,
   ClientWithKeyView,
@@ -69,6 +70,24 @@ const NAMED_VIEWS: readonly t.Any[] = [
   ClientWithKeyView,
   AccessRestrictionView,
   JsonWebKeySetView,
+];
+
+/** The query parameters of every list route (docs/http.md, "Pagination"). */
+const PAGE_PARAMETERS: readonly JsonSchema[] = [
+  {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    description: `The page size: ${DEFAULT_PAGE_LIMIT} by default, at most ${MAX_PAGE_LIMIT}.`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT },
+  },
+  {
+    name: 'cursor',
+    in: 'query',
+    required: false,
+    description: 'The `nextCursor` of the previous page, as it came (opaque); absent for the first page.',
+    schema: { type: 'string', maxLength: 512 },
+  },
 ];
 
 const SECURITY: Record<RouteCallers, Record<string, string[]>[]> = {
@@ -206,7 +225,8 @@ function operation(route: DocumentedRoute, schemas: CodecSchemas): JsonSchema {
     tags: [route.path.split('/')[1]],
     security: SECURITY[docs.callers],
   };
-  if (parameters.length > 0) result.parameters = parameters;
+  const all: JsonSchema[] = [...parameters, ...(docs.success.page ? PAGE_PARAMETERS : [])];
+  if (all.length > 0) result.parameters = all;
   if (docs.request) {
     const media: JsonSchema = { schema: schemas.schemaOf(docs.request) };
     if (docs.example !== undefined) media.example = docs.example;
@@ -223,6 +243,7 @@ function successResponse(success: DocumentedRoute['docs']['success'], schemas: C
   if (success.status === 204) return { description: success.description };
   let schema: JsonSchema;
   if (success.bare) schema = schemas.schemaOf(success.bare);
+  else if (success.page) schema = schemas.schemaOf(success.page);
   else {
     const data = success.data ? schemas.schemaOf(success.data) : { type: 'null' };
     schema = { type: 'object', required: ['data'], additionalProperties: false, properties: { data } };

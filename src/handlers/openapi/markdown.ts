@@ -67,6 +67,10 @@ function refName(schema: JsonSchema): string {
 }
 
 function successShape(schema: JsonSchema): string {
-  const data = (schema.properties as Record<string, JsonSchema> | undefined)?.data;
-  return data && schema.$ref === undefined ? `\`{ data: ${refName(data)} }\`` : `${refName(schema)} (bare)`;
+  const properties = schema.properties as Record<string, JsonSchema> | undefined;
+  const data = properties?.data;
+  if (!data || schema.$ref !== undefined) return `${refName(schema)} (bare)`;
+  // A page of a list carries its cursor beside `data`.
+  const cursor = properties?.nextCursor ? ', nextCursor' : '';
+  return `\`{ data: ${refName(data)}${cursor} }\``;
 }

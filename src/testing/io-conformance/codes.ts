@@ -243,6 +243,36 @@ export function describeVerificationCodes({ describe, it }: SuiteRunner, getIo: 
       );
     });
 
+    it('matches only codes stored without a state when the state asked for is null, in lookups and invalidation', async () => {
+      const io = getIo();
+      const address = uniqueAddress();
+      const stateless = makeVerificationCode({ purpose: 'password-reset', address, createdAt: fixtureTime(1) });
+      const bound = makeVerificationCode({
+        purpose: 'password-reset',
+        address,
+        state: `state-${uniqueId('st')}`,
+        createdAt: fixtureTime(2),
+      });
+      await insertCodes(stateless, bound);
+      const lookup = { purpose: 'password-reset' as const, address, maxAttempts: MAX_ATTEMPTS };
+      assertSame(
+        await io.findUsableCode({ ...lookup, state: null }, NOW),
+        stateless,
+        'findUsableCode with state null did not return the stateless code (the newer one has a state)',
+      );
+      assert.strictEqual(
+        await io.invalidateCodes({ purpose: 'password-reset', address, state: null }, NOW),
+        1,
+        'invalidateCodes with state null did not invalidate exactly the stateless code',
+      );
+      assertSame(
+        await io.findUsableCode({ ...lookup, state: bound.state }, NOW),
+        bound,
+        'invalidateCodes with state null invalidated a code bound to a state',
+      );
+      assert.strictEqual(await io.findUsableCode({ ...lookup, state: null }, NOW), null);
+    });
+
     it('counts the codes of every purpose created for an address at or after a moment', async () => {
       const io = getIo();
       const address = uniqueAddress();

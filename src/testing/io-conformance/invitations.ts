@@ -123,7 +123,7 @@ export function describeInvitations({ describe, it }: SuiteRunner, getIo: () => 
       );
     });
 
-    it('lists the open invitations to some addresses with their organization names, oldest first, up to a limit', async () => {
+    it('lists the open invitations to some addresses with their organization names, oldest first, a page at a time', async () => {
       const io = getIo();
       const acme = await insertOrganization('Acme');
       const globex = await insertOrganization('Globex');
@@ -135,7 +135,7 @@ export function describeInvitations({ describe, it }: SuiteRunner, getIo: () => 
       const toSomeoneElse = makeInvitation({ organizationId: acme });
       for (const invitation of [fromAcme, fromGlobex, expired, toSomeoneElse]) await io.putInvitation(invitation);
       assertSame(
-        await io.listInvitationsTo([address, secondAddress], NOW, 10),
+        await io.listInvitationsTo([address, secondAddress], NOW, { limit: 10 }),
         [
           { invitation: fromGlobex, organizationName: 'Globex' },
           { invitation: fromAcme, organizationName: 'Acme' },
@@ -143,11 +143,26 @@ export function describeInvitations({ describe, it }: SuiteRunner, getIo: () => 
         'listInvitationsTo did not list exactly the open invitations to the addresses, oldest first, with names',
       );
       assertSame(
-        await io.listInvitationsTo([address, secondAddress], NOW, 1),
-        [{ invitation: fromGlobex, organizationName: 'Globex' }],
-        'listInvitationsTo did not stop at its limit',
+        await io.listInvitationsTo([address, secondAddress], NOW, { limit: 1 }),
+        [
+          { invitation: fromGlobex, organizationName: 'Globex' },
+          { invitation: fromAcme, organizationName: 'Acme' },
+        ],
+        'listInvitationsTo of limit 1 did not return limit + 1 rows',
       );
-      assertSame(await io.listInvitationsTo([], NOW, 10), [], 'listInvitationsTo of no addresses is not empty');
+      assertSame(
+        await io.listInvitationsTo([address, secondAddress], NOW, {
+          limit: 5,
+          after: { createdAt: fromGlobex.createdAt, id: fromGlobex.id },
+        }),
+        [{ invitation: fromAcme, organizationName: 'Acme' }],
+        'listInvitationsTo did not resume after the page key',
+      );
+      assertSame(
+        await io.listInvitationsTo([], NOW, { limit: 10 }),
+        [],
+        'listInvitationsTo of no addresses is not empty',
+      );
     });
 
     it('consumes an open invitation once, and never an expired one', async () => {

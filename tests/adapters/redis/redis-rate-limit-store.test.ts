@@ -1,4 +1,4 @@
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import {
   createRedisRateLimitStore,
@@ -79,11 +79,26 @@ describeRedis('RedisRateLimitStore', () => {
     const ttlAtStart = await redis.pttl(`${prefix}${limit}`);
     expect(ttlAtStart).toBeGreaterThan(59_000);
     expect(ttlAtStart).toBeLessThanOrEqual(60_000);
-    // A later hit leaves the window's end alone: the key lives only what is left of the window.
+    // A later hit leaves the window's end, and the key's time to live, alone.
     await store.hit(limit, 60_000, fixtureTime(20_000));
-    const ttlLater = await redis.pttl(`${prefix}${limit}`);
-    expect(ttlLater).toBeGreaterThan(39_000);
-    expect(ttlLater).toBeLessThanOrEqual(40_000);
+    expect(await redis.hget(`${prefix}${limit}`, 'reset_at')).toBe(String(START.getTime() + 60_000));
+    expect(await redis.pttl(`${prefix}${limit}`)).toBeGreaterThan(59_000);
+  });
+
+  it('never shortens a window another instance opened, whatever the hitting clock says', async () => {
+    const limit = key();
+    await store.hit(limit, WINDOW_MS, START);
+    // A clock running ahead by almost the whole window would have cut the key's life to 1 s.
+    expect((await store.hit(limit, WINDOW_MS, fixtureTime(WINDOW_MS - 1000))).count).toBe(2);
+    expect(await redis.pttl(store.redisKey(limit))).toBeGreaterThan(WINDOW_MS - 2000);
+  });
+
+  it('lengthens the time to live when a hit finds less left than its window says', async () => {
+    const limit = key();
+    await store.hit(limit, WINDOW_MS, START);
+    await redis.pexpire(store.redisKey(limit), 1000);
+    await store.hit(limit, WINDOW_MS, fixtureTime(60_000));
+    expect(await redis.pttl(store.redisKey(limit))).toBeGreaterThan(WINDOW_MS - 62_000);
   });
 
   it('lets Redis drop a counter once its window has passed', async () => {
@@ -182,6 +197,38 @@ async function hangingServer(): Promise<{ port: number; close: () => Promise<voi
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A TCP proxy to the test Redis on `port`, listening only once told to: a Redis that comes back. */
+function redisProxy(port: number): { listen: () => Promise<void>; close: () => Promise<void> } {
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    for (const end of [socket, upstream]) {
+      sockets.add(end);
+      end.on('error', () => undefined);
+      end.on('close', () => sockets.delete(end));
+    }
+    socket.pipe(upstream).pipe(socket);
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  });
+  return {
+    listen: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** A client that fails fast against a dead address and stays quiet about it. */
@@ -290,6 +337,35 @@ describe('RedisRateLimitStore with Redis down', () => {
       expect(failures.some(({ failure }) => failure.operation === 'connection')).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describeRedis('RedisRateLimitStore when Redis comes back', () => {
+  it('createRedisRateLimitStore never sends a hit that timed out once Redis comes back', async () => {
+    const port = await closedPort();
+    const prefix = `accounts-test:${uniqueSuffix()}:late:`;
+    // Retries more, and longer, than the defaults: the queue a timed-out hit could wait in survives.
+    const store = createRedisRateLimitStore(`redis://127.0.0.1:${port}`, {
+      keyPrefix: prefix,
+      timeoutMs: 200,
+      redis: { maxRetriesPerRequest: null, retryStrategy: () => 50, disconnectTimeout: 50 },
+    });
+    const proxy = redisProxy(port);
+    const redis = testClient();
+    try {
+      expect((await store.hit('password-guess:user:1', WINDOW_MS, START)).count).toBe(FAIL_CLOSED_COUNT);
+      await proxy.listen();
+      await until(() => (store.client as Redis).status === 'ready');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await redis.keys(`${prefix}*`)).toEqual([]);
+      // Connected again, it counts from here.
+      expect((await store.hit('password-guess:user:1', WINDOW_MS, START)).count).toBe(1);
+    } finally {
+      await store.close();
+      await proxy.close();
+      await deleteKeys(redis, prefix);
+      await redis.quit();
     }
   });
 });

@@ -24,8 +24,11 @@ async function smtpServer(options: Parameters<typeof startSmtpServer>[0] = {}): 
   return server;
 }
 
+/** The test server offers no STARTTLS by default: it is reached as a local relay, with the opt-out. */
+const LOCAL = '?requireTLS=false';
+
 function emailerFor(server: TestSmtpServer, options: Partial<SmtpEmailerOptions> = {}): SmtpEmailer {
-  return new SmtpEmailer({ url: `smtp://127.0.0.1:${server.port}`, from: FROM, timeoutMs: 3000, ...options });
+  return new SmtpEmailer({ url: `smtp://127.0.0.1:${server.port}${LOCAL}`, from: FROM, timeoutMs: 3000, ...options });
 }
 
 const verifyEmail: EmailMessage = {
@@ -136,7 +139,7 @@ describe('SmtpEmailer delivering to a real SMTP server', () => {
       }
     }
     const server = await smtpServer();
-    await new PlainEmailer({ url: `smtp://127.0.0.1:${server.port}`, from: FROM }).send(verifyEmail);
+    await new PlainEmailer({ url: `smtp://127.0.0.1:${server.port}${LOCAL}`, from: FROM }).send(verifyEmail);
     expect(parseMail((await server.nextMail()).raw).headers.subject).toBe('Hello ada@example.com');
   });
 });
@@ -156,7 +159,7 @@ describe('SmtpEmailer authentication and TLS options', () => {
   it('logs in with the percent-encoded credentials of the URL', async () => {
     const server = await authServer();
     await emailerFor(server, {
-      url: `smtp://mailer:${encodeURIComponent('p@ss:w/rd%')}@127.0.0.1:${server.port}`,
+      url: `smtp://mailer:${encodeURIComponent('p@ss:w/rd%')}@127.0.0.1:${server.port}${LOCAL}`,
     }).send(verifyEmail);
     expect((await server.nextMail()).user).toBe('mailer');
   });
@@ -164,7 +167,7 @@ describe('SmtpEmailer authentication and TLS options', () => {
   it('lets transportOptions.auth win over the URL', async () => {
     const server = await authServer();
     const emailer = emailerFor(server, {
-      url: `smtp://mailer:stale@127.0.0.1:${server.port}`,
+      url: `smtp://mailer:stale@127.0.0.1:${server.port}${LOCAL}`,
       transportOptions: { auth: { user: 'mailer', pass: 'p@ss:w/rd%' } },
     });
     await emailer.send(verifyEmail);
@@ -173,7 +176,7 @@ describe('SmtpEmailer authentication and TLS options', () => {
 
   it('rejects a refused login without showing the password or the code', async () => {
     const server = await authServer();
-    const emailer = emailerFor(server, { url: `smtp://mailer:Wr0ngSecret@127.0.0.1:${server.port}` });
+    const emailer = emailerFor(server, { url: `smtp://mailer:Wr0ngSecret@127.0.0.1:${server.port}${LOCAL}` });
     const error = await failureOf(emailer.send(verifyEmail));
     expect(error).toMatchObject({
       reason: 'rejected',
@@ -181,14 +184,14 @@ describe('SmtpEmailer authentication and TLS options', () => {
       responseCode: 535,
       kind: 'verify-email',
     });
-    expect(error.message).toContain(`smtp://mailer:***@127.0.0.1:${server.port}`);
+    expect(error.message).toContain(`smtp://mailer:***@127.0.0.1:${server.port}?requireTLS=false`);
     expect(error.message).not.toMatch(/Wr0ngSecret|424242/);
     expect(server.received).toHaveLength(0);
   });
 
   it('verify() resolves with the right credentials and rejects with wrong ones', async () => {
     const server = await authServer();
-    const url = (password: string) => `smtp://mailer:${encodeURIComponent(password)}@127.0.0.1:${server.port}`;
+    const url = (password: string) => `smtp://mailer:${encodeURIComponent(password)}@127.0.0.1:${server.port}${LOCAL}`;
     await expect(emailerFor(server, { url: url('p@ss:w/rd%') }).verify()).resolves.toBeUndefined();
     const error = await failureOf(emailerFor(server, { url: url('nope-nope') }).verify());
     expect(error).toMatchObject({ reason: 'rejected', kind: undefined });
@@ -207,9 +210,9 @@ describe('SmtpEmailer authentication and TLS options', () => {
     expect(server.received).toHaveLength(1);
   });
 
-  it('refuses to send in clear under requireTLS when the server offers no STARTTLS', async () => {
+  it('refuses to send in clear to an smtp:// URL whose server offers no STARTTLS, by default', async () => {
     const server = await smtpServer();
-    const error = await failureOf(emailerFor(server, { transportOptions: { requireTLS: true } }).send(verifyEmail));
+    const error = await failureOf(emailerFor(server, { url: `smtp://127.0.0.1:${server.port}` }).send(verifyEmail));
     expect(error.message).toMatch(/STARTTLS/);
     expect(server.received).toHaveLength(0);
   });

@@ -1,4 +1,4 @@
-import { type Api, expectData, expectError } from './target';
+import { type Api, expectData, expectError, expectPage } from './target';
 
 /** `/organizations/:id/clients` and `/clients…`, with keys, rotation and access restrictions (SPEC §5). */
 export function describeClients(api: Api): void {
@@ -32,7 +32,7 @@ export function describeClients(api: Api): void {
         lastUsedAt: null,
       });
       expect(key).toMatch(/^ak_cli_/);
-      const listed = expectData(
+      const listed = expectPage(
         await api.send('GET', `/organizations/${organizationId}/clients`, { token: owner.token }),
       );
       expect(listed).toEqual([expect.objectContaining({ id: client.id })]);
@@ -164,7 +164,7 @@ export function describeClients(api: Api): void {
       expectError(await useKey(key), 403, 'ACCESS_RESTRICTED');
       expectError(await useKey(key, { origin: 'https://evil.test' }), 403, 'ACCESS_RESTRICTED');
       expect((await useKey(key, { origin: 'https://app.example.com' })).status).toBe(200);
-      expect(expectData(await api.send('GET', path, { token: owner.token }))).toHaveLength(1);
+      expect(expectPage(await api.send('GET', path, { token: owner.token }))).toHaveLength(1);
     });
 
     it('restricts a key by API name, which only sysadmins manage', async () => {

@@ -1,4 +1,4 @@
-import { type Api, expectData, expectError } from './target';
+import { type Api, expectData, expectError, expectPage } from './target';
 
 /** SPEC §6 / HTTP.md: employee users may call every GET, for any resource, and nothing else. */
 export function describeEmployees(api: Api): void {
@@ -34,7 +34,7 @@ export function describeEmployees(api: Api): void {
         });
         expectError(await api.send('GET', path, { token: plain.token }), 404, 'NOT_FOUND');
       }
-      const sessions = expectData(await api.send('GET', `/users/${owner.id}/sessions`, { token: employee.token }));
+      const sessions = expectPage(await api.send('GET', `/users/${owner.id}/sessions`, { token: employee.token }));
       expect(JSON.stringify(sessions)).not.toMatch(/token|hash/i);
 
       const writes: Array<[string, string, unknown]> = [

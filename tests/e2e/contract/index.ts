@@ -3,6 +3,7 @@ import { describeClients } from './clients';
 import { describeEmployees } from './employees';
 import { describeHygiene } from './hygiene';
 import { describeOrganizations } from './organizations';
+import { describePagination } from './pagination';
 import { describeSessions } from './sessions';
 import { Api, type ContractTarget } from './target';
 import { describeTwoFactor } from './two-factor';
@@ -20,5 +21,6 @@ export function describeContract(target: () => ContractTarget): void {
   describeOrganizations(api);
   describeClients(api);
   describeEmployees(api);
+  describePagination(api);
   describeHygiene(api);
 }

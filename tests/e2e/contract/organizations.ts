@@ -1,4 +1,4 @@
-import { type Api, expectData, expectError } from './target';
+import { type Api, expectData, expectError, expectPage } from './target';
 
 /** `/organizations…` and `/memberships…` (HTTP.md, SPEC §6). */
 export function describeOrganizations(api: Api): void {
@@ -18,7 +18,7 @@ export function describeOrganizations(api: Api): void {
         await api.send('PATCH', `/organizations/${id}`, { token: owner.token, json: { name: 'Renamed' } }),
       );
       expect(renamed.name).toBe('Renamed');
-      const memberships = expectData(await api.send('GET', `/organizations/${id}/memberships`, { token: owner.token }));
+      const memberships = expectPage(await api.send('GET', `/organizations/${id}/memberships`, { token: owner.token }));
       expect(memberships).toEqual([expect.objectContaining({ organizationId: id, userId: owner.id, role: 'owner' })]);
     });
 
@@ -72,7 +72,7 @@ export function describeOrganizations(api: Api): void {
       );
 
       // A member reads but does not manage; an admin manages but grants nothing above admin.
-      expect(expectData(await api.send('GET', path, { token: member.token }))).toHaveLength(3);
+      expect(expectPage(await api.send('GET', path, { token: member.token }))).toHaveLength(3);
       expectError(
         await api.send('PATCH', `/organizations/${id}`, { token: member.token, json: { name: 'No' } }),
         403,
@@ -88,7 +88,7 @@ export function describeOrganizations(api: Api): void {
       );
       expect(promoted.role).toBe('admin');
 
-      const ownership = expectData(await api.send('GET', path, { token: owner.token })).find(
+      const ownership = expectPage(await api.send('GET', path, { token: owner.token })).find(
         (m: { userId: string }) => m.userId === owner.id,
       );
       expectError(

@@ -1,4 +1,4 @@
-import { type Api, expectData, expectError, newState, PASSWORD, type Tokens, uniqueEmail } from './target';
+import { type Api, expectData, expectError, expectPage, newState, PASSWORD, type Tokens, uniqueEmail } from './target';
 
 /** `/authn/…`, `/sessions/…`, `/users/:id/sessions` and the JWKS (HTTP.md, SPEC §3). */
 export function describeSessions(api: Api): void {
@@ -152,7 +152,7 @@ export function describeSessions(api: Api): void {
     it('lists the live sessions and revokes one by id; others’ sessions are hidden', async () => {
       const user = await api.signUp('list');
       const other = await api.login(user.email, PASSWORD);
-      const sessions = expectData(await api.send('GET', '/users/me/sessions', { token: user.token }));
+      const sessions = expectPage(await api.send('GET', '/users/me/sessions', { token: user.token }));
       expect(sessions.map((s: { id: string }) => s.id).sort()).toEqual([user.tokens.sessionId, other.sessionId].sort());
       expect(sessions[0]).toMatchObject({ userId: user.id, ip: expect.any(String), createdAt: expect.any(String) });
       expect(JSON.stringify(sessions)).not.toMatch(/token|hash/i);

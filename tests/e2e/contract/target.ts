@@ -89,6 +89,26 @@ export function expectData<T = any>(reply: Reply, status = 200): T {
   return reply.body.data as T;
 }
 
+/** A 200 page of a list route: `{ data: [ … ], nextCursor }` and nothing else. */
+// biome-ignore lint/suspicious/noExplicitAny: as `Reply.body`
+export function expectPageOf<T = any>(reply: Reply): { data: T[]; nextCursor: string | null } {
+  expect({ status: reply.status, keys: Object.keys(reply.body ?? {}).sort() }).toEqual({
+    status: 200,
+    keys: ['data', 'nextCursor'],
+  });
+  expect(Array.isArray(reply.body.data)).toBe(true);
+  expect(reply.body.nextCursor === null || typeof reply.body.nextCursor === 'string').toBe(true);
+  return reply.body;
+}
+
+/** The rows of a list that fits in one page (its `nextCursor` is null). */
+// biome-ignore lint/suspicious/noExplicitAny: as `Reply.body`
+export function expectPage<T = any>(reply: Reply): T[] {
+  const page = expectPageOf<T>(reply);
+  expect(page.nextCursor).toBeNull();
+  return page.data;
+}
+
 /** Everything a scenario needs: the transport and a few journeys built on it. */
 export class Api {
   /** Every reply is checked against the OpenAPI document before a scenario sees it. */

@@ -1,4 +1,4 @@
-import { type Api, expectData, expectError, newState, PASSWORD, uniqueEmail } from './target';
+import { type Api, expectData, expectError, expectPage, newState, PASSWORD, uniqueEmail } from './target';
 
 /** `/users…` and `/emails…` (HTTP.md). */
 export function describeUsersAndEmails(api: Api): void {
@@ -187,7 +187,7 @@ export function describeUsersAndEmails(api: Api): void {
       );
       expect(verified).toMatchObject({ address: second, userId: user.id, verifiedAt: expect.any(String) });
 
-      const listed = expectData(await api.send('GET', `/users/${user.id}/login-emails`, { token: user.token }));
+      const listed = expectPage(await api.send('GET', `/users/${user.id}/login-emails`, { token: user.token }));
       expect(listed).toHaveLength(3);
       const remaining = expectData(
         await api.send('DELETE', '/users/me/login-emails', {

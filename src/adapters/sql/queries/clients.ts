@@ -1,8 +1,9 @@
 import type { AccessRestriction, Client } from '../../../ports/entities';
-import type { ClientPatch } from '../../../ports/io';
+import type { ClientPatch, PageRequest } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
 import { aliasedColumns, selectTuples, statement, tupleReader } from '../prepared';
 import { CLIENT_COLUMNS, RESTRICTION_COLUMNS, type Row, rolesToDb, toAccessRestriction, toClient } from '../rows';
+import { BY_ID, keysetPage } from './pages';
 
 export async function insertClient(sql: SqlContext, client: Client): Promise<void> {
   await sql.db('clients').insert({
@@ -60,6 +61,12 @@ export async function listClients(sql: SqlContext, organizationId: string): Prom
   return rows.map(toClient);
 }
 
+/** Live clients only; `clients_organization_id_index` (organization_id, created_at) serves the range. */
+export async function listClientsPage(sql: SqlContext, organizationId: string, page: PageRequest): Promise<Client[]> {
+  const query = sql.db('clients').where({ organization_id: organizationId }).whereNull('deleted_at');
+  return (await keysetPage(sql, query, page, BY_ID, 'asc')).map(toClient);
+}
+
 export async function updateClient(sql: SqlContext, id: string, patch: ClientPatch): Promise<boolean> {
   const changes: Row = { updated_at: dbTime(sql, patch.updatedAt) };
   if (patch.name !== undefined) changes.name = patch.name;
@@ -96,6 +103,15 @@ export async function insertAccessRestrictions(sql: SqlContext, restrictions: Ac
 export async function listAccessRestrictions(sql: SqlContext, clientId: string): Promise<AccessRestriction[]> {
   const rows = await sql.db('access_restrictions').where({ client_id: clientId }).orderBy(['created_at', 'id']);
   return rows.map(toAccessRestriction);
+}
+
+export async function listAccessRestrictionsPage(
+  sql: SqlContext,
+  clientId: string,
+  page: PageRequest,
+): Promise<AccessRestriction[]> {
+  const query = sql.db('access_restrictions').where({ client_id: clientId });
+  return (await keysetPage(sql, query, page, BY_ID, 'asc')).map(toAccessRestriction);
 }
 
 export async function deleteAccessRestrictions(sql: SqlContext, clientId: string, ids: string[]): Promise<number> {

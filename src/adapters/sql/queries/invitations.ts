@@ -1,7 +1,9 @@
 import type { Invitation, MembershipRole } from '../../../ports/entities';
+import type { PageRequest } from '../../../ports/io';
 import { count, dbTime, type SqlContext } from '../context';
 import { fromDbTime } from '../dialect';
 import { prefixedColumns, type Row, unprefix } from '../rows';
+import { BY_ID, keysetPage } from './pages';
 
 const INVITATION_COLUMNS = [
   'id',
@@ -82,25 +84,34 @@ export async function listInvitations(sql: SqlContext, organizationId: string, n
   return rows.map(toInvitation);
 }
 
-/** One join, `LIMIT`ed: the organization's name comes with each invitation. */
+export async function listInvitationsPage(
+  sql: SqlContext,
+  organizationId: string,
+  now: Date,
+  page: PageRequest,
+): Promise<Invitation[]> {
+  const query = sql
+    .db('invitations')
+    .where({ organization_id: organizationId })
+    .where('expires_at', '>', dbTime(sql, now));
+  return (await keysetPage(sql, query, page, BY_ID, 'asc')).map(toInvitation);
+}
+
+/** One join, one page: the organization's name comes with each invitation. */
 export async function listInvitationsTo(
   sql: SqlContext,
   addresses: string[],
   now: Date,
-  limit: number,
+  page: PageRequest,
 ): Promise<Array<{ invitation: Invitation; organizationName: string }>> {
-  if (addresses.length === 0 || limit <= 0) return [];
-  const rows: Row[] = await sql
+  if (addresses.length === 0) return [];
+  const query = sql
     .db('invitations as i')
     .join('organizations as o', 'o.id', 'i.organization_id')
     .select([...prefixedColumns('i', INVITATION_COLUMNS), 'o.name as organization_name'])
     .whereIn('i.address', addresses)
-    .where('i.expires_at', '>', dbTime(sql, now))
-    .orderBy([
-      { column: 'i.created_at', order: 'asc' },
-      { column: 'i.id', order: 'asc' },
-    ])
-    .limit(limit);
+    .where('i.expires_at', '>', dbTime(sql, now));
+  const rows: Row[] = await keysetPage(sql, query, page, { createdAt: 'i.created_at', id: 'i.id' }, 'asc');
   return rows.map((row) => ({
     invitation: toInvitation(unprefix(row, 'i')),
     organizationName: String(row.organization_name),

@@ -1,6 +1,8 @@
 import type { Membership, MembershipRole, Organization, OrganizationPatch } from '../../../ports/entities';
+import type { PageRequest } from '../../../ports/io';
 import { count, dbTime, insertUnlessDuplicate, type SqlContext } from '../context';
 import { toMembership, toOrganization } from '../rows';
+import { BY_ID, keysetPage } from './pages';
 
 export async function insertOrganization(sql: SqlContext, organization: Organization): Promise<void> {
   await sql.db('organizations').insert({
@@ -68,6 +70,16 @@ export async function findMembership(
 export async function listMemberships(sql: SqlContext, organizationId: string): Promise<Membership[]> {
   const rows = await sql.db('memberships').where({ organization_id: organizationId }).orderBy(['created_at', 'id']);
   return rows.map(toMembership);
+}
+
+/** Served by `memberships_organization_id_created_at_index` (organization_id, created_at, id). */
+export async function listMembershipsPage(
+  sql: SqlContext,
+  organizationId: string,
+  page: PageRequest,
+): Promise<Membership[]> {
+  const query = sql.db('memberships').where({ organization_id: organizationId });
+  return (await keysetPage(sql, query, page, BY_ID, 'asc')).map(toMembership);
 }
 
 export async function listMembershipsOfUser(sql: SqlContext, userId: string): Promise<Membership[]> {

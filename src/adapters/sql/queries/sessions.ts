@@ -1,8 +1,9 @@
 import type { AuthMethod, RefreshToken, Session, User } from '../../../ports/entities';
-import type { RefreshRotation } from '../../../ports/io';
+import type { PageRequest, RefreshRotation } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
 import { aliasedColumns, changeRows, selectTuples, statement, tupleReader } from '../prepared';
 import { SESSION_COLUMNS, toRefreshToken, toSession, toUser, USER_COLUMNS } from '../rows';
+import { BY_ID, keysetPage } from './pages';
 
 export async function insertSession(sql: SqlContext, session: Session): Promise<void> {
   await sql.db('sessions').insert({
@@ -50,21 +51,34 @@ export async function findSessionWithUser(
 
 /** A user's sessions live at `now` (not revoked, neither idle- nor absolutely expired), newest first. */
 function liveSessionsOf(sql: SqlContext, userId: string, now: Date) {
+  return liveSessionsWhere(sql, userId, now).orderBy([
+    { column: 'created_at', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ]);
+}
+
+function liveSessionsWhere(sql: SqlContext, userId: string, now: Date) {
   const at = dbTime(sql, now);
   return sql
     .db('sessions')
     .where({ user_id: userId })
     .whereNull('revoked_at')
     .where('idle_expires_at', '>', at)
-    .where('expires_at', '>', at)
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ]);
+    .where('expires_at', '>', at);
 }
 
 export async function listActiveSessions(sql: SqlContext, userId: string, now: Date): Promise<Session[]> {
   return (await liveSessionsOf(sql, userId, now)).map(toSession);
+}
+
+/** Newest first, so a page continues with older sessions (`sessions_user_id_index` serves the range). */
+export async function listActiveSessionsPage(
+  sql: SqlContext,
+  userId: string,
+  now: Date,
+  page: PageRequest,
+): Promise<Session[]> {
+  return (await keysetPage(sql, liveSessionsWhere(sql, userId, now), page, BY_ID, 'desc')).map(toSession);
 }
 
 const TOUCH_SESSION = statement(

@@ -1,5 +1,5 @@
 import type { LoginEmail, Session, User } from '../../../ports/entities';
-import type { UserPatch } from '../../../ports/io';
+import type { PageRequest, UserPatch } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, insertUnlessDuplicate, type SqlContext } from '../context';
 import { aliasedColumns, selectTuples, statement, tupleReader } from '../prepared';
 import {
@@ -14,6 +14,7 @@ import {
   USER_COLUMNS,
   unprefix,
 } from '../rows';
+import { keysetPage } from './pages';
 
 function userRow(sql: SqlContext, user: User): Row {
   return {
@@ -125,6 +126,13 @@ export async function findLoginEmail(sql: SqlContext, address: string): Promise<
 
 export async function listLoginEmails(sql: SqlContext, userId: string): Promise<LoginEmail[]> {
   const rows = await sql.db('login_emails').where({ user_id: userId }).orderBy(['created_at', 'address']);
+  return rows.map(toLoginEmail);
+}
+
+/** Keyed by (created_at, address): the address is the primary key. */
+export async function listLoginEmailsPage(sql: SqlContext, userId: string, page: PageRequest): Promise<LoginEmail[]> {
+  const query = sql.db('login_emails').where({ user_id: userId });
+  const rows = await keysetPage(sql, query, page, { createdAt: 'created_at', id: 'address' }, 'asc');
   return rows.map(toLoginEmail);
 }
 
