@@ -381,6 +381,10 @@ export class TimedIo implements Io {
     );
   }
 
+  deleteClosedMfaChallenges(userId: string, now: Date): Promise<number> {
+    return this.timed('deleteClosedMfaChallenges', () => this.inner.deleteClosedMfaChallenges(userId, now));
+  }
+
   consumeMfaChallenge(tokenHash: string, at: Date): Promise<boolean> {
     return this.timed('consumeMfaChallenge', () => this.inner.consumeMfaChallenge(tokenHash, at));
   }

@@ -57,6 +57,8 @@ export async function openSessionOrChallenge(
   }
   const challenge = lib.newSecret();
   const now = lib.now();
+  // Under the user's lock: what this user's earlier logins left behind goes before a new row comes.
+  await tx.deleteClosedMfaChallenges(user.id, now);
   await tx.insertMfaChallenge({
     tokenHash: lib.hashSecret(challenge),
     userId: user.id,

@@ -271,6 +271,12 @@ export interface Io {
   /** How many of the user's recovery codes are unused. */
   countUnusedRecoveryCodes(userId: string): Promise<number>;
   insertMfaChallenge(challenge: MfaChallenge): Promise<void>;
+  /**
+   * Deletes the user's challenges that can no longer complete (consumed, or expired at `now`) and
+   * returns how many: the domain calls it before storing a new one, so the rows a user's logins leave
+   * stay bounded without a purge job.
+   */
+  deleteClosedMfaChallenges(userId: string, now: Date): Promise<number>;
   /** The challenge whose token hashes to `tokenHash`, consumed or expired or not (the domain judges). */
   findMfaChallenge(tokenHash: string): Promise<MfaChallenge | null>;
   /**

@@ -257,6 +257,20 @@ describe('two-factor: login', () => {
     ok<Tokens>(await completeWith(world, await challengeOf(world, alice), { code: totpAt(secret, world.clock.now()) }));
   });
 
+  it('removes the closed challenges of the user when it stores a new one, so logins leave no pile of rows', async () => {
+    const world = makeWorld();
+    const alice = await signUp(world);
+    const { secret } = await enrolled(world, alice);
+    const used = await challengeOf(world, alice);
+    ok<Tokens>(await completeWith(world, used, { code: totpAt(secret, world.clock.now()) }));
+    const abandoned = await challengeOf(world, alice);
+    world.clock.advance(5 * 60_000);
+    const fresh = await challengeOf(world, alice);
+    expect(await world.io.findMfaChallenge(world.lib.hashSecret(used))).toBeNull();
+    expect(await world.io.findMfaChallenge(world.lib.hashSecret(abandoned))).toBeNull();
+    expect(await world.io.findMfaChallenge(world.lib.hashSecret(fresh))).not.toBeNull();
+  });
+
   it('lets a challenge expire after 5 minutes', async () => {
     const world = makeWorld();
     const alice = await signUp(world);

@@ -328,6 +328,9 @@ abstract class MemoryIoBase implements Io {
   insertMfaChallenge(challenge: MfaChallenge): Promise<void> {
     return this.run('insertMfaChallenge', (store) => store.twoFactor.insertChallenge(challenge));
   }
+  deleteClosedMfaChallenges(userId: string, now: Date): Promise<number> {
+    return this.run('deleteClosedMfaChallenges', (store) => store.twoFactor.deleteClosedChallenges(userId, now));
+  }
   findMfaChallenge(tokenHash: string): Promise<MfaChallenge | null> {
     return this.run('findMfaChallenge', (store) => store.twoFactor.findChallenge(tokenHash));
   }

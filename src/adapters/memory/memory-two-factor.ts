@@ -69,6 +69,17 @@ export class TwoFactorRows {
     this.#challenges.insert(challenge.tokenHash, challenge);
   }
 
+  deleteClosedChallenges(userId: string, now: Date): number {
+    let deleted = 0;
+    for (const row of [...this.#challenges.values()]) {
+      if (row.userId === userId && !isOpen(row, now)) {
+        this.#challenges.delete(row.tokenHash);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
   findChallenge(tokenHash: string): MfaChallenge | null {
     const row = this.#challenges.get(tokenHash);
     return row ? copyRow(row) : null;

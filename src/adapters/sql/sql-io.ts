@@ -444,6 +444,10 @@ export class SqlIo implements Io {
     return this.run('insertMfaChallenge', () => twoFactor.insertMfaChallenge(this.sql, challenge));
   }
 
+  deleteClosedMfaChallenges(userId: string, now: Date): Promise<number> {
+    return this.run('deleteClosedMfaChallenges', () => twoFactor.deleteClosedMfaChallenges(this.sql, userId, now));
+  }
+
   findMfaChallenge(tokenHash: string): Promise<MfaChallenge | null> {
     return this.run('findMfaChallenge', () => twoFactor.findMfaChallenge(this.sql, tokenHash));
   }

@@ -196,6 +196,34 @@ export function describeTwoFactor({ describe, it }: SuiteRunner, getIo: () => Io
       assertSame(await io.findMfaChallenge(challenge.tokenHash), { ...challenge, consumedAt: NOW }, 'consumedAt');
     });
 
+    it("deletes a user's consumed and expired challenges, and no open one or another user's", async () => {
+      const io = getIo();
+      const userId = await insertUser();
+      const otherUserId = await insertUser();
+      const open = makeChallenge(userId);
+      const consumed = makeChallenge(userId, { consumedAt: NOW });
+      const expired = makeChallenge(userId, { expiresAt: NOW });
+      const othersExpired = makeChallenge(otherUserId, { expiresAt: NOW });
+      for (const challenge of [open, consumed, expired, othersExpired]) await io.insertMfaChallenge(challenge);
+      assert.strictEqual(
+        await io.deleteClosedMfaChallenges(userId, NOW),
+        2,
+        'deleteClosedMfaChallenges did not delete exactly the consumed and the expired challenge (expiresAt <= now)',
+      );
+      assertSame(
+        await io.findMfaChallenge(open.tokenHash),
+        open,
+        'deleteClosedMfaChallenges deleted an open challenge',
+      );
+      assert.strictEqual(await io.findMfaChallenge(consumed.tokenHash), null);
+      assert.strictEqual(await io.findMfaChallenge(expired.tokenHash), null);
+      assertSame(
+        await io.findMfaChallenge(othersExpired.tokenHash),
+        othersExpired,
+        "deleteClosedMfaChallenges deleted another user's challenge",
+      );
+    });
+
     it(`consumes one challenge for exactly one of ${RACERS} parallel calls`, async () => {
       const io = getIo();
       const challenge = makeChallenge(await insertUser());

@@ -119,6 +119,15 @@ export async function insertMfaChallenge(sql: SqlContext, challenge: MfaChalleng
   });
 }
 
+export async function deleteClosedMfaChallenges(sql: SqlContext, userId: string, now: Date): Promise<number> {
+  const deleted = await sql
+    .db('mfa_challenges')
+    .where({ user_id: userId })
+    .andWhere((closed) => closed.whereNotNull('consumed_at').orWhere('expires_at', '<=', dbTime(sql, now)))
+    .delete();
+  return count(deleted);
+}
+
 export async function findMfaChallenge(sql: SqlContext, tokenHash: string): Promise<MfaChallenge | null> {
   const row = await sql.db('mfa_challenges').where({ token_hash: tokenHash }).first();
   return row ? toMfaChallenge(row) : null;
