@@ -91,6 +91,7 @@ export async function makeDataset(lib: DefaultLib, userCount: number, clientCoun
     requireMfa: false,
     createdAt: now,
     updatedAt: now,
+    fields: {},
   };
   const clients: SeededClient[] = [];
   for (let i = 0; i < clientCount; i++) {
@@ -106,6 +107,7 @@ export async function makeDataset(lib: DefaultLib, userCount: number, clientCoun
       updatedAt: now,
       deletedAt: null,
       lastUsedAt: null,
+      fields: {},
     };
     const restriction = (type: AccessRestriction['type'], value: string): AccessRestriction => ({
       id: lib.newId('restriction'),

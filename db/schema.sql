@@ -7,7 +7,8 @@
 -- `npx accounts-module migrate`) applies only what newer versions of the library add.
 --
 -- Conventions: InnoDB, utf8mb4 with a binary collation (ids and hashes are case-sensitive),
--- timestamps DATETIME(3) holding UTC, roles as comma-separated lists, hashes as CHAR(64) hex.
+-- timestamps DATETIME(3) holding UTC, roles as comma-separated lists, hashes as CHAR(64) hex,
+-- an application's custom fields as JSON text (NULL reads as no fields).
 
 CREATE TABLE `users` (
   `id` varchar(64) NOT NULL,
@@ -19,6 +20,7 @@ CREATE TABLE `users` (
   `deleted_at` datetime(3) DEFAULT NULL,
   `banned_at` datetime(3) DEFAULT NULL,
   `credential_version` int(11) NOT NULL DEFAULT 0,
+  `fields` text DEFAULT NULL,
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -57,6 +59,7 @@ CREATE TABLE `organizations` (
   `created_at` datetime(3) NOT NULL,
   `updated_at` datetime(3) NOT NULL,
   `require_mfa` tinyint(1) NOT NULL DEFAULT 0,
+  `fields` text DEFAULT NULL,
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -66,6 +69,7 @@ CREATE TABLE `memberships` (
   `user_id` varchar(64) NOT NULL,
   `role` varchar(16) NOT NULL,
   `created_at` datetime(3) NOT NULL,
+  `fields` text DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `memberships_organization_id_user_id_unique` (`organization_id`,`user_id`),
   KEY `memberships_user_id_index` (`user_id`),
@@ -103,6 +107,7 @@ CREATE TABLE `clients` (
   `updated_at` datetime(3) NOT NULL,
   `deleted_at` datetime(3) DEFAULT NULL,
   `last_used_at` datetime(3) DEFAULT NULL,
+  `fields` text DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `clients_secret_hash_unique` (`secret_hash`),
   KEY `clients_organization_id_index` (`organization_id`,`created_at`),
@@ -252,5 +257,6 @@ INSERT INTO `accounts_migrations` (`name`, `batch`, `migration_time`) VALUES
   ('20261202_004_two_factor', 1, CURRENT_TIMESTAMP),
   ('20261202_005_organization_require_mfa', 1, CURRENT_TIMESTAMP),
   ('20261202_006_list_indexes', 1, CURRENT_TIMESTAMP),
-  ('20261202_007_events', 1, CURRENT_TIMESTAMP);
+  ('20261202_007_events', 1, CURRENT_TIMESTAMP),
+  ('20261202_008_custom_fields', 1, CURRENT_TIMESTAMP);
 INSERT INTO `accounts_migrations_lock` (`is_locked`) VALUES (0);

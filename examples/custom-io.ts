@@ -2,6 +2,7 @@ import type {
   AccessRestriction,
   AuthMethod,
   Client,
+  CustomFields,
   Invitation,
   LoginEmail,
   Membership,
@@ -25,6 +26,7 @@ import type {
   UsableCodeFilter,
   UserPatch,
 } from '../src/ports/io';
+import type { AppendOptions, EventRecord, ListEventsQuery, StoredEvent } from '../src/ports/outbox';
 
 /**
  * Way 2 of adopting the library: your own `Io`. This one wraps any other `Io` (the SQL one, say) and
@@ -247,6 +249,10 @@ export class TimedIo implements Io {
     return this.timed('updateMembershipRole', () => this.inner.updateMembershipRole(id, role));
   }
 
+  updateMembershipFields(id: string, fields: CustomFields): Promise<boolean> {
+    return this.timed('updateMembershipFields', () => this.inner.updateMembershipFields(id, fields));
+  }
+
   deleteMembership(id: string): Promise<boolean> {
     return this.timed('deleteMembership', () => this.inner.deleteMembership(id));
   }
@@ -399,5 +405,17 @@ export class TimedIo implements Io {
 
   findClientWithRestrictions(id: string): Promise<{ client: Client; restrictions: AccessRestriction[] } | null> {
     return this.timed('findClientWithRestrictions', () => this.inner.findClientWithRestrictions(id));
+  }
+
+  appendEvents(events: readonly EventRecord[], options?: AppendOptions): Promise<void> {
+    return this.timed('appendEvents', () => this.inner.appendEvents(events, options));
+  }
+
+  listEvents(query: ListEventsQuery): Promise<StoredEvent[]> {
+    return this.timed('listEvents', () => this.inner.listEvents(query));
+  }
+
+  pruneEvents(olderThan: Date): Promise<number> {
+    return this.timed('pruneEvents', () => this.inner.pruneEvents(olderThan));
   }
 }

@@ -23,6 +23,7 @@ import { REQUEST_ID_HEADER } from '../src/handlers/logger';
 import type { AccountsMetrics } from '../src/metrics';
 import { ConfigError, checkSecretLength, type ServerOptions, smtpSettings } from './server-config';
 import { attemptsWithin, databaseProblem, describeDatabase, waitForDatabase } from './server-database';
+import { type ServerEvents, startServerEvents } from './server-events';
 import { createServerLogger, logRequest, PROBE_PATHS, requestIdFor, routePatternOf } from './server-logging';
 import { createServerMetrics, METRICS_PATH, serveMetrics } from './server-metrics';
 import { answerProbe } from './server-probes';
@@ -38,6 +39,8 @@ export interface RunningServer {
   server: Server;
   knex: Knex;
   logger: Logger;
+  /** Delivers the outbox's events to `Lib.onEvent` and the webhook (docs/events.md). */
+  relay: ServerEvents['relay'];
   /** Stops accepting connections, ends idle ones, waits for requests in flight, closes the database. */
   close(): Promise<void>;
 }
@@ -65,6 +68,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const where = describeDatabase(databaseUrl);
   let redisLimits: RedisRateLimitStore | undefined;
+  let events: ServerEvents | undefined;
   try {
     const sqlite = (knex.client.config as { client?: unknown }).client === 'better-sqlite3';
     await waitForDatabase(knex, {
@@ -77,7 +81,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger.info({ database: where }, `database ${where} is up and migrated`);
     redisLimits = options.redisUrl ? redisRateLimitStore(options.redisUrl, logger) : undefined;
     const rateLimits = redisLimits ?? new SqlRateLimitStore(knex);
-    const accounts = createAccounts({ io: new SqlIo(knex), lib, rateLimits });
+    events = startServerEvents({
+      knex,
+      lib,
+      logger,
+      webhook:
+        options.webhookUrl && options.webhookSecret
+          ? { url: options.webhookUrl, secret: options.webhookSecret }
+          : undefined,
+      retention: options.eventsRetention,
+    });
+    const relay = events.relay;
+    // Every event goes out through the relay, at least once, even when this process dies right after a change.
+    const accounts = createAccounts({
+      io: new SqlIo(knex),
+      lib,
+      rateLimits,
+      events: { delivery: 'relay', onCommitted: () => relay.wake() },
+    });
     // pino's call shape is the handlers': the server's logger goes in as it is.
     const handlers = createHandlers(accounts, {
       trustProxy: options.trustProxy ?? false,
@@ -126,14 +147,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server,
       knex,
       logger,
+      relay,
       close: () => {
         stopping = true;
-        return closeServer(server, knex, accounts, logger).finally(() =>
-          Promise.all([lib.close(), redisLimits?.close()]),
+        return closeServer(server, knex, accounts, logger, relay).finally(() =>
+          Promise.all([lib.close(), redisLimits?.close(), events?.close()]),
         );
       },
     };
   } catch (error) {
+    await events?.close();
     await knex.destroy();
     await lib.close();
     await redisLimits?.close();
@@ -304,7 +327,13 @@ function emailerFor(options: ServerOptions): Emailer {
 /** How long a shutdown waits for code emails still on their way (a mail transport may hang). */
 const DELIVERY_GRACE_MS = 10_000;
 
-async function closeServer(server: Server, knex: Knex, accounts: Accounts, logger: Logger): Promise<void> {
+async function closeServer(
+  server: Server,
+  knex: Knex,
+  accounts: Accounts,
+  logger: Logger,
+  relay: ServerEvents['relay'],
+): Promise<void> {
   const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
   server.closeIdleConnections();
   // Requests in flight get a moment to finish; then their connections are cut.
@@ -319,5 +348,7 @@ async function closeServer(server: Server, knex: Knex, accounts: Accounts, logge
       `shutting down with ${accounts.pendingDeliveries} code email(s) undelivered`,
     );
   }
+  // The batch in hand is finished first; what is left waits in the table for the next start.
+  await relay.stop();
   await knex.destroy();
 }

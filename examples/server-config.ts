@@ -96,6 +96,18 @@ export interface ServerOptions {
   metrics?: boolean;
   /** `ACCOUNTS_METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /**
+   * `ACCOUNTS_WEBHOOK_URL`: an http(s) URL every event is POSTed to, signed (Standard Webhooks,
+   * docs/events.md), beside `Lib.onEvent`. Needs `webhookSecret`.
+   */
+  webhookUrl?: string;
+  /** `ACCOUNTS_WEBHOOK_SECRET`: the signing secret shared with the receiver (`whsec_…`, 32 bytes or more). */
+  webhookSecret?: string;
+  /**
+   * `ACCOUNTS_EVENTS_RETENTION`: `90d`, `12h` or `30m`; delivered events older than this are deleted
+   * every hour. Unset: kept until `accounts-module prune-events` deletes them.
+   */
+  eventsRetention?: string;
 }
 
 /** The levels `ACCOUNTS_LOG_LEVEL` accepts: pino's, and `silent`. */
@@ -131,7 +143,46 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
     logLevel: logLevelFrom(given('ACCOUNTS_LOG_LEVEL')),
     metrics: metricsSwitchFrom(given('ACCOUNTS_METRICS')),
     metricsToken: given('ACCOUNTS_METRICS_TOKEN'),
+    ...webhookSettings({ webhookUrl: given('ACCOUNTS_WEBHOOK_URL'), webhookSecret: given('ACCOUNTS_WEBHOOK_SECRET') }),
+    eventsRetention: given('ACCOUNTS_EVENTS_RETENTION'),
   };
+}
+
+/**
+ * Checks `ACCOUNTS_WEBHOOK_URL` and `ACCOUNTS_WEBHOOK_SECRET` together: an unsigned webhook is one
+ * anybody can forge, and a secret without a URL means events the operator expects go nowhere.
+ */
+export function webhookSettings(
+  settings: Pick<ServerOptions, 'webhookUrl' | 'webhookSecret'>,
+): Pick<ServerOptions, 'webhookUrl' | 'webhookSecret'> {
+  const { webhookUrl, webhookSecret } = settings;
+  if (webhookUrl === undefined && webhookSecret === undefined) return {};
+  if (webhookUrl === undefined) {
+    throw new ConfigError(
+      'ACCOUNTS_WEBHOOK_URL',
+      'ACCOUNTS_WEBHOOK_SECRET is set without ACCOUNTS_WEBHOOK_URL: set both or neither',
+    );
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(webhookUrl);
+  } catch {
+    url = null;
+  }
+  // Never quoted: a URL may carry credentials.
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigError(
+      'ACCOUNTS_WEBHOOK_URL',
+      'ACCOUNTS_WEBHOOK_URL is not an http(s) URL: use https://receiver.example.com/hooks',
+    );
+  }
+  if (webhookSecret === undefined) {
+    throw new ConfigError(
+      'ACCOUNTS_WEBHOOK_SECRET',
+      'ACCOUNTS_WEBHOOK_URL is set without ACCOUNTS_WEBHOOK_SECRET: every request is signed, set the secret the receiver checks',
+    );
+  }
+  return { webhookUrl, webhookSecret: checkSecretLength('ACCOUNTS_WEBHOOK_SECRET', webhookSecret) };
 }
 
 function metricsSwitchFrom(value: string | undefined): boolean | undefined {

@@ -22,6 +22,14 @@ export * from './domain/context';
 export { EmailListInput, EmailService, ResendVerificationInput, VerifyEmailInput } from './domain/emails';
 // Domain: services, errors, codecs and the caller model.
 export * from './domain/errors';
+export {
+  decodeEventCursor,
+  EventFilters,
+  EventQuery,
+  type EventQueryInput,
+  EventTrailService,
+  encodeEventCursor,
+} from './domain/event-trail';
 export * from './domain/invitations';
 export { type LoginStep, MfaLoginInput } from './domain/mfa-login';
 export * from './domain/organizations';

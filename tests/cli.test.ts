@@ -1,11 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createKnexFromUrl, currentSchemaVersion, LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS } from '../src/adapters/sql';
+import {
+  createKnexFromUrl,
+  currentSchemaVersion,
+  LATEST_SCHEMA_VERSION,
+  SCHEMA_VERSIONS,
+  SqlIo,
+} from '../src/adapters/sql';
 import { bootstrap, grantSysadminCommand } from '../src/cli/bootstrap';
 import { type CliContext, main } from '../src/cli/main';
+import { parseRetention } from '../src/cli/prune-events';
+import type { EventRecord } from '../src/ports/outbox';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -97,7 +105,9 @@ describe('accounts-module CLI', () => {
   it('answers an unknown command and an unknown flag as usage errors', async () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain('Unknown command "frobnicate": the commands are migrate, bootstrap, roles.');
+    expect(unknown.err).toContain(
+      'Unknown command "frobnicate": the commands are migrate, bootstrap, roles, prune-events.',
+    );
     const misspelt = await cli(['roles', '--emial', 'a@example.com']);
     expect(misspelt.code).toBe(2);
     expect(misspelt.err).toMatch(/^roles: Unknown option '--emial'/);
@@ -109,7 +119,9 @@ describe('accounts-module CLI', () => {
       const result = await cli(argv);
       expect(result).toMatchObject({ code: 0, err: '' });
       expect(result.out).toMatch(/^Usage: accounts-module <command> \[options\]/);
-      for (const name of ['migrate', 'bootstrap', 'roles', '--version']) expect(result.out).toContain(name);
+      for (const name of ['migrate', 'bootstrap', 'roles', 'prune-events', '--version']) {
+        expect(result.out).toContain(name);
+      }
     }
     const bare = await cli([]);
     expect(bare.code).toBe(2);
@@ -226,5 +238,101 @@ describe('accounts-module CLI', () => {
       'X',
     ]);
     expect(orphanOrganization.err).toMatch(/--organization .* pass --system-client too/);
+  });
+
+  describe('prune-events', () => {
+    const DAY = 86_400_000;
+    const event = (id: string, at: Date): EventRecord => ({
+      id,
+      type: 'user.registered',
+      at,
+      actor: { userId: null, clientId: null, ip: null },
+      subjects: { userId: 'usr_pruned', organizationId: null, clientId: null, sessionId: null },
+      payload: {},
+    });
+
+    /** A migrated SQLite file holding: old and delivered, old and waiting, recent and delivered, 3 hours old and delivered. */
+    async function withEvents(file: string): Promise<string> {
+      const url = `sqlite:${join(directory, file)}`;
+      expect((await cli(['migrate', '--url', url])).code).toBe(0);
+      const knex = createKnexFromUrl(url);
+      try {
+        const io = new SqlIo(knex);
+        const now = Date.now();
+        await io.appendEvents([event('evt_old', new Date(now - 100 * DAY))], {
+          deliveredAt: new Date(now - 100 * DAY),
+        });
+        await io.appendEvents([event('evt_old_waiting', new Date(now - 100 * DAY))]);
+        await io.appendEvents([event('evt_recent', new Date(now - DAY))], { deliveredAt: new Date(now - DAY) });
+        await io.appendEvents([event('evt_hours', new Date(now - 3 * 3_600_000))], { deliveredAt: new Date(now) });
+      } finally {
+        await knex.destroy();
+      }
+      return url;
+    }
+
+    async function remaining(url: string): Promise<string[]> {
+      const knex = createKnexFromUrl(url);
+      try {
+        const stored = await new SqlIo(knex).listEvents({ userId: 'usr_pruned', limit: 100 });
+        return stored.map((stored) => stored.id);
+      } finally {
+        await knex.destroy();
+      }
+    }
+
+    it('deletes the delivered events older than the duration, keeps waiting and newer ones, and says how many', async () => {
+      const url = await withEvents('prune.db');
+      const result = await cli(['prune-events', '--older-than', '90d', '--url', url]);
+      expect(result).toMatchObject({ code: 0, err: '' });
+      expect(result.out).toMatch(/^Pruned 1 event older than 90d \(before \d{4}-\d{2}-\d{2}T[0-9:.]+Z\)\.$/);
+      expect(await remaining(url)).toEqual(['evt_old_waiting', 'evt_recent', 'evt_hours']);
+
+      const again = await cli(['prune-events', '--older-than', '90d'], { DATABASE_URL: url });
+      expect(again.out).toMatch(/^Pruned 0 events older than 90d/);
+      const hours = await cli(['prune-events', '--older-than', '2h', '--url', url]);
+      expect(hours.out).toMatch(/^Pruned 2 events older than 2h/);
+      expect(await remaining(url)).toEqual(['evt_old_waiting']);
+    });
+
+    it('takes days, hours and minutes, and refuses any other duration by name, before touching the database', async () => {
+      expect([parseRetention('90d'), parseRetention('12h'), parseRetention('30m')]).toEqual([
+        90 * DAY,
+        12 * 3_600_000,
+        30 * 60_000,
+      ]);
+      const url = `sqlite:${join(directory, 'untouched.db')}`;
+      for (const duration of ['90', '90x', '1.5d', '-1d', '0d', '', 'd', '90 days', '1w', '9999999d']) {
+        const result = await cli(['prune-events', `--older-than=${duration}`, '--url', url]);
+        expect({ duration, code: result.code }).toEqual({ duration, code: 2 });
+        expect(result.err).toContain(`prune-events: --older-than is "${duration}": it must be a whole number`);
+        expect(result.err).toContain('Usage: accounts-module prune-events --older-than <duration>');
+      }
+      const missing = await cli(['prune-events', '--url', url]);
+      expect(missing.code).toBe(2);
+      expect(missing.err).toMatch(/^prune-events: --older-than is missing/);
+      expect(existsSync(join(directory, 'untouched.db'))).toBe(false);
+    });
+
+    it('asks for a migration on a database without the events table', async () => {
+      const result = await cli([
+        'prune-events',
+        '--older-than',
+        '90d',
+        '--url',
+        `sqlite:${join(directory, 'bare.db')}`,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(
+        /^prune-events failed: the database has no events table: run `accounts-module migrate`/,
+      );
+    });
+
+    it('is listed with its options', async () => {
+      const help = await cli(['help', 'prune-events']);
+      expect(help.code).toBe(0);
+      expect(help.out).toMatch(/^Usage: accounts-module prune-events --older-than <duration> \[--url <database URL>\]/);
+      expect(help.out).toContain('d (days), h (hours) or m (minutes)');
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { bootstrapCommand } from './bootstrap';
 import { migrateCommand } from './migrate';
+import { pruneEventsCommand } from './prune-events';
 import { rolesCommand } from './roles';
 import type { CliCommand } from './types';
 
@@ -8,4 +9,5 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = Object.freeze({
   migrate: migrateCommand,
   bootstrap: bootstrapCommand,
   roles: rolesCommand,
+  'prune-events': pruneEventsCommand,
 });

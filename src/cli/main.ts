@@ -5,6 +5,7 @@
  *   npx accounts-module migrate --url mysql://user:pass@host/db
  *   npx accounts-module migrate            (reads DATABASE_URL)
  *   npx accounts-module roles --email ann@example.com --set employee,user
+ *   npx accounts-module prune-events --older-than 90d
  *   npx accounts-module help roles
  */
 import { COMMANDS } from './commands';
@@ -19,7 +20,8 @@ function printOverview(print: (line: string) => void): void {
   print('Usage: accounts-module <command> [options]');
   print('');
   print('Commands:');
-  for (const [name, command] of Object.entries(COMMANDS)) print(`  ${name.padEnd(12)}${command.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  for (const [name, command] of Object.entries(COMMANDS)) print(`  ${name.padEnd(width)}${command.summary}`);
   print('');
   print('Options: --help (also `help <command>` and `<command> --help`), --version');
   print('A database URL is mysql://…, postgres://…, sqlite:<path> or a plain path (a SQLite file).');

@@ -3,6 +3,7 @@ import { ClientService } from './clients';
 import { PendingDeliveries } from './code-delivery';
 import type { Deps } from './context';
 import { EmailService } from './emails';
+import { EventTrailService } from './event-trail';
 import { InvitationService } from './invitations';
 import { OrganizationService } from './organizations';
 import { PasswordResetService } from './password-reset';
@@ -24,6 +25,8 @@ export class Accounts {
   readonly invitations: InvitationService;
   readonly passwordReset: PasswordResetService;
   readonly twoFactor: TwoFactorService;
+  /** The event trail of organizations and users (`GET /organizations/:id/events`, `GET /users/:id/events`). */
+  readonly events: EventTrailService;
 
   readonly deps: Deps;
   private readonly deliveries: PendingDeliveries;
@@ -39,6 +42,7 @@ export class Accounts {
     this.invitations = new InvitationService(this.deps);
     this.passwordReset = new PasswordResetService(this.deps);
     this.twoFactor = new TwoFactorService(this.deps);
+    this.events = new EventTrailService(this.deps);
   }
 
   /**

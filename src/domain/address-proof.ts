@@ -2,6 +2,7 @@ import type { LoginEmail, User } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { invalidateCodesOf } from './codes';
+import { recordEvent } from './event-log';
 import { type CredentialChange, changeCredentials } from './session-opening';
 
 /**
@@ -17,7 +18,8 @@ import { type CredentialChange, changeCredentials } from './session-opening';
  *   a reset), every session is revoked, the other unverified addresses go.
  * - `proven`, not claimed: the address was verified already, or is verified now on an account
  *   proven before by it.
- * Null when the address is not the user's.
+ * Null when the address is not the user's. The transaction records what happened: `email.released`,
+ * `account.claimed` (with `mfa.disabled` when a factor went), `email.verified`.
  */
 export type AddressProof =
   | { outcome: 'released'; released: string[] }
@@ -49,6 +51,7 @@ export async function proveAddress(
   if (proven.verifiedAt === null) {
     if (emails.some((email) => email.verifiedAt !== null)) {
       await releaseAddresses(lib, tx, user, [proven]);
+      recordReleased(tx, lib.now(), user.id, [address]);
       return { outcome: 'released', released: [address] };
     }
     // The other unverified addresses go too: kept, a claimant could verify one of theirs and log back in.
@@ -60,9 +63,24 @@ export async function proveAddress(
     // it would lock the owner out of their own account (or let the claimant in with it).
     const twoFactorRemoved = await tx.deleteTwoFactor(user.id);
     claimed = { passwordRemoved: user.passwordHash !== null, twoFactorRemoved };
+    const now = lib.now();
+    recordReleased(tx, now, user.id, released);
+    // A reset replaces the claimant's password rather than removing it.
+    const passwordRemoved = claimed.passwordRemoved && !change.passwordHash;
+    recordEvent(tx, { type: 'account.claimed', at: now, userId: user.id, address, passwordRemoved });
+    if (twoFactorRemoved)
+      recordEvent(tx, { type: 'mfa.disabled', at: now, userId: user.id, reason: 'account_claimed' });
   }
   const verified = await tx.markLoginEmailVerified(address, lib.now());
+  // The code proved control of the address: that is a verification, reported like one.
+  if (verified) recordEvent(tx, { type: 'email.verified', at: lib.now(), userId: user.id, address });
   return { outcome: 'proven', verified, claimed, released, credentialVersion };
+}
+
+function recordReleased(tx: Io, at: Date, userId: string, addresses: string[]): void {
+  for (const address of addresses) {
+    recordEvent(tx, { type: 'email.released', at, userId, address, reason: 'proven_elsewhere' });
+  }
 }
 
 /** Takes unverified addresses off an account, with every code pending for them. */

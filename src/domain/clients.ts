@@ -12,8 +12,10 @@ import type { ClientPatch, Io } from '../ports/io';
 import { type RestrictedRequest, RestrictionInput, restrictionsAllow } from './access-restrictions';
 import { isSystemCaller } from './authorization';
 import { ClientRoleCodec, decode, listOf, Name, Opaque, ReqsPerSec, struct } from './codecs';
-import { type Caller, type CallerClient, type Deps, emit, inTransaction } from './context';
+import type { Caller, CallerClient, Deps } from './context';
+import { splitFields, withFields } from './custom-fields';
 import { type AccountsError, type FieldProblem, fail } from './errors';
+import { actorOf, inTransactionWithEvents, recordEvent, transactWithEvents } from './event-log';
 import { rateLimited } from './limits';
 import { authorizeOrganizationRead, authorizeOrganizationRole } from './organizations';
 import { decodePageRequest, keyById, type Page, type PageInput, toPage } from './pagination';
@@ -109,11 +111,12 @@ export class ClientService {
     // A new key is what a rotation hands out: the same recent login.
     const recent = await requireRecentAuthentication(this.deps, caller);
     if (recent.err) return recent;
-    const decoded = decode(CreateClientInput, input);
+    const decoded = decode(withFields(CreateClientInput, this.deps.fields?.client, 'create'), input);
     if (decoded.err) return decoded;
     const roles = this.privilegedRoles(caller, options);
     if (roles.err) return roles;
-    const { name, reqsPerSec } = decoded.val;
+    const { own, custom } = splitFields(decoded.val, this.deps.fields?.client);
+    const { name, reqsPerSec } = own;
     if (reqsPerSec !== undefined && !isSystemCaller(caller)) return privileged('reqsPerSec');
     // New roles or a new rate make a key worth more: the same recent login as a rotation.
     if (options.roles !== undefined || reqsPerSec !== undefined) {
@@ -136,9 +139,12 @@ export class ClientService {
       updatedAt: now,
       deletedAt: null,
       lastUsedAt: null,
+      fields: custom ?? {},
     };
-    await io.insertClient(client);
-    emit(lib, { type: 'client.created', at: now, clientId: id, organizationId });
+    await transactWithEvents(this.deps, actorOf(caller), async (tx) => {
+      await tx.insertClient(client);
+      recordEvent(tx, { type: 'client.created', at: now, clientId: id, organizationId });
+    });
     return Ok({ client: toPublicClient(client), key });
   }
 
@@ -173,27 +179,26 @@ export class ClientService {
     const { io, lib } = this.deps;
     const client = await this.findManaged(io, caller, clientId);
     if (client.err) return client;
-    const decoded = decode(UpdateClientInput, input);
+    const decoded = decode(withFields(UpdateClientInput, this.deps.fields?.client, 'patch'), input);
     if (decoded.err) return decoded;
     const roles = this.privilegedRoles(caller, options);
     if (roles.err) return roles;
-    const { name, reqsPerSec } = decoded.val;
+    const { own, custom } = splitFields(decoded.val, this.deps.fields?.client);
+    const { name, reqsPerSec } = own;
     if (reqsPerSec !== undefined && !isSystemCaller(caller)) return privileged('reqsPerSec');
 
     const changes: Omit<ClientPatch, 'updatedAt'> = {};
     if (name !== undefined) changes.name = name;
     if (reqsPerSec !== undefined) changes.reqsPerSec = reqsPerSec;
     if (roles.val !== undefined) changes.roles = roles.val;
+    // Merged with what was read when the client was checked: a concurrent change of another field of it can be lost.
+    if (custom !== undefined) changes.fields = { ...client.val.fields, ...custom };
     if (Object.keys(changes).length === 0) return Ok(toPublicClient(client.val));
 
     const patch: ClientPatch = { ...changes, updatedAt: lib.now() };
-    if (!(await io.updateClient(clientId, patch))) return fail('NOT_FOUND');
-    emit(lib, {
-      type: 'client.updated',
-      at: patch.updatedAt,
-      clientId,
-      organizationId: client.val.organizationId,
-    });
+    const { organizationId } = client.val;
+    const updated = await this.changeClient(caller, clientId, patch, { type: 'client.updated', organizationId });
+    if (!updated) return fail('NOT_FOUND');
     return Ok(toPublicClient({ ...client.val, ...patch }));
   }
 
@@ -203,8 +208,11 @@ export class ClientService {
     const client = await this.findManaged(io, caller, clientId);
     if (client.err) return client;
     const now = lib.now();
-    if (!(await io.updateClient(clientId, { deletedAt: now, updatedAt: now }))) return fail('NOT_FOUND');
-    emit(lib, { type: 'client.deleted', at: now, clientId, organizationId: client.val.organizationId });
+    const { organizationId } = client.val;
+    const patch: ClientPatch = { deletedAt: now, updatedAt: now };
+    if (!(await this.changeClient(caller, clientId, patch, { type: 'client.deleted', organizationId }))) {
+      return fail('NOT_FOUND');
+    }
     return Ok(undefined);
   }
 
@@ -217,8 +225,10 @@ export class ClientService {
     if (recent.err) return recent;
     const secret = lib.newSecret();
     const patch: ClientPatch = { secretHash: lib.hashSecret(secret), updatedAt: lib.now() };
-    if (!(await io.updateClient(clientId, patch))) return fail('NOT_FOUND');
-    emit(lib, { type: 'client.rotated', at: patch.updatedAt, clientId, organizationId: client.val.organizationId });
+    const { organizationId } = client.val;
+    if (!(await this.changeClient(caller, clientId, patch, { type: 'client.rotated', organizationId }))) {
+      return fail('NOT_FOUND');
+    }
     return Ok({ client: toPublicClient({ ...client.val, ...patch }), key: this.keyFor(clientId, secret) });
   }
 
@@ -250,8 +260,8 @@ export class ClientService {
     // Checked before the transaction, which the session read must not wait inside.
     const recent = await requireRecentAuthentication(this.deps, caller);
     if (recent.err) return recent;
-    const { io, lib } = this.deps;
-    const result = await inTransaction(io, async (tx) => {
+    const { lib } = this.deps;
+    const result = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const client = await this.findManaged(tx, caller, clientId);
       if (client.err) return client;
       const decoded = decode(AddRestrictionsInput, input);
@@ -279,11 +289,12 @@ export class ClientService {
           ],
         });
       }
-      if (added.length === 0) return Ok({ client: client.val, changed: false, all: existing });
+      if (added.length === 0) return Ok(existing);
       await tx.insertAccessRestrictions(added);
-      return Ok({ client: client.val, changed: true, all: await tx.listAccessRestrictions(clientId) });
+      this.restrictionsChanged(tx, client.val);
+      return Ok(await tx.listAccessRestrictions(clientId));
     });
-    return this.afterRestrictionsChange(result);
+    return result;
   }
 
   /**
@@ -300,8 +311,7 @@ export class ClientService {
     // Checked before the transaction, which the session read must not wait inside.
     const recent = await requireRecentAuthentication(this.deps, caller);
     if (recent.err) return recent;
-    const { io } = this.deps;
-    const result = await inTransaction(io, async (tx) => {
+    const result = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const client = await this.findManaged(tx, caller, clientId);
       if (client.err) return client;
       const decoded = decode(RemoveRestrictionsInput, input);
@@ -321,10 +331,11 @@ export class ClientService {
       if (forbidden.length > 0) return fail('FORBIDDEN', { details: forbidden });
 
       await tx.deleteAccessRestrictions(clientId, ids);
+      this.restrictionsChanged(tx, client.val);
       const removed = new Set(ids);
-      return Ok({ client: client.val, changed: true, all: existing.filter(({ id }) => !removed.has(id)) });
+      return Ok(existing.filter(({ id }) => !removed.has(id)));
     });
-    return this.afterRestrictionsChange(result);
+    return result;
   }
 
   /**
@@ -397,21 +408,27 @@ export class ClientService {
       .map(({ path }) => ({ path, message: '`api` restrictions are managed only by sysadmins and system clients' }));
   }
 
-  private afterRestrictionsChange(
-    result: Result<{ client: Client; changed: boolean; all: AccessRestriction[] }, AccountsError>,
-  ): Result<AccessRestriction[], AccountsError> {
-    if (result.err) return result;
-    const { client, changed, all } = result.val;
-    if (changed) {
-      const { lib } = this.deps;
-      emit(lib, {
-        type: 'client.restrictions_changed',
-        at: lib.now(),
-        clientId: client.id,
-        organizationId: client.organizationId,
-      });
-    }
-    return Ok(all);
+  private restrictionsChanged(tx: Io, client: Client): void {
+    recordEvent(tx, {
+      type: 'client.restrictions_changed',
+      at: this.deps.lib.now(),
+      clientId: client.id,
+      organizationId: client.organizationId,
+    });
+  }
+
+  /** Writes a client's change with its event (`at`: the patch's `updatedAt`); false when the client is gone. */
+  private changeClient(
+    caller: Caller,
+    clientId: string,
+    patch: ClientPatch,
+    event: { type: 'client.updated' | 'client.deleted' | 'client.rotated'; organizationId: string },
+  ): Promise<boolean> {
+    return transactWithEvents(this.deps, actorOf(caller), async (tx) => {
+      if (!(await tx.updateClient(clientId, patch))) return false;
+      recordEvent(tx, { type: event.type, at: patch.updatedAt, clientId, organizationId: event.organizationId });
+      return true;
+    });
   }
 
   /** A live client the caller may read: NOT_FOUND for deleted ones and for outsiders. */

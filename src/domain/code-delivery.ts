@@ -1,17 +1,30 @@
-import type { CodeMessage, Lib } from '../ports/lib';
-import { emit } from './emit';
+import type { AccountsEvent } from '../ports/events';
+import type { Io } from '../ports/io';
+import type { CodeMessage } from '../ports/lib';
+import { type EventDeps, publishEvents } from './event-log';
+
+/** What sending codes needs: the `Lib` that sends, and where a failed delivery is recorded. */
+export type DeliveryDeps = EventDeps & { io: Io };
 
 /**
  * Sends prepared codes. A failed delivery is reported as an event rather than failing the request:
  * the code is stored and the person can ask for another one.
  */
-export async function deliverCodes(lib: Lib, messages: Array<CodeMessage | null>): Promise<void> {
+export async function deliverCodes(deps: DeliveryDeps, messages: Array<CodeMessage | null>): Promise<void> {
+  const { lib } = deps;
   for (const message of messages) {
     if (!message) continue;
     try {
       await lib.sendCode(message);
     } catch {
-      emit(lib, { type: 'email.delivery_failed', at: lib.now(), address: message.to, purpose: message.purpose });
+      const failed: AccountsEvent = {
+        type: 'email.delivery_failed',
+        at: lib.now(),
+        address: message.to,
+        purpose: message.purpose,
+      };
+      // The code is stored whatever happens here: an outbox that is down too must not fail the request.
+      await publishEvents(deps, {}, [failed]).catch(() => undefined);
     }
   }
 }
@@ -33,9 +46,9 @@ export class PendingDeliveries {
    * Starts the check and the deliveries it yields, and returns at once; a failed delivery becomes an
    * `email.delivery_failed` event, a failed check (the database gone) is dropped like an unsent email.
    */
-  start(lib: Lib, recipients: RecipientCheck): void {
+  start(deps: DeliveryDeps, recipients: RecipientCheck): void {
     const delivery: Promise<void> = recipients()
-      .then((messages) => deliverCodes(lib, messages))
+      .then((messages) => deliverCodes(deps, messages))
       .catch(() => undefined)
       .finally(() => this.inFlight.delete(delivery));
     this.inFlight.add(delivery);
@@ -76,9 +89,9 @@ export class PendingDeliveries {
  * (as `Accounts` does), else inline before returning.
  */
 export async function deliverAfterAnswer(
-  deps: { lib: Lib; pendingDeliveries?: PendingDeliveries },
+  deps: DeliveryDeps & { pendingDeliveries?: PendingDeliveries },
   recipients: RecipientCheck,
 ): Promise<void> {
-  if (deps.pendingDeliveries) deps.pendingDeliveries.start(deps.lib, recipients);
-  else await deliverCodes(deps.lib, await recipients());
+  if (deps.pendingDeliveries) deps.pendingDeliveries.start(deps, recipients);
+  else await deliverCodes(deps, await recipients());
 }

@@ -4,6 +4,7 @@ import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { proveAddress } from './address-proof';
 import { type AccountsError, fail } from './errors';
+import { recordEvent } from './event-log';
 import { type LoginStep, openSessionOrChallenge } from './mfa-login';
 import type { LoginContext } from './session-opening';
 
@@ -46,6 +47,15 @@ export async function grantCodeLogin(
   if (!proof) return fail('INVALID_CODE');
   if (proof.outcome === 'released') return Ok({ outcome: 'released', userId: user.id, released: proof.released });
   const { verified, claimed, released, credentialVersion } = proof;
+  // The claim revoked every session set up before the address was proven.
+  if (claimed)
+    recordEvent(tx, {
+      type: 'session.revoked',
+      at: lib.now(),
+      userId: user.id,
+      sessionId: null,
+      reason: 'account_claimed',
+    });
   const step = await openSessionOrChallenge(tx, lib, { userId: user.id, method: 'code', credentialVersion }, request);
   if (!step) return fail('INVALID_CODE');
   return Ok({ outcome: 'opened', userId: user.id, address, verified, claimed, released, step });

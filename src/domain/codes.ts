@@ -1,7 +1,9 @@
 import { CODE_PURPOSES, type CodePurpose, type VerificationCode } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { AccountsConfig, CodeMessage, Lib } from '../ports/lib';
+import type { EventActor } from '../ports/outbox';
 import { addMs, type Deps } from './context';
+import { type EventDeps, transactWithEvents } from './event-log';
 
 import { firstLimitPassed, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
 
@@ -134,13 +136,14 @@ export function codeRequestLimits(config: AccountsConfig, ip: string | null): Li
  * it returns is the answer, and the code stays unconsumed. Returns null when the code did not match.
  */
 export async function redeemCode<T>(
-  io: Io,
-  lib: Lib,
+  deps: EventDeps & { io: Io },
+  actor: Partial<EventActor>,
   lookup: { purpose: CodePurpose; address?: string; state?: string | null },
   code: string,
   onMatch: (tx: Io, redeemed: VerificationCode, ownerId: string | null) => Promise<T>,
   admit?: (ownerId: string | null, matched: VerificationCode) => Promise<T | null>,
 ): Promise<{ value: T } | null> {
+  const { io, lib } = deps;
   const now = lib.now();
   const maxAttempts = lib.config.codeMaxAttempts;
   const candidate = await io.findUsableCode({ ...lookup, maxAttempts }, now);
@@ -150,7 +153,7 @@ export async function redeemCode<T>(
   const holderId = (await io.findLoginEmail(candidate.address))?.userId ?? null;
   const refused = admit ? await admit(holderId, candidate) : null;
   if (refused !== null) return { value: refused };
-  return io.transaction(async (tx) => {
+  return transactWithEvents(deps, actor, async (tx) => {
     if (holderId !== null) await tx.lockUser(holderId);
     if (!(await tx.consumeCode(candidate.id, now))) return null;
     // The address may have changed hands between the read above and the lock.

@@ -4,7 +4,9 @@ import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import type { RateLimitStore } from '../ports/rate-limits';
 import type { PendingDeliveries } from './code-delivery';
+import type { FieldSettings } from './custom-fields';
 import type { AccountsError } from './errors';
+import type { EventDelivery } from './event-log';
 
 export { emit } from './emit';
 
@@ -20,6 +22,10 @@ export interface Deps {
    * `settled()`). Without it, those emails are sent before the answer.
    */
   pendingDeliveries?: PendingDeliveries;
+  /** How events reach `Lib.onEvent`: directly after each commit (default) or through a relay. */
+  events?: EventDelivery;
+  /** The application's own fields of each entity (`createAccounts({ fields })`). */
+  fields?: FieldSettings;
 }
 
 /**

@@ -13,8 +13,9 @@ import {
   redeemCode,
   withinSendLimit,
 } from './codes';
-import { type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
+import { type Caller, type Deps, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents, recordEvent } from './event-log';
 import { firstLimitPassed, forgive, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
 import { decodePageRequest, type Page, type PageInput, toPage } from './pagination';
 import { requireRecentAuthentication } from './step-up';
@@ -74,7 +75,7 @@ export class EmailService {
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
     const recent = await requireRecentAuthentication(this.deps, caller);
@@ -89,7 +90,7 @@ export class EmailService {
 
     const { config } = lib;
     const now = lib.now();
-    const added = await inTransaction(io, async (tx) => {
+    const added = await inTransactionWithEvents(this.deps, actorOf(caller, request), async (tx) => {
       // Locked, so that parallel requests cannot both pass the cap on unverified addresses.
       await tx.lockUser(userId);
       const unverified = (await tx.listLoginEmails(userId)).filter((email) => email.verifiedAt === null).length;
@@ -107,13 +108,13 @@ export class EmailService {
           return fail('EMAIL_TAKEN', { details: [{ path: `emails.${index}`, message: 'is already in use' }] });
         }
         emails.push(email);
+        recordEvent(tx, { type: 'email.added', at: now, userId, address });
         if (mayEmail[position]) messages.push(await prepareCode(tx, lib, { purpose: 'verify-email', address }));
       }
       return Ok({ emails, messages });
     });
     if (added.err) return added;
-    await deliverCodes(lib, added.val.messages);
-    for (const email of added.val.emails) emit(lib, { type: 'email.added', at: now, userId, address: email.address });
+    await deliverCodes(this.deps, added.val.messages);
     return Ok(added.val.emails);
   }
 
@@ -125,7 +126,7 @@ export class EmailService {
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
     const recent = await requireRecentAuthentication(this.deps, caller);
@@ -136,7 +137,7 @@ export class EmailService {
     if (!(await this.liveUserExists(userId))) return fail('NOT_FOUND');
 
     const now = lib.now();
-    const remaining = await inTransaction(io, async (tx) => {
+    const remaining = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       await tx.lockUser(userId);
       const current = await tx.listLoginEmails(userId);
       const owned = new Set(current.map((email) => email.address));
@@ -150,10 +151,10 @@ export class EmailService {
       await tx.deleteLoginEmails(userId, addresses);
       // Pending codes for a removed address must not verify it or log anyone in later.
       await invalidateCodesOf(tx, addresses, now);
+      for (const address of new Set(addresses)) recordEvent(tx, { type: 'email.removed', at: now, userId, address });
       return Ok(left);
     });
     if (remaining.err) return remaining;
-    for (const address of new Set(addresses)) emit(lib, { type: 'email.removed', at: now, userId, address });
     return Ok(remaining.val);
   }
 
@@ -166,7 +167,7 @@ export class EmailService {
     input: VerifyEmailInput,
     request: RequestInfo = NO_REQUEST_INFO,
   ): Promise<Result<LoginEmail, AccountsError>> {
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const decoded = decode(VerifyEmailInput, input);
     if (decoded.err) return decoded;
     const { email: address, code } = decoded.val;
@@ -187,20 +188,20 @@ export class EmailService {
     if (limited) return limited;
     const now = lib.now();
     const redeemed = await redeemCode(
-      io,
-      lib,
+      this.deps,
+      actorOf(undefined, request),
       { purpose: 'verify-email', address },
       code,
       async (tx, _code, ownerId) => {
         if (ownerId === null) return null;
         await tx.markLoginEmailVerified(address, now);
+        recordEvent(tx, { type: 'email.verified', at: now, userId: ownerId, address });
         return tx.findLoginEmail(address);
       },
     );
     if (redeemed) await forgive(this.deps, limits);
     const email = redeemed?.value;
     if (!email) return fail('INVALID_CODE');
-    emit(lib, { type: 'email.verified', at: now, userId: email.userId, address });
     return Ok(email);
   }
 

@@ -1,18 +1,28 @@
 import type * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
-import type { Invitation, Membership, Organization, PublicInvitation, ReceivedInvitation } from '../ports/entities';
+import type {
+  Invitation,
+  Membership,
+  Organization,
+  PublicInvitation,
+  PublicMembership,
+  ReceivedInvitation,
+} from '../ports/entities';
+import type { AccountsEvent } from '../ports/events';
 import type { Io } from '../ports/io';
 import type { AccountsConfig } from '../ports/lib';
 import { canReadEverything, forbiddenFor, hiddenFrom, isSelf, roleAtLeast } from './authorization';
 import { decode, Email, MembershipRoleCodec, Opaque, struct } from './codecs';
-import { addMs, type Caller, type Deps, emit, inTransaction, type RequestInfo } from './context';
+import { addMs, type Caller, type Deps, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents, publishEvents, recordEvent } from './event-log';
 import { firstLimitPassed, forgive, type Limit, perIpLimit } from './limits';
 import { checkOrganizationMfa } from './organization-mfa';
-import { authorizeOrganizationRead, authorizeOrganizationRole, emitMembershipChanged } from './organizations';
+import { authorizeOrganizationRead, authorizeOrganizationRole, recordMembershipChanged } from './organizations';
 import { decodePageRequest, emptyPage, keyById, type Page, type PageInput, toPage } from './pagination';
 import { requireRecentAuthentication } from './step-up';
 import { resolveUserId } from './user-ref';
+import { toPublicMembership } from './views';
 
 /** `POST /organizations/:id/invitations`. */
 export const CreateInvitationInput = struct('CreateInvitationInput', { email: Email, role: MembershipRoleCodec });
@@ -24,7 +34,7 @@ export type AcceptInvitationInput = t.TypeOf<typeof AcceptInvitationInput>;
 
 /** What an acceptance gives: the membership, and whether it is new (false: the user already was a member). */
 export interface AcceptedInvitation {
-  membership: Membership;
+  membership: PublicMembership;
   joined: boolean;
 }
 
@@ -150,7 +160,7 @@ export class InvitationService {
       expiresAt: addMs(now, lib.config.invitationTtlMs),
     };
     const callerRole = access.val.role;
-    const replaced = await inTransaction(io, async (tx) => {
+    const replaced = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const earlier = await tx.findInvitationFor(organizationId, address);
       // Replacing an open invitation takes it back: only someone who could have sent it may, so an
       // admin cannot quietly turn an owner's invitation of an owner into one of a member.
@@ -165,21 +175,20 @@ export class InvitationService {
         });
       }
       await tx.putInvitation(invitation);
+      if (earlier) this.revoked(tx, earlier, 'replaced', caller);
+      recordEvent(tx, {
+        type: 'invitation.created',
+        at: now,
+        invitationId: invitation.id,
+        organizationId,
+        address,
+        role,
+        byUserId,
+        byClientId,
+      });
       return Ok(earlier);
     });
     if (replaced.err) return replaced;
-
-    if (replaced.val) this.revoked(replaced.val, 'replaced', caller);
-    emit(lib, {
-      type: 'invitation.created',
-      at: now,
-      invitationId: invitation.id,
-      organizationId,
-      address,
-      role,
-      byUserId,
-      byClientId,
-    });
     await this.send(invitation, access.val.organization, token);
     return Ok(toPublicInvitation(invitation));
   }
@@ -215,9 +224,11 @@ export class InvitationService {
     if (!roleAtLeast(access.val.role, invitation.role)) {
       return fail('FORBIDDEN', { message: 'Only owners may revoke an invitation to the owner role.' });
     }
-    if (!(await io.deleteInvitation(invitation.id))) return fail('NOT_FOUND');
-    this.revoked(invitation, 'revoked', caller);
-    return Ok(undefined);
+    return inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
+      if (!(await tx.deleteInvitation(invitation.id))) return fail('NOT_FOUND');
+      this.revoked(tx, invitation, 'revoked', caller);
+      return Ok(undefined);
+    });
   }
 
   /**
@@ -246,7 +257,7 @@ export class InvitationService {
     const found = await io.findInvitationByTokenHash(lib.hashSecret(decoded.val.token));
     if (!found || found.expiresAt.getTime() <= now.getTime()) return fail('INVALID_INVITATION');
     const invitation = found;
-    const result = await inTransaction(io, async (tx) => {
+    const result = await inTransactionWithEvents(this.deps, actorOf(caller, info), async (tx) => {
       // The user first, as every change to a user's memberships and emails locks it (users.ts).
       await tx.lockUser(user.id);
       if (!(await holdsVerified(tx, user.id, invitation.address))) return fail('INVALID_INVITATION');
@@ -260,31 +271,25 @@ export class InvitationService {
       // Its organization's deletion takes the invitation along, so a consumed one has a live organization.
       if (!(await tx.consumeInvitation(invitation.id, now))) return fail('INVALID_INVITATION');
       const existing = await tx.findMembership(invitation.organizationId, user.id);
-      if (existing) return Ok<AcceptedInvitation>({ membership: existing, joined: false });
+      if (existing) {
+        this.accepted(tx, invitation, user.id, existing, false);
+        return Ok<AcceptedInvitation>({ membership: toPublicMembership(existing), joined: false });
+      }
       const membership: Membership = {
         id: lib.newId('membership'),
         organizationId: invitation.organizationId,
         userId: user.id,
         role: invitation.role,
         createdAt: now,
+        fields: {},
       };
       if (!(await tx.insertMembership(membership))) throw new Error('A membership appeared under the user lock');
-      return Ok<AcceptedInvitation>({ membership, joined: true });
+      this.accepted(tx, invitation, user.id, membership, true);
+      recordMembershipChanged(tx, now, membership, 'added', membership.role);
+      return Ok<AcceptedInvitation>({ membership: toPublicMembership(membership), joined: true });
     });
     if (result.err) return result;
     await forgive(this.deps, limits);
-    const { membership, joined } = result.val;
-    emit(lib, {
-      type: 'invitation.accepted',
-      at: now,
-      invitationId: invitation.id,
-      organizationId: invitation.organizationId,
-      address: invitation.address,
-      userId: user.id,
-      membershipId: membership.id,
-      joined,
-    });
-    if (joined) emitMembershipChanged(lib, membership, 'added', membership.role);
     return result;
   }
 
@@ -298,16 +303,18 @@ export class InvitationService {
     if (!user) return hiddenFrom(caller);
     const invitation = await this.findOpen(invitationId);
     if (!invitation || !(await holdsVerified(io, user.id, invitation.address))) return fail('NOT_FOUND');
-    if (!(await io.deleteInvitation(invitation.id))) return fail('NOT_FOUND');
-    emit(lib, {
-      type: 'invitation.declined',
-      at: lib.now(),
-      invitationId: invitation.id,
-      organizationId: invitation.organizationId,
-      address: invitation.address,
-      userId: user.id,
+    return inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
+      if (!(await tx.deleteInvitation(invitation.id))) return fail('NOT_FOUND');
+      recordEvent(tx, {
+        type: 'invitation.declined',
+        at: lib.now(),
+        invitationId: invitation.id,
+        organizationId: invitation.organizationId,
+        address: invitation.address,
+        userId: user.id,
+      });
+      return Ok(undefined);
     });
-    return Ok(undefined);
   }
 
   /**
@@ -379,14 +386,34 @@ export class InvitationService {
         expiresAt: invitation.expiresAt,
       });
     } catch {
-      emit(lib, { type: 'email.delivery_failed', at: lib.now(), address: invitation.address, purpose: 'invitation' });
+      const failed: AccountsEvent = {
+        type: 'email.delivery_failed',
+        at: lib.now(),
+        address: invitation.address,
+        purpose: 'invitation',
+      };
+      // The invitation is stored whatever happens here: an outbox that is down too must not fail the request.
+      await publishEvents(this.deps, {}, [failed]).catch(() => undefined);
     }
   }
 
-  /** Reports that an invitation's token stopped working before it was used (docs/security-rules.md §9). */
-  private revoked(invitation: Invitation, reason: 'revoked' | 'replaced', caller: Caller): void {
+  private accepted(tx: Io, invitation: Invitation, userId: string, membership: Membership, joined: boolean): void {
+    recordEvent(tx, {
+      type: 'invitation.accepted',
+      at: this.deps.lib.now(),
+      invitationId: invitation.id,
+      organizationId: invitation.organizationId,
+      address: invitation.address,
+      userId,
+      membershipId: membership.id,
+      joined,
+    });
+  }
+
+  /** Records that an invitation's token stopped working before it was used (docs/security-rules.md §9). */
+  private revoked(tx: Io, invitation: Invitation, reason: 'revoked' | 'replaced', caller: Caller): void {
     const { lib } = this.deps;
-    emit(lib, {
+    recordEvent(tx, {
       type: 'invitation.revoked',
       at: lib.now(),
       invitationId: invitation.id,

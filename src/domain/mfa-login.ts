@@ -4,25 +4,20 @@ import type { FirstFactor } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
 import { CodeInput, decode, Opaque, struct } from './codecs';
-import { addMs, type Deps, emit, inTransaction } from './context';
+import { addMs, type Deps } from './context';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents } from './event-log';
 import { firstLimitPassed, forgive, loginSuccessLimit, perIpLimit, rateLimited } from './limits';
+import { recordLoginFailure } from './login-events';
 import {
   type Authentication,
   isUserActive,
   type LoginContext,
   type OpenedSession,
   openSession,
-  reportSessionLimit,
   type Tokens,
 } from './session-opening';
-import {
-  checkSecondFactor,
-  redeemSecondFactor,
-  reportRecoveryCodeUsed,
-  type SecondFactorProof,
-  secondFactorGuessLimits,
-} from './two-factor';
+import { checkSecondFactor, redeemSecondFactor, type SecondFactorProof, secondFactorGuessLimits } from './two-factor';
 
 /** `POST /authn/mfa`: the challenge and either a TOTP code or a recovery code. */
 export const MfaLoginInput = struct(
@@ -130,7 +125,7 @@ export async function completeMfaLogin(
     method: 'mfa',
     credentialVersion: challenge.credentialVersion,
   };
-  const opened = await inTransaction(io, async (tx) =>
+  const opened = await inTransactionWithEvents(deps, actorOf(undefined, request), async (tx) =>
     openAfterSecondFactor(tx, lib, tokenHash, proof, authentication, request),
   );
   if (opened.err) {
@@ -138,16 +133,6 @@ export async function completeMfaLogin(
     return failed(deps, reason, request, opened.val.code);
   }
   await forgive(deps, limits);
-  await reportRecoveryCodeUsed(deps, userId, proof);
-  reportSessionLimit(lib, userId, opened.val);
-  emit(lib, {
-    type: 'login.succeeded',
-    at: lib.now(),
-    userId,
-    sessionId: opened.val.tokens.sessionId,
-    method: 'mfa',
-    ip: request.ip,
-  });
   return Ok(opened.val.tokens);
 }
 
@@ -167,12 +152,12 @@ async function openAfterSecondFactor(
   return opened ? Ok(opened) : fail('INVALID_MFA_CHALLENGE');
 }
 
-function failed(
+async function failed(
   deps: Deps,
   reason: 'invalid_mfa_code' | 'invalid_mfa_challenge',
   request: LoginContext,
   code: AccountsError['code'],
-): Result<never, AccountsError> {
-  emit(deps.lib, { type: 'login.failed', at: deps.lib.now(), method: 'mfa', reason, email: null, ip: request.ip });
+): Promise<Result<never, AccountsError>> {
+  await recordLoginFailure(deps, { method: 'mfa', reason, email: null }, request);
   return fail(code);
 }

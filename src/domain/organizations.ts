@@ -1,8 +1,14 @@
 import * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
-import type { Membership, MembershipRole, Organization, OrganizationPatch } from '../ports/entities';
+import type {
+  Membership,
+  MembershipRole,
+  Organization,
+  OrganizationPatch,
+  PublicMembership,
+  PublicOrganization,
+} from '../ports/entities';
 import type { Io } from '../ports/io';
-import type { Lib } from '../ports/lib';
 import {
   canReadEverything,
   forbiddenFor,
@@ -12,11 +18,14 @@ import {
   roleInOrganization,
 } from './authorization';
 import { decode, MembershipRoleCodec, Name, Opaque, struct } from './codecs';
-import { type Caller, type Deps, emit, inTransaction } from './context';
+import type { Caller, Deps } from './context';
+import { splitFields, withFields } from './custom-fields';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents, recordEvent } from './event-log';
 import { checkOrganizationMfa, hasTwoFactorSession } from './organization-mfa';
 import { decodePageRequest, keyById, type Page, type PageInput, toPage } from './pagination';
 import { requireRecentAuthentication } from './step-up';
+import { toPublicMembership, toPublicOrganization } from './views';
 
 /** `POST /organizations`. */
 export const CreateOrganizationInput = struct('CreateOrganizationInput', { name: Name });
@@ -96,12 +105,13 @@ export class OrganizationService {
    * transaction). A caller without a user (a client key alone, even a system one) gets UNAUTHENTICATED:
    * an organization must always have an owner.
    */
-  async create(caller: Caller, input: CreateOrganizationInput): Promise<Result<Organization, AccountsError>> {
-    const { io, lib } = this.deps;
+  async create(caller: Caller, input: CreateOrganizationInput): Promise<Result<PublicOrganization, AccountsError>> {
+    const { lib } = this.deps;
     const user = caller.user;
     if (!user) return fail('UNAUTHENTICATED');
-    const decoded = decode(CreateOrganizationInput, input);
+    const decoded = decode(withFields(CreateOrganizationInput, this.deps.fields?.organization, 'create'), input);
     if (decoded.err) return decoded;
+    const { custom } = splitFields(decoded.val, this.deps.fields?.organization);
 
     const now = lib.now();
     const organization: Organization = {
@@ -110,6 +120,7 @@ export class OrganizationService {
       requireMfa: false,
       createdAt: now,
       updatedAt: now,
+      fields: custom ?? {},
     };
     const owner: Membership = {
       id: lib.newId('membership'),
@@ -117,21 +128,21 @@ export class OrganizationService {
       userId: user.id,
       role: 'owner',
       createdAt: now,
+      fields: {},
     };
-    const result = await inTransaction(io, async (tx) => {
+    return inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       await tx.insertOrganization(organization);
       if (!(await tx.insertMembership(owner))) throw new Error('A new organization already had a membership');
-      return Ok(organization);
+      recordMembershipChanged(tx, now, owner, 'added', 'owner');
+      return Ok(toPublicOrganization(organization));
     });
-    if (result.ok) this.membershipChanged(owner, 'added', 'owner');
-    return result;
   }
 
   /** Members, employees and system callers. */
-  async get(caller: Caller, organizationId: string): Promise<Result<Organization, AccountsError>> {
+  async get(caller: Caller, organizationId: string): Promise<Result<PublicOrganization, AccountsError>> {
     const access = await authorizeOrganizationRead(this.deps.io, caller, organizationId);
     if (access.err) return access;
-    return Ok(access.val.organization);
+    return Ok(toPublicOrganization(access.val.organization));
   }
 
   /**
@@ -144,14 +155,15 @@ export class OrganizationService {
     caller: Caller,
     organizationId: string,
     input: UpdateOrganizationInput,
-  ): Promise<Result<Organization, AccountsError>> {
+  ): Promise<Result<PublicOrganization, AccountsError>> {
     const { io, lib } = this.deps;
     const access = await authorizeOrganizationRole(io, caller, organizationId, 'admin');
     if (access.err) return access;
-    const decoded = decode(UpdateOrganizationInput, input);
+    const decoded = decode(withFields(UpdateOrganizationInput, this.deps.fields?.organization, 'patch'), input);
     if (decoded.err) return decoded;
-    const { name, requireMfa } = decoded.val;
-    if (name === undefined && requireMfa === undefined) {
+    const { own, custom } = splitFields(decoded.val, this.deps.fields?.organization);
+    const { name, requireMfa } = own;
+    if (name === undefined && requireMfa === undefined && custom === undefined) {
       return fail('VALIDATION_FAILED', { details: [{ path: 'name', message: 'give `name`, `requireMfa` or both' }] });
     }
     const { organization, role } = access.val;
@@ -169,18 +181,27 @@ export class OrganizationService {
     const patch: OrganizationPatch = { updatedAt: lib.now() };
     if (name !== undefined) patch.name = name;
     if (mfaChange) patch.requireMfa = requireMfa;
-    if (!(await io.updateOrganization(organizationId, patch))) return fail('NOT_FOUND');
-    if (mfaChange) {
-      emit(lib, {
-        type: 'organization.mfa_requirement_changed',
-        at: patch.updatedAt,
-        organizationId,
-        requireMfa,
-        byUserId: caller.user?.id ?? null,
-        byClientId: caller.client?.id ?? null,
-      });
-    }
-    return Ok({ ...organization, ...patch });
+    const updated = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
+      if (custom !== undefined) {
+        const current = await tx.findOrganizationById(organizationId);
+        if (!current) return fail('NOT_FOUND');
+        patch.fields = { ...current.fields, ...custom };
+      }
+      if (!(await tx.updateOrganization(organizationId, patch))) return fail('NOT_FOUND');
+      if (mfaChange) {
+        recordEvent(tx, {
+          type: 'organization.mfa_requirement_changed',
+          at: patch.updatedAt,
+          organizationId,
+          requireMfa,
+          byUserId: caller.user?.id ?? null,
+          byClientId: caller.client?.id ?? null,
+        });
+      }
+      return Ok(undefined);
+    });
+    if (updated.err) return updated;
+    return Ok(toPublicOrganization({ ...organization, ...patch }));
   }
 
   /**
@@ -197,7 +218,7 @@ export class OrganizationService {
     // reported (docs/security-rules.md §9) is what goes, and nothing that survives. A client or membership committed by
     // a concurrent request between the listing and the delete goes too without being reported: the
     // port has no row lock to close that window (see docs/decisions.md, "Cascades").
-    const removed = await inTransaction(io, async (tx) => {
+    const removed = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const clients = await tx.listClients(organizationId);
       // Deleting a system client is managing it (docs/security-rules.md §5): only system callers may, with its organization too.
       if (!isSystemCaller(caller) && clients.some((client) => client.roles.includes('system'))) {
@@ -208,28 +229,29 @@ export class OrganizationService {
       const memberships = await tx.listMemberships(organizationId);
       const invitations = await tx.listInvitations(organizationId, lib.now());
       if (!(await tx.deleteOrganization(organizationId))) return fail('NOT_FOUND');
-      return Ok({ clients, memberships, invitations });
+      const at = lib.now();
+      recordEvent(tx, { type: 'organization.deleted', at, organizationId });
+      for (const client of clients) {
+        if (client.deletedAt === null)
+          recordEvent(tx, { type: 'client.deleted', at, clientId: client.id, organizationId });
+      }
+      for (const membership of memberships) recordMembershipChanged(tx, at, membership, 'removed', null);
+      for (const invitation of invitations) {
+        const { id: invitationId, address } = invitation;
+        const by = { byUserId: caller.user?.id ?? null, byClientId: caller.client?.id ?? null };
+        recordEvent(tx, {
+          type: 'invitation.revoked',
+          at,
+          invitationId,
+          organizationId,
+          address,
+          reason: 'organization_deleted',
+          ...by,
+        });
+      }
+      return Ok(undefined);
     });
     if (removed.err) return removed;
-    const at = lib.now();
-    emit(lib, { type: 'organization.deleted', at, organizationId });
-    for (const client of removed.val.clients) {
-      if (client.deletedAt === null) emit(lib, { type: 'client.deleted', at, clientId: client.id, organizationId });
-    }
-    for (const membership of removed.val.memberships) this.membershipChanged(membership, 'removed', null);
-    for (const invitation of removed.val.invitations) {
-      const { id: invitationId, address } = invitation;
-      const by = { byUserId: caller.user?.id ?? null, byClientId: caller.client?.id ?? null };
-      emit(lib, {
-        type: 'invitation.revoked',
-        at,
-        invitationId,
-        organizationId,
-        address,
-        reason: 'organization_deleted',
-        ...by,
-      });
-    }
     return Ok(undefined);
   }
 
@@ -238,13 +260,15 @@ export class OrganizationService {
     caller: Caller,
     organizationId: string,
     page?: PageInput,
-  ): Promise<Result<Page<Membership>, AccountsError>> {
+  ): Promise<Result<Page<PublicMembership>, AccountsError>> {
     const { io } = this.deps;
     const request = decodePageRequest(page);
     if (request.err) return request;
     const access = await authorizeOrganizationRead(io, caller, organizationId);
     if (access.err) return access;
-    return Ok(toPage(await io.listMembershipsPage(organizationId, request.val), request.val, keyById, (row) => row));
+    return Ok(
+      toPage(await io.listMembershipsPage(organizationId, request.val), request.val, keyById, toPublicMembership),
+    );
   }
 
   /**
@@ -256,16 +280,18 @@ export class OrganizationService {
     caller: Caller,
     organizationId: string,
     input: AddMembershipInput,
-  ): Promise<Result<Membership, AccountsError>> {
-    const { io, lib } = this.deps;
-    const granted = await this.recentLoginToGrant(caller, AddMembershipInput, input);
+  ): Promise<Result<PublicMembership, AccountsError>> {
+    const { lib } = this.deps;
+    const codec = withFields(AddMembershipInput, this.deps.fields?.membership, 'create');
+    const granted = await this.recentLoginToGrant(caller, codec, input);
     if (granted.err) return granted;
-    const result = await inTransaction(io, async (tx) => {
+    return inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const access = await authorizeOrganizationRole(tx, caller, organizationId, 'admin');
       if (access.err) return access;
-      const decoded = decode(AddMembershipInput, input);
+      const decoded = decode(codec, input);
       if (decoded.err) return decoded;
-      const { userId, role } = decoded.val;
+      const { own, custom } = splitFields(decoded.val, this.deps.fields?.membership);
+      const { userId, role } = own;
       if (!roleAtLeast(access.val.role, role)) return notAbove('role', 'cannot grant a role above your own');
 
       const user = await tx.findUserById(userId);
@@ -278,12 +304,12 @@ export class OrganizationService {
         userId,
         role,
         createdAt: lib.now(),
+        fields: custom ?? {},
       };
       if (!(await tx.insertMembership(membership))) return fail('ALREADY_MEMBER');
-      return Ok(membership);
+      recordMembershipChanged(tx, membership.createdAt, membership, 'added', membership.role);
+      return Ok(toPublicMembership(membership));
     });
-    if (result.ok) this.membershipChanged(result.val, 'added', result.val.role);
-    return result;
   }
 
   /**
@@ -295,34 +321,36 @@ export class OrganizationService {
     caller: Caller,
     membershipId: string,
     input: ChangeMembershipRoleInput,
-  ): Promise<Result<Membership, AccountsError>> {
-    const { io } = this.deps;
+  ): Promise<Result<PublicMembership, AccountsError>> {
     if (!caller.user && !caller.client) return fail('UNAUTHENTICATED');
-    const granted = await this.recentLoginToGrant(caller, ChangeMembershipRoleInput, input);
+    // One codec for the step-up check and the change: a body the check misread must not pass it.
+    const codec = withFields(ChangeMembershipRoleInput, this.deps.fields?.membership, 'patch');
+    const granted = await this.recentLoginToGrant(caller, codec, input);
     if (granted.err) return granted;
-    const result = await inTransaction(io, async (tx) => {
+    const result = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const membership = await tx.findMembershipById(membershipId);
       if (!membership) return fail('NOT_FOUND');
       const access = await authorizeOrganizationRole(tx, caller, membership.organizationId, 'admin');
       if (access.err) return access;
-      const decoded = decode(ChangeMembershipRoleInput, input);
+      const decoded = decode(codec, input);
       if (decoded.err) return decoded;
-      const { role } = decoded.val;
+      const { own, custom } = splitFields(decoded.val, this.deps.fields?.membership);
+      const { role } = own;
+      const fields = custom === undefined ? membership.fields : { ...membership.fields, ...custom };
+      if (custom !== undefined && !(await tx.updateMembershipFields(membershipId, fields))) return fail('NOT_FOUND');
 
       if (access.val.role !== 'owner' && (membership.role === 'owner' || role === 'owner')) {
         return notAbove('role', 'only owners may grant or take away the owner role');
       }
-      if (membership.role === role) return Ok({ membership, changed: false });
+      if (membership.role === role) return Ok(toPublicMembership({ ...membership, fields }));
       if (membership.role === 'owner' && (await tx.countOwners(membership.organizationId)) <= 1) {
         return fail('LAST_OWNER');
       }
       if (!(await tx.updateMembershipRole(membershipId, role))) return fail('NOT_FOUND');
-      return Ok({ membership: { ...membership, role }, changed: true });
+      recordMembershipChanged(tx, this.deps.lib.now(), membership, 'role_changed', role);
+      return Ok(toPublicMembership({ ...membership, role, fields }));
     });
-    if (result.err) return result;
-    const { membership, changed } = result.val;
-    if (changed) this.membershipChanged(membership, 'role_changed', membership.role);
-    return Ok(membership);
+    return result;
   }
 
   /**
@@ -330,9 +358,8 @@ export class OrganizationService {
    * owners. The last owner can neither leave nor be removed.
    */
   async removeMembership(caller: Caller, membershipId: string): Promise<Result<void, AccountsError>> {
-    const { io } = this.deps;
     if (!caller.user && !caller.client) return fail('UNAUTHENTICATED');
-    const result = await inTransaction(io, async (tx) => {
+    const result = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const membership = await tx.findMembershipById(membershipId);
       if (!membership) return fail('NOT_FOUND');
       const leaving = caller.user?.id === membership.userId;
@@ -345,11 +372,10 @@ export class OrganizationService {
         return fail('LAST_OWNER');
       }
       if (!(await tx.deleteMembership(membershipId))) return fail('NOT_FOUND');
-      return Ok(membership);
+      recordMembershipChanged(tx, this.deps.lib.now(), membership, 'removed', null);
+      return Ok(undefined);
     });
-    if (result.err) return result;
-    this.membershipChanged(result.val, 'removed', null);
-    return Ok(undefined);
+    return result;
   }
 
   /**
@@ -366,25 +392,22 @@ export class OrganizationService {
     if (decoded._tag === 'Left' || decoded.right.role === 'member') return Ok(undefined);
     return requireRecentAuthentication(this.deps, caller);
   }
-  private membershipChanged(
-    membership: Membership,
-    change: 'added' | 'role_changed' | 'removed',
-    role: MembershipRole | null,
-  ): void {
-    emitMembershipChanged(this.deps.lib, membership, change, role);
-  }
 }
 
-/** Reports a membership's change (docs/security-rules.md §9); `role` is the role it has afterwards (null once removed). */
-export function emitMembershipChanged(
-  lib: Lib,
+/**
+ * Records a membership's change in the transaction making it (docs/security-rules.md §9); `role` is the
+ * role it has afterwards (null once removed).
+ */
+export function recordMembershipChanged(
+  tx: Io,
+  at: Date,
   membership: Pick<Membership, 'organizationId' | 'userId'>,
   change: 'added' | 'role_changed' | 'removed',
   role: MembershipRole | null,
 ): void {
-  emit(lib, {
+  recordEvent(tx, {
     type: 'membership.changed',
-    at: lib.now(),
+    at,
     organizationId: membership.organizationId,
     userId: membership.userId,
     change,

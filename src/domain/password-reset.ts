@@ -4,8 +4,9 @@ import { proveAddress } from './address-proof';
 import { deliverAfterAnswer } from './code-delivery';
 import { CodeInput, decode, Email, LoginState, PasswordInput, struct } from './codecs';
 import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSendLimit } from './codes';
-import { type Deps, emit, NO_REQUEST_INFO, type RequestInfo } from './context';
+import { type Deps, NO_REQUEST_INFO, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
+import { actorOf, recordEvent } from './event-log';
 import { firstLimitPassed, forgive, perIdentifierAndIpLimit } from './limits';
 import { newPasswordRefusal } from './password-policy';
 import { changeCredentials, isUserActive } from './session-opening';
@@ -13,7 +14,6 @@ import {
   checkSecondFactor,
   hasTwoFactor,
   redeemSecondFactor,
-  reportRecoveryCodeUsed,
   type SecondFactorProof,
   secondFactorGuessLimits,
 } from './two-factor';
@@ -35,8 +35,7 @@ export const PasswordResetInput = struct(
 export type PasswordResetInput = t.TypeOf<typeof PasswordResetInput>;
 
 type ResetOutcome = Result<
-  | { outcome: 'reset'; userId: string; verified: boolean; claimed: boolean; released: string[] }
-  | { outcome: 'released'; userId: string },
+  { outcome: 'reset'; userId: string } | { outcome: 'released'; userId: string },
   AccountsError
 >;
 
@@ -117,8 +116,8 @@ export class PasswordResetService {
     let passwordHash: string | null = null;
     let secondFactor: SecondFactorProof | null = null;
     const redeemed = await redeemCodeUnlessSecondFactorUsed<ResetOutcome>(
-      io,
-      lib,
+      this.deps,
+      actorOf(undefined, request),
       // The code of this state, or (none given) the newest stateless one: never one bound to a state
       // the request does not know, so guesses without it cannot spend the owner's attempts.
       { purpose: 'password-reset', address, state: state ?? null },
@@ -131,17 +130,15 @@ export class PasswordResetService {
         if (secondFactor && !(await redeemSecondFactor(tx, lib, user.id, secondFactor))) throw new SecondFactorUsed();
         const proof = await proveAddress(lib, tx, user, address, { passwordHash });
         if (!proof) return fail('INVALID_CODE');
+        const now = lib.now();
+        const userId = user.id;
         // Committed all the same: the release is what a proven code on such an account grants.
-        if (proof.outcome === 'released') return Ok({ outcome: 'released' as const, userId: user.id });
+        if (proof.outcome === 'released') return Ok({ outcome: 'released' as const, userId });
         // A claim replaced the credentials already; otherwise the new password ends every session.
-        if (!proof.claimed) await changeCredentials(tx, user, lib.now(), { passwordHash });
-        return Ok({
-          outcome: 'reset' as const,
-          userId: user.id,
-          verified: proof.verified,
-          claimed: proof.claimed !== null,
-          released: proof.released,
-        });
+        if (!proof.claimed) await changeCredentials(tx, user, now, { passwordHash });
+        recordEvent(tx, { type: 'password.reset', at: now, userId, address });
+        recordEvent(tx, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_reset' });
+        return Ok({ outcome: 'reset' as const, userId });
       },
       async (ownerId) => {
         // The code matched: its guess is given back, so a right code refused for a weak password
@@ -170,23 +167,9 @@ export class PasswordResetService {
     if (outcome.ok && secondFactor) {
       // A right second factor gives its guess back, as a login's does.
       await forgive(this.deps, secondFactorGuessLimits(config, outcome.val.userId, request.ip));
-      await reportRecoveryCodeUsed(this.deps, outcome.val.userId, secondFactor);
     }
     if (outcome.err) return outcome;
-    const now = lib.now();
-    if (outcome.val.outcome === 'released') {
-      const { userId } = outcome.val;
-      emit(lib, { type: 'email.released', at: now, userId, address, reason: 'proven_elsewhere' });
-      return fail('ADDRESS_RELEASED');
-    }
-    const { userId, verified, claimed, released } = outcome.val;
-    for (const freed of released) {
-      emit(lib, { type: 'email.released', at: now, userId, address: freed, reason: 'proven_elsewhere' });
-    }
-    if (claimed) emit(lib, { type: 'account.claimed', at: now, userId, address, passwordRemoved: false });
-    if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
-    emit(lib, { type: 'password.reset', at: now, userId, address });
-    emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_reset' });
+    if (outcome.val.outcome === 'released') return fail('ADDRESS_RELEASED');
     return Ok(undefined);
   }
 }

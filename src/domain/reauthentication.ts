@@ -3,15 +3,15 @@ import { Ok, type Result } from 'ts-results';
 import type { AuthMethod, LoginEmail } from '../ports/entities';
 import { CodeInput, decode, LoginState, PasswordInput, struct } from './codecs';
 import { codeGuessLimits, redeemCode } from './codes';
-import { type Caller, type Deps, emit, inTransaction, type RequestInfo } from './context';
+import type { Caller, Deps, RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents, recordEvent } from './event-log';
 import { firstLimitPassed, forgive, passwordGuessLimits } from './limits';
 import { sessionHolds } from './session-opening';
 import {
   checkSecondFactor,
   hasTwoFactor,
   redeemSecondFactor,
-  reportRecoveryCodeUsed,
   type SecondFactorProof,
   secondFactorGuessLimits,
 } from './two-factor';
@@ -106,18 +106,19 @@ export async function reauthenticate(
   }
 
   const now = lib.now();
-  const renewed = await inTransaction(io, async (tx) => {
+  const renewed = await inTransactionWithEvents(deps, actorOf(caller, request), async (tx) => {
     const current = await tx.lockUserWithSession(userId, sessionId);
     if (!current || !sessionHolds(current.session, current.user, now)) return fail('INVALID_TOKEN');
     if (secondFactor && !(await redeemSecondFactor(tx, lib, userId, secondFactor))) return fail('INVALID_MFA_CODE');
-    await tx.setSessionAuthentication(sessionId, secondFactor ? 'mfa' : method, now);
+    const proven: AuthMethod = secondFactor ? 'mfa' : method;
+    await tx.setSessionAuthentication(sessionId, proven, now);
+    recordEvent(tx, { type: 'session.reauthenticated', at: now, userId, sessionId, method: proven });
     return Ok(current);
   });
   if (renewed.err) return renewed;
   if (secondFactor) {
     method = 'mfa';
     await forgive(deps, secondFactorGuessLimits(lib.config, userId, request.ip));
-    await reportRecoveryCodeUsed(deps, userId, secondFactor);
   }
   const { user, session } = renewed.val;
   const accessToken = await lib.signAccessToken({
@@ -128,7 +129,6 @@ export async function reauthenticate(
     authMethod: method,
     authenticatedAt: now,
   });
-  emit(lib, { type: 'session.reauthenticated', at: now, userId, sessionId, method });
   return Ok({
     accessToken,
     tokenType: 'Bearer',
@@ -167,8 +167,8 @@ async function proveCode(
   const limited = await firstLimitPassed(deps, limits);
   if (limited) return limited;
   const redeemed = await redeemCode(
-    io,
-    lib,
+    deps,
+    actorOf(undefined, request),
     { purpose: 'login', state },
     code,
     // In the consuming transaction, the user locked: the address may have changed hands meanwhile.

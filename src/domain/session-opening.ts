@@ -1,7 +1,9 @@
 import type { AuthMethod, PublicSession, Session, User } from '../ports/entities';
+import type { SessionRevokeReason } from '../ports/events';
 import type { Io, UserPatch } from '../ports/io';
 import type { Lib } from '../ports/lib';
-import { addMs, emit, type RequestInfo } from './context';
+import { addMs, type RequestInfo } from './context';
+import { recordEvent } from './event-log';
 
 /** What every successful login and refresh returns (docs/security-rules.md §3). */
 export interface Tokens {
@@ -93,7 +95,8 @@ export interface OpenedSession {
  * The user's row is locked first, so this waits for any transaction changing the user's credentials;
  * it opens nothing (null) when the user is gone, banned, or its credentials changed since the proof
  * was checked: a login that was in flight while a password changed must not outlive the change. The
- * oldest sessions beyond `maxSessionsPerUser` are revoked in the same transaction.
+ * oldest sessions beyond `maxSessionsPerUser` are revoked in the same transaction. The transaction
+ * records `login.succeeded` (and a `session.revoked` for each session the limit took).
  */
 export async function openSession(
   tx: Io,
@@ -122,6 +125,17 @@ export async function openSession(
     authenticatedAt: now,
   };
   const refreshToken = lib.newSecret();
+  for (const sessionId of revokedSessionIds) {
+    recordEvent(tx, { type: 'session.revoked', at: now, userId: user.id, sessionId, reason: 'session_limit' });
+  }
+  recordEvent(tx, {
+    type: 'login.succeeded',
+    at: now,
+    userId: user.id,
+    sessionId: session.id,
+    method: proof.method,
+    ip: request.ip,
+  });
   await tx.insertSession(session);
   await tx.insertRefreshToken({
     tokenHash: lib.hashSecret(refreshToken),
@@ -133,11 +147,15 @@ export async function openSession(
   return { tokens: await tokensFor(lib, user, session, refreshToken), revokedSessionIds };
 }
 
-/** Reports the sessions `openSession` revoked to keep within `maxSessionsPerUser`. */
-export function reportSessionLimit(lib: Lib, userId: string, opened: OpenedSession): void {
-  for (const sessionId of opened.revokedSessionIds) {
-    emit(lib, { type: 'session.revoked', at: lib.now(), userId, sessionId, reason: 'session_limit' });
-  }
+/** Records a revocation of one session (`sessionId`) or of all of a user's (null), in the transaction making it. */
+export function recordSessionRevoked(
+  tx: Io,
+  at: Date,
+  userId: string,
+  sessionId: string | null,
+  reason: SessionRevokeReason,
+): void {
+  recordEvent(tx, { type: 'session.revoked', at, userId, sessionId, reason });
 }
 
 export async function tokensFor(lib: Lib, user: User, session: Session, refreshToken: string): Promise<Tokens> {

@@ -1,16 +1,18 @@
 import * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
 import type { PublicSession } from '../ports/entities';
-import type { LoginFailureReason, SessionRevokeReason } from '../ports/events';
+import type { LoginFailureReason } from '../ports/events';
 import type { AccessTokenClaims } from '../ports/lib';
 import { canReadEverything, checkSelfOrSystem, hiddenFrom, isSelf, isSystemCaller } from './authorization';
 import { deliverAfterAnswer } from './code-delivery';
 import { type CodeLoginGrant, grantCodeLogin } from './code-login';
 import { CodeInput, decode, Email, LoginState, Opaque, PasswordInput, struct } from './codecs';
 import { codeGuessLimits, codeRequestLimits, prepareCode, redeemCode, withinSendLimit } from './codes';
-import { addMs, type Caller, type CallerUser, type Deps, emit, inTransaction, type RequestInfo } from './context';
+import { addMs, type Caller, type CallerUser, type Deps, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents, recordEvent, transactWithEvents } from './event-log';
 import { firstLimitPassed, forgive, loginSuccessLimit, passwordGuessLimits, rateLimited } from './limits';
+import { recordLoginFailure } from './login-events';
 import { completeMfaLogin, type MfaLoginInput, openSessionOrChallenge } from './mfa-login';
 import { decodePageRequest, keyById, type Page, type PageInput, toPage } from './pagination';
 import { type AccessTokenGrant, type ReauthenticateInput, reauthenticate } from './reauthentication';
@@ -19,8 +21,7 @@ import {
   isUserActive,
   type LoginContext,
   minDate,
-  type OpenedSession,
-  reportSessionLimit,
+  recordSessionRevoked,
   sessionHolds,
   type Tokens,
   tokensFor,
@@ -74,41 +75,41 @@ export class SessionService {
     const limits = passwordGuessLimits(config, user ? `user:${user.id}` : `email:${email}`, request.ip);
     const limited = await firstLimitPassed(this.deps, limits);
     if (limited) {
-      this.loginFailed('password', 'rate_limited', email, request);
+      await this.loginFailed('password', 'rate_limited', email, request);
       return limited;
     }
 
     const hash = user?.passwordHash ?? (await lib.dummyPasswordHash());
     const passwordMatches = await lib.verifyPassword(password, hash);
     if (!user?.passwordHash || !passwordMatches) {
-      this.loginFailed('password', 'invalid_credentials', email, request);
+      await this.loginFailed('password', 'invalid_credentials', email, request);
       return fail('INVALID_CREDENTIALS');
     }
     await forgive(this.deps, limits);
 
     if (user.bannedAt) {
-      this.loginFailed('password', 'banned', email, request);
+      await this.loginFailed('password', 'banned', email, request);
       return fail('ACCOUNT_DISABLED');
     }
     if (config.requireVerifiedEmail && found?.email.verifiedAt === null) {
-      this.loginFailed('password', 'email_not_verified', email, request);
+      await this.loginFailed('password', 'email_not_verified', email, request);
       return fail('EMAIL_NOT_VERIFIED');
     }
     const tooMany = await rateLimited(this.deps, loginSuccessLimit(config, user.id));
     if (tooMany) {
-      this.loginFailed('password', 'rate_limited', email, request);
+      await this.loginFailed('password', 'rate_limited', email, request);
       return tooMany;
     }
     // Hashed before the transaction (docs/security-rules.md §8); stored only if the password checked is still the one set.
     const upgradedHash = lib.passwordNeedsRehash(user.passwordHash) ? await lib.hashPassword(password) : null;
     const proof = { userId: user.id, method: 'password' as const, credentialVersion: user.credentialVersion };
-    const step = await io.transaction(async (tx) => {
+    const step = await transactWithEvents(this.deps, actorOf(undefined, request), async (tx) => {
       const next = await openSessionOrChallenge(tx, lib, proof, request);
       if (next && upgradedHash) await tx.updateUser(user.id, { passwordHash: upgradedHash, updatedAt: lib.now() });
       return next;
     });
     if (!step) {
-      this.loginFailed('password', 'credentials_changed', email, request);
+      await this.loginFailed('password', 'credentials_changed', email, request);
       return fail('INVALID_CREDENTIALS');
     }
     if ('challenge' in step) {
@@ -117,7 +118,6 @@ export class SessionService {
       await forgive(this.deps, [loginSuccessLimit(config, user.id)]);
       return fail('MFA_REQUIRED', { challenge: step.challenge });
     }
-    this.loginSucceeded(user.id, step.opened, 'password', request);
     return Ok(step.opened.tokens);
   }
 
@@ -156,7 +156,7 @@ export class SessionService {
    * Wrong codes are limited per IP, right ones per user (`loginSuccessesPerUser`).
    */
   async loginWithCode(input: CodeLoginInput, request: LoginContext): Promise<Result<Tokens, AccountsError>> {
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const decoded = decode(CodeLoginInput, input);
     if (decoded.err) return decoded;
     const { code, state } = decoded.val;
@@ -164,51 +164,40 @@ export class SessionService {
     const limits = codeGuessLimits(lib.config, request.ip);
     const limited = await firstLimitPassed(this.deps, limits);
     if (limited) {
-      this.loginFailed('code', 'rate_limited', null, request);
+      await this.loginFailed('code', 'rate_limited', null, request);
       return limited;
     }
     const redeemed = await redeemCode<CodeLoginGrant>(
-      io,
-      lib,
+      this.deps,
+      actorOf(undefined, request),
       { purpose: 'login', state },
       code,
       (tx, loginCode, ownerId) => grantCodeLogin(lib, tx, loginCode, ownerId, request),
       async (ownerId) => (ownerId === null ? null : rateLimited(this.deps, loginSuccessLimit(lib.config, ownerId))),
     );
     if (!redeemed) {
-      this.loginFailed('code', 'invalid_code', null, request);
+      await this.loginFailed('code', 'invalid_code', null, request);
       return fail('INVALID_CODE');
     }
     // A proven code gives its attempt back, so an office behind one address is never locked out.
     await forgive(this.deps, limits);
     if (redeemed.value.err) {
-      this.loginFailed('code', codeLoginFailureReason(redeemed.value.val), null, request);
+      await this.loginFailed('code', codeLoginFailureReason(redeemed.value.val), null, request);
       return redeemed.value;
     }
     const grant = redeemed.value.val;
-    const now = lib.now();
-    for (const address of grant.released) {
-      emit(lib, { type: 'email.released', at: now, userId: grant.userId, address, reason: 'proven_elsewhere' });
-    }
+    // What the proof changed (released addresses, a claim, a verification) was recorded with it.
     if (grant.outcome === 'released') {
-      this.loginFailed('code', 'address_released', null, request);
+      await this.loginFailed('code', 'address_released', null, request);
       return fail('ADDRESS_RELEASED');
     }
-    const { userId, address, verified, claimed, step } = grant;
-    if (claimed) {
-      emit(lib, { type: 'account.claimed', at: now, userId, address, passwordRemoved: claimed.passwordRemoved });
-      if (claimed.twoFactorRemoved) emit(lib, { type: 'mfa.disabled', at: now, userId, reason: 'account_claimed' });
-      this.sessionRevoked(userId, null, 'account_claimed');
-    }
-    // The code proved control of the address: that is a verification, reported like one (docs/security-rules.md §9).
-    if (verified) emit(lib, { type: 'email.verified', at: now, userId, address });
+    const { userId, step } = grant;
     // The address stays proven; the session waits for the second factor (`POST /authn/mfa`), which
     // counts the login's success then (see `loginWithPassword`).
     if ('challenge' in step) {
       await forgive(this.deps, [loginSuccessLimit(lib.config, userId)]);
       return fail('MFA_REQUIRED', { challenge: step.challenge });
     }
-    this.loginSucceeded(userId, step.opened, 'code', request);
     return Ok(step.opened.tokens);
   }
 
@@ -224,7 +213,7 @@ export class SessionService {
    * others get `INVALID_REFRESH_TOKEN` without revoking, as a race is indistinguishable from a
    * client's retry (a later presentation of the old token is reuse all the same).
    */
-  async refresh(input: RefreshInput, _request: RequestInfo): Promise<Result<Tokens, AccountsError>> {
+  async refresh(input: RefreshInput, request: RequestInfo): Promise<Result<Tokens, AccountsError>> {
     const { io, lib } = this.deps;
     const decoded = decode(RefreshInput, input);
     if (decoded.err) return decoded;
@@ -234,16 +223,17 @@ export class SessionService {
     if (!found) return fail('INVALID_REFRESH_TOKEN');
     const { token: stored, session, user } = found;
     if (stored.consumedAt !== null) {
-      if (await io.revokeSession(session.id, now)) {
-        emit(lib, { type: 'refresh_token.reused', at: now, userId: user.id, sessionId: session.id });
-        emit(lib, {
+      await transactWithEvents(this.deps, actorOf(undefined, request), async (tx) => {
+        if (!(await tx.revokeSession(session.id, now))) return;
+        recordEvent(tx, { type: 'refresh_token.reused', at: now, userId: user.id, sessionId: session.id });
+        recordEvent(tx, {
           type: 'session.revoked',
           at: now,
           userId: user.id,
           sessionId: session.id,
           reason: 'refresh_token_reused',
         });
-      }
+      });
       return fail('INVALID_REFRESH_TOKEN');
     }
     if (!sessionHolds(session, user, now) || now >= stored.expiresAt) return fail('INVALID_REFRESH_TOKEN');
@@ -273,19 +263,21 @@ export class SessionService {
 
   /** Ends the caller's current session, or all of their sessions with `{ all: true }`. */
   async logout(caller: Caller, input: LogoutInput = {}): Promise<Result<void, AccountsError>> {
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const decoded = decode(LogoutInput, input);
     if (decoded.err) return decoded;
     if (!caller.user) return fail('UNAUTHENTICATED');
     const { id: userId, sessionId } = caller.user;
     const now = lib.now();
-    if (decoded.val.all) {
-      await io.revokeUserSessions(userId, now);
-      this.sessionRevoked(userId, null, 'logout_all');
-    } else if (sessionId !== null) {
-      await io.revokeSession(sessionId, now);
-      this.sessionRevoked(userId, sessionId, 'logout');
-    }
+    await transactWithEvents(this.deps, actorOf(caller), async (tx) => {
+      if (decoded.val.all) {
+        await tx.revokeUserSessions(userId, now);
+        recordSessionRevoked(tx, now, userId, null, 'logout_all');
+      } else if (sessionId !== null) {
+        await tx.revokeSession(sessionId, now);
+        recordSessionRevoked(tx, now, userId, sessionId, 'logout');
+      }
+    });
     return Ok(undefined);
   }
 
@@ -298,20 +290,18 @@ export class SessionService {
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
     const self = isSelf(caller, userId);
     const now = lib.now();
-    const ended = await inTransaction(io, async (tx) => {
+    return inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const user = await tx.lockUser(userId);
       if (!user || user.deletedAt) return fail('NOT_FOUND');
       await changeCredentials(tx, user, now);
+      recordSessionRevoked(tx, now, userId, null, self ? 'logout_all' : 'revoked_by_admin');
       return Ok(undefined);
     });
-    if (ended.err) return ended;
-    this.sessionRevoked(userId, null, self ? 'logout_all' : 'revoked_by_admin');
-    return Ok(undefined);
   }
 
   /** One page of a user's live sessions, newest first: for the user themself, employees and system callers. */
@@ -332,9 +322,10 @@ export class SessionService {
     const session = await io.findSessionById(sessionId);
     const owned = session !== null && isSelf(caller, session.userId);
     if (!session || (!owned && !isSystemCaller(caller))) return hiddenFrom(caller);
-    if (await io.revokeSession(sessionId, lib.now())) {
-      this.sessionRevoked(session.userId, sessionId, owned ? 'revoked_by_user' : 'revoked_by_admin');
-    }
+    await transactWithEvents(this.deps, actorOf(caller), async (tx) => {
+      if (!(await tx.revokeSession(sessionId, lib.now()))) return;
+      recordSessionRevoked(tx, lib.now(), session.userId, sessionId, owned ? 'revoked_by_user' : 'revoked_by_admin');
+    });
     return Ok(undefined);
   }
 
@@ -376,35 +367,18 @@ export class SessionService {
     return claims ? Ok(claims) : fail('INVALID_TOKEN');
   }
 
-  private loginSucceeded(
-    userId: string,
-    opened: OpenedSession,
-    method: 'password' | 'code',
-    request: RequestInfo,
-  ): void {
-    const { lib } = this.deps;
-    reportSessionLimit(lib, userId, opened);
-    emit(lib, {
-      type: 'login.succeeded',
-      at: lib.now(),
-      userId,
-      sessionId: opened.tokens.sessionId,
-      method,
-      ip: request.ip,
-    });
-  }
-
-  private loginFailed(
+  /**
+   * A refused login, written to the trail on its own (it changes nothing else). Refusals by a limit
+   * are written once per IP and window: past the limit an attacker's every request is refused, and
+   * each would otherwise add a row.
+   */
+  private async loginFailed(
     method: 'password' | 'code',
     reason: LoginFailureReason,
     email: string | null,
     request: RequestInfo,
-  ): void {
-    emit(this.deps.lib, { type: 'login.failed', at: this.deps.lib.now(), method, reason, email, ip: request.ip });
-  }
-
-  private sessionRevoked(userId: string, sessionId: string | null, reason: SessionRevokeReason): void {
-    emit(this.deps.lib, { type: 'session.revoked', at: this.deps.lib.now(), userId, sessionId, reason });
+  ): Promise<void> {
+    await recordLoginFailure(this.deps, { method, reason, email }, request);
   }
 }
 

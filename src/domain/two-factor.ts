@@ -5,8 +5,9 @@ import type { Io } from '../ports/io';
 import type { AccountsConfig, Lib, TotpEnrolment } from '../ports/lib';
 import { checkSelfOrSystem, hiddenFrom, isSelf } from './authorization';
 import { CodeInput, decode, struct } from './codecs';
-import { type Caller, type Deps, emit, inTransaction, type RequestInfo } from './context';
+import { type Caller, type Deps, inTransaction, type RequestInfo } from './context';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents, recordEvent, transactWithEvents } from './event-log';
 import { firstLimitPassed, forgive, type Limit, perIdentifierAndIpLimit, perIpLimit } from './limits';
 import { isUserActive } from './session-opening';
 import { requireRecentAuthentication } from './step-up';
@@ -84,17 +85,13 @@ export async function checkSecondFactor(
  * is later than the last one accepted (so a code is never accepted twice, nor an adjacent earlier
  * one after it), a recovery code only if unused. False when another request used it first.
  */
-export function redeemSecondFactor(tx: Io, lib: Lib, userId: string, proof: SecondFactorProof): Promise<boolean> {
-  return proof.kind === 'totp'
-    ? tx.acceptTotpStep(userId, proof.step)
-    : tx.useRecoveryCode(userId, proof.codeHash, lib.now());
-}
-
-/** After a redeemed recovery code's transaction committed: the event, with how many are left. */
-export async function reportRecoveryCodeUsed(deps: Deps, userId: string, proof: SecondFactorProof): Promise<void> {
-  if (proof.kind !== 'recovery') return;
-  const remaining = await deps.io.countUnusedRecoveryCodes(userId);
-  emit(deps.lib, { type: 'mfa.recovery_code_used', at: deps.lib.now(), userId, remaining });
+export async function redeemSecondFactor(tx: Io, lib: Lib, userId: string, proof: SecondFactorProof): Promise<boolean> {
+  if (proof.kind === 'totp') return tx.acceptTotpStep(userId, proof.step);
+  if (!(await tx.useRecoveryCode(userId, proof.codeHash, lib.now()))) return false;
+  // A used recovery code is worth an event (someone lost their device, or stole the codes).
+  const remaining = await tx.countUnusedRecoveryCodes(userId);
+  recordEvent(tx, { type: 'mfa.recovery_code_used', at: lib.now(), userId, remaining });
+  return true;
 }
 
 /** Recovery codes are compared lower-case, without the spaces and dashes people type between groups. */
@@ -183,9 +180,10 @@ export class TwoFactorService {
     const step = secret === null ? null : lib.totpCodeStep(secret, decoded.val.code, lib.now());
     if (step === null) return fail('INVALID_MFA_CODE');
     const { codes, rows } = this.newRecoveryCodes(userId);
-    const confirmed = await inTransaction(io, async (tx) => {
+    const confirmed = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       await tx.lockUser(userId);
       if (!(await tx.confirmTotpFactor(userId, factor.sealedSecret, step, lib.now()))) return fail('INVALID_MFA_CODE');
+      recordEvent(tx, { type: 'mfa.enabled', at: lib.now(), userId });
       await tx.replaceRecoveryCodes(userId, rows);
       // The session that confirms has just proven both factors (step-up before the enrolment, the
       // code now): it counts as a two-factor session, as one opened by POST /authn/mfa would.
@@ -195,7 +193,6 @@ export class TwoFactorService {
     });
     if (confirmed.err) return confirmed;
     await forgive(this.deps, limits);
-    emit(lib, { type: 'mfa.enabled', at: lib.now(), userId });
     return Ok({ recoveryCodes: codes });
   }
 
@@ -215,32 +212,33 @@ export class TwoFactorService {
     if (!user || user.deletedAt) return fail('NOT_FOUND');
     const recent = await requireRecentAuthentication(this.deps, caller);
     if (recent.err) return recent;
-    const removed = await io.transaction(async (tx) => {
+    const removed = await transactWithEvents(this.deps, actorOf(caller), async (tx) => {
       await tx.lockUser(userId);
-      return tx.deleteTwoFactor(userId);
+      const deleted = await tx.deleteTwoFactor(userId);
+      if (deleted) recordEvent(tx, { type: 'mfa.disabled', at: lib.now(), userId, reason: 'disabled' });
+      return deleted;
     });
     if (!removed) return fail('MFA_NOT_ENABLED');
-    emit(lib, { type: 'mfa.disabled', at: lib.now(), userId, reason: 'disabled' });
     return Ok(undefined);
   }
 
   /** Replaces the caller's recovery codes with 10 new ones (the old ones stop working), after step-up. */
   async replaceRecoveryCodes(caller: Caller, userRef: string): Promise<Result<RecoveryCodes, AccountsError>> {
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const own = await this.ownAccount(caller, userRef);
     if (own.err) return own;
     const userId = own.val.id;
     const recent = await requireRecentAuthentication(this.deps, caller);
     if (recent.err) return recent;
     const { codes, rows } = this.newRecoveryCodes(userId);
-    const replaced = await inTransaction(io, async (tx) => {
+    const replaced = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       await tx.lockUser(userId);
       if (!(await hasTwoFactor(tx, userId))) return fail('MFA_NOT_ENABLED');
       await tx.replaceRecoveryCodes(userId, rows);
+      recordEvent(tx, { type: 'mfa.recovery_codes_replaced', at: lib.now(), userId });
       return Ok(undefined);
     });
     if (replaced.err) return replaced;
-    emit(lib, { type: 'mfa.recovery_codes_replaced', at: lib.now(), userId });
     return Ok({ recoveryCodes: codes });
   }
 

@@ -1,7 +1,7 @@
 import type * as t from 'io-ts';
 import { Err, Ok, type Result } from 'ts-results';
 import type { LoginEmail, PublicUser, User, UserRole } from '../ports/entities';
-import type { Io } from '../ports/io';
+import type { Io, UserPatch } from '../ports/io';
 import {
   canReadEverything,
   checkSelfOrSystem,
@@ -13,10 +13,12 @@ import {
 import { deliverCodes } from './code-delivery';
 import { decode, Email, listOf, Name, PasswordInput, struct, UserRoleCodec, weakPassword } from './codecs';
 import { invalidateCodesOf, prepareCode } from './codes';
-import { addMs, type Caller, type Deps, emit, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
+import { addMs, type Caller, type Deps, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
+import { splitFields, withCustomFields, withFields } from './custom-fields';
 import { type AccountsError, fail } from './errors';
+import { actorOf, inTransactionWithEvents, recordEvent, transactWithEvents } from './event-log';
 import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';
-import { emitMembershipChanged } from './organizations';
+import { recordMembershipChanged } from './organizations';
 import { newPasswordRefusal } from './password-policy';
 import { changeCredentials } from './session-opening';
 import { requireRecentAuthentication } from './step-up';
@@ -52,7 +54,7 @@ export function toPublicUser(user: User, emails?: LoginEmail[]): PublicUser {
     bannedAt: user.bannedAt,
   };
   if (emails) view.emails = emails;
-  return view;
+  return withCustomFields(view, user.fields);
 }
 
 /**
@@ -69,9 +71,10 @@ export class UserService {
    */
   async register(input: RegisterInput, request: RequestInfo): Promise<Result<PublicUser, AccountsError>> {
     const { io, lib } = this.deps;
-    const decoded = decode(RegisterInput, input);
+    const decoded = decode(withFields(RegisterInput, this.deps.fields?.user, 'create'), input);
     if (decoded.err) return decoded;
-    const { name, email, password } = decoded.val;
+    const { own, custom } = splitFields(decoded.val, this.deps.fields?.user);
+    const { name, email, password } = own;
 
     if (password !== undefined) {
       const problems = lib.checkPassword(password, { email, name });
@@ -103,9 +106,10 @@ export class UserService {
       deletedAt: null,
       bannedAt: null,
       credentialVersion: 0,
+      fields: custom ?? {},
     };
     const loginEmail: LoginEmail = { address: email, userId: user.id, verifiedAt: null, createdAt: now };
-    const created = await inTransaction(io, async (tx) => {
+    const created = await inTransactionWithEvents(this.deps, actorOf(undefined, request), async (tx) => {
       const released = held ? await this.releaseStaleAddress(tx, held.userId, email) : false;
       await tx.insertUser(user);
       // The unique index decides between two concurrent registrations of one address.
@@ -113,21 +117,21 @@ export class UserService {
         return fail('EMAIL_TAKEN', { details: [{ path: 'email', message: 'is already in use' }] });
       }
       const message = await prepareCode(tx, lib, { purpose: 'verify-email', address: email, registration: true });
-      return Ok({ message, released });
+      if (held && released) {
+        recordEvent(tx, {
+          type: 'email.released',
+          at: now,
+          userId: held.userId,
+          address: email,
+          reason: 'registered_elsewhere',
+        });
+      }
+      recordEvent(tx, { type: 'user.registered', at: now, userId: user.id });
+      recordEvent(tx, { type: 'email.added', at: now, userId: user.id, address: email });
+      return Ok({ message });
     });
     if (created.err) return created;
-    await deliverCodes(lib, [created.val.message]);
-    if (held && created.val.released) {
-      emit(lib, {
-        type: 'email.released',
-        at: now,
-        userId: held.userId,
-        address: email,
-        reason: 'registered_elsewhere',
-      });
-    }
-    emit(lib, { type: 'user.registered', at: now, userId: user.id });
-    emit(lib, { type: 'email.added', at: now, userId: user.id, address: email });
+    await deliverCodes(this.deps, [created.val.message]);
     return Ok(toPublicUser(user, [loginEmail]));
   }
 
@@ -168,16 +172,26 @@ export class UserService {
     const userId = target.val;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
-    const decoded = decode(UpdateUserInput, input);
+    const decoded = decode(withFields(UpdateUserInput, this.deps.fields?.user, 'patch'), input);
     if (decoded.err) return decoded;
-    const user = await this.findLiveUser(userId);
-    if (!user) return fail('NOT_FOUND');
-    if (decoded.val.name !== undefined) {
-      user.name = decoded.val.name;
-      user.updatedAt = this.deps.lib.now();
-      await this.deps.io.updateUser(userId, { name: user.name, updatedAt: user.updatedAt });
+    const { own, custom } = splitFields(decoded.val, this.deps.fields?.user);
+    if (own.name === undefined && custom === undefined) {
+      const user = await this.findLiveUser(userId);
+      if (!user) return fail('NOT_FOUND');
+      return Ok(toPublicUser(user, await this.deps.io.listLoginEmails(userId)));
     }
-    return Ok(toPublicUser(user, await this.deps.io.listLoginEmails(userId)));
+    // Under the user's lock: two changes of different custom fields both land.
+    const updated = await inTransaction(this.deps.io, async (tx) => {
+      const user = await tx.lockUser(userId);
+      if (!user || user.deletedAt) return fail('NOT_FOUND');
+      const patch: UserPatch = { updatedAt: this.deps.lib.now() };
+      if (own.name !== undefined) patch.name = own.name;
+      if (custom !== undefined) patch.fields = { ...user.fields, ...custom };
+      await tx.updateUser(userId, patch);
+      return Ok({ ...user, ...patch });
+    });
+    if (updated.err) return updated;
+    return Ok(toPublicUser(updated.val, await this.deps.io.listLoginEmails(userId)));
   }
 
   /**
@@ -224,17 +238,17 @@ export class UserService {
     const passwordHash = await lib.hashPassword(newPassword);
     const now = lib.now();
     const keepSessionId = self ? (caller.user.sessionId ?? undefined) : undefined;
-    const changed = await inTransaction(io, async (tx) => {
+    const changed = await inTransactionWithEvents(this.deps, actorOf(caller, request), async (tx) => {
       const current = await tx.lockUser(userId);
       if (!current || current.deletedAt) return fail('NOT_FOUND');
       // The current password was proven against the hash read above; a change that won meanwhile wins.
       if (self && current.credentialVersion !== user.credentialVersion) return fail('INVALID_CURRENT_PASSWORD');
       await changeCredentials(tx, current, now, { passwordHash }, keepSessionId);
+      recordEvent(tx, { type: 'password.changed', at: now, userId });
+      recordEvent(tx, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_changed' });
       return Ok(undefined);
     });
     if (changed.err) return changed;
-    emit(lib, { type: 'password.changed', at: now, userId });
-    emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'password_changed' });
     return Ok(undefined);
   }
 
@@ -248,13 +262,13 @@ export class UserService {
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     const allowed = checkSelfOrSystem(caller, userId);
     if (allowed.err) return allowed;
     const recent = await requireRecentAuthentication(this.deps, caller);
     if (recent.err) return recent;
     const now = lib.now();
-    const deleted = await inTransaction(io, async (tx) => {
+    const deleted = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
       const user = await tx.lockUser(userId);
       if (!user || user.deletedAt) return fail('NOT_FOUND');
       const memberships = await tx.listMembershipsOfUser(userId);
@@ -274,13 +288,13 @@ export class UserService {
       );
       await tx.deleteAllLoginEmails(userId);
       await tx.deleteMembershipsOfUser(userId);
-      return Ok(memberships);
+      recordEvent(tx, { type: 'user.deleted', at: now, userId, byUserId: caller.user?.id ?? null });
+      recordEvent(tx, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_deleted' });
+      // Each organization's audit trail sees its member leave, not only the user's own trail.
+      for (const membership of memberships) recordMembershipChanged(tx, now, membership, 'removed', null);
+      return Ok(undefined);
     });
     if (deleted.err) return deleted;
-    emit(lib, { type: 'user.deleted', at: now, userId, byUserId: caller.user?.id ?? null });
-    emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_deleted' });
-    // Each organization's audit trail sees its member leave, not only the user's own trail.
-    for (const membership of deleted.val) emitMembershipChanged(lib, membership, 'removed', null);
     return Ok(undefined);
   }
 
@@ -298,7 +312,7 @@ export class UserService {
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     if (!isSystemCaller(caller)) return forbiddenFor(caller);
     // Granting roles (sysadmin included) is worth more than any key rotation: a recent login.
     const recent = await requireRecentAuthentication(this.deps, caller);
@@ -309,8 +323,10 @@ export class UserService {
     if (!user) return fail('NOT_FOUND');
     const roles: UserRole[] = [...new Set(decoded.val.roles)];
     const now = lib.now();
-    await io.updateUser(userId, { roles, updatedAt: now });
-    emit(lib, { type: 'user.roles_changed', at: now, userId, roles });
+    await transactWithEvents(this.deps, actorOf(caller), async (tx) => {
+      await tx.updateUser(userId, { roles, updatedAt: now });
+      recordEvent(tx, { type: 'user.roles_changed', at: now, userId, roles });
+    });
     return Ok(toPublicUser({ ...user, roles, updatedAt: now }));
   }
 
@@ -326,23 +342,23 @@ export class UserService {
     const target = resolveUserId(caller, userRef);
     if (target.err) return target;
     const userId = target.val;
-    const { io, lib } = this.deps;
+    const { lib } = this.deps;
     if (!isSystemCaller(caller)) return forbiddenFor(caller);
     const now = lib.now();
-    const updated = await inTransaction<User>(io, async (tx) => {
+    const updated = await inTransactionWithEvents<User>(this.deps, actorOf(caller), async (tx) => {
       const user = await tx.lockUser(userId);
       if (!user || user.deletedAt) return fail('NOT_FOUND');
+      recordEvent(tx, { type: banned ? 'user.banned' : 'user.unbanned', at: now, userId });
       if (!banned) {
         await tx.updateUser(userId, { bannedAt: null, updatedAt: now });
         return Ok({ ...user, bannedAt: null, updatedAt: now });
       }
       const bannedAt = user.bannedAt ?? now;
       const credentialVersion = await changeCredentials(tx, user, now, { bannedAt });
+      recordEvent(tx, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_banned' });
       return Ok({ ...user, bannedAt, credentialVersion, updatedAt: now });
     });
     if (updated.err) return updated;
-    emit(lib, { type: banned ? 'user.banned' : 'user.unbanned', at: now, userId });
-    if (banned) emit(lib, { type: 'session.revoked', at: now, userId, sessionId: null, reason: 'user_banned' });
     return Ok(toPublicUser(updated.val));
   }
 

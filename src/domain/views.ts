@@ -10,6 +10,8 @@ import {
   type Organization,
   type PublicClient,
   type PublicInvitation,
+  type PublicMembership,
+  type PublicOrganization,
   type PublicSession,
   type PublicUser,
   RESTRICTION_TYPES,
@@ -17,6 +19,8 @@ import {
   USER_ROLES,
 } from '../ports/entities';
 import type { JsonWebKeySet } from '../ports/lib';
+import type { EventActor, EventSubjects, StoredEvent } from '../ports/outbox';
+import { withCustomFields } from './custom-fields';
 import type { Page } from './pagination';
 import type { AccessTokenGrant } from './reauthentication';
 import type { Tokens } from './session-opening';
@@ -28,9 +32,12 @@ import type { Tokens } from './session-opening';
 
 // --- clients -------------------------------------------------------------------------------------
 
-/** A client without its secret hash (and without `deletedAt`: deleted clients are never shown). */
+/**
+ * A client without its secret hash (and without `deletedAt`: deleted clients are never shown), its
+ * custom fields beside its own.
+ */
 export function toPublicClient(client: Client): PublicClient {
-  return {
+  const view: PublicClient = {
     id: client.id,
     organizationId: client.organizationId,
     name: client.name,
@@ -39,6 +46,56 @@ export function toPublicClient(client: Client): PublicClient {
     createdAt: client.createdAt,
     updatedAt: client.updatedAt,
     lastUsedAt: client.lastUsedAt,
+  };
+  return withCustomFields(view, client.fields);
+}
+
+// --- organizations and memberships ----------------------------------------------------------------
+
+/** An organization, its custom fields beside its own. */
+export function toPublicOrganization(organization: Organization): PublicOrganization {
+  const view: PublicOrganization = {
+    id: organization.id,
+    name: organization.name,
+    requireMfa: organization.requireMfa,
+    createdAt: organization.createdAt,
+    updatedAt: organization.updatedAt,
+  };
+  return withCustomFields(view, organization.fields);
+}
+
+/** A membership, its custom fields beside its own. */
+export function toPublicMembership(membership: Membership): PublicMembership {
+  const view: PublicMembership = {
+    id: membership.id,
+    organizationId: membership.organizationId,
+    userId: membership.userId,
+    role: membership.role,
+    createdAt: membership.createdAt,
+  };
+  return withCustomFields(view, membership.fields);
+}
+
+// --- events --------------------------------------------------------------------------------------
+
+/**
+ * An event of the trail (`GET /organizations/:id/events`, `GET /users/:id/events`): what happened,
+ * who acted and what it is about, never its delivery state. `attempts`, `lastError` and the lease stay
+ * in the outbox: a last error may quote a webhook receiver's answer or address.
+ */
+export function toEventView(event: StoredEvent): EventView {
+  return {
+    id: event.id,
+    type: event.type,
+    at: new Date(event.at.getTime()),
+    actor: { userId: event.actor.userId, clientId: event.actor.clientId, ip: event.actor.ip },
+    subjects: {
+      userId: event.subjects.userId,
+      organizationId: event.subjects.organizationId,
+      clientId: event.subjects.clientId,
+      sessionId: event.subjects.sessionId,
+    },
+    payload: structuredClone(event.payload),
   };
 }
 
@@ -195,6 +252,28 @@ export const ReceivedInvitationView = t.strict(
   'ReceivedInvitation',
 );
 
+/** An event of the trail (`toEventView`); `payload` holds the event's other fields (docs/events.md). */
+export const EventView = t.strict(
+  {
+    id: t.string,
+    type: t.string,
+    at: DateTimeView,
+    actor: t.strict({ userId: nullable(t.string), clientId: nullable(t.string), ip: nullable(t.string) }, 'EventActor'),
+    subjects: t.strict(
+      {
+        userId: nullable(t.string),
+        organizationId: nullable(t.string),
+        clientId: nullable(t.string),
+        sessionId: nullable(t.string),
+      },
+      'EventSubjects',
+    ),
+    payload: t.record(t.string, t.unknown),
+  },
+  'Event',
+);
+export type EventView = t.TypeOf<typeof EventView>;
+
 /** The bare JWKS of `/.well-known/jwks.json`: public keys, whose members depend on the algorithm. */
 export const JsonWebKeySetView = t.strict({ keys: t.array(t.record(t.string, t.unknown)) }, 'JsonWebKeySet');
 
@@ -221,6 +300,7 @@ export const PublicClientPageView = pageView(PublicClientView, 'ClientPage');
 export const AccessRestrictionPageView = pageView(AccessRestrictionView, 'AccessRestrictionPage');
 export const InvitationPageView = pageView(InvitationView, 'InvitationPage');
 export const ReceivedInvitationPageView = pageView(ReceivedInvitationView, 'ReceivedInvitationPage');
+export const EventPageView = pageView(EventView, 'EventPage');
 
 /** Any io-ts codec, as route descriptions name them (handlers import no io-ts of their own). */
 export type AnyCodec = t.Mixed;
@@ -238,12 +318,14 @@ sameType<Same<t.TypeOf<typeof PublicUserView>, PublicUser>>();
 sameType<Same<t.TypeOf<typeof PublicSessionView>, PublicSession>>();
 sameType<Same<t.TypeOf<typeof TokensView>, Tokens>>();
 sameType<Same<t.TypeOf<typeof AccessTokenGrantView>, AccessTokenGrant>>();
-sameType<Same<t.TypeOf<typeof OrganizationView>, Organization>>();
-sameType<Same<t.TypeOf<typeof MembershipView>, Membership>>();
+sameType<Same<t.TypeOf<typeof OrganizationView>, PublicOrganization>>();
+sameType<Same<t.TypeOf<typeof MembershipView>, PublicMembership>>();
 sameType<Same<t.TypeOf<typeof PublicClientView>, PublicClient>>();
 sameType<Same<t.TypeOf<typeof AccessRestrictionView>, AccessRestriction>>();
 sameType<Same<t.TypeOf<typeof InvitationView>, PublicInvitation>>();
 sameType<Same<t.TypeOf<typeof ReceivedInvitationView>, ReceivedInvitation>>();
 sameType<Same<t.TypeOf<typeof JsonWebKeySetView>, JsonWebKeySet>>();
-sameType<Same<t.TypeOf<typeof MembershipPageView>, Page<Membership>>>();
+sameType<Same<t.TypeOf<typeof MembershipPageView>, Page<PublicMembership>>>();
 sameType<Same<t.TypeOf<typeof PublicSessionPageView>, Page<PublicSession>>>();
+sameType<Same<EventView['actor'], EventActor>>();
+sameType<Same<EventView['subjects'], EventSubjects>>();

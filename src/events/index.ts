@@ -5,7 +5,7 @@
 
 export { MemoryEventOutbox } from '../adapters/memory/memory-event-outbox';
 export { SqlEventOutbox } from '../adapters/sql/event-outbox';
-export { PAYLOAD_FIELDS, toAccountsEvent, toEventRecord } from '../ports/event-record';
+export { EVENT_TYPES, PAYLOAD_FIELDS, toAccountsEvent, toEventRecord } from '../ports/event-record';
 export type {
   ClaimOptions,
   EventActor,

@@ -50,6 +50,10 @@ export class EventRelay {
   private readonly options: Required<Omit<EventRelayOptions, 'onError'>> & Pick<EventRelayOptions, 'onError'>;
   private loop: Promise<void> | null = null;
   private abort: AbortController | null = null;
+  /** Ends the current wait between polls (`wake`). */
+  private wakeup: AbortController | null = null;
+  /** A wake-up that came while a poll ran: the next wait is skipped. */
+  private woken = false;
 
   constructor(options: EventRelayOptions) {
     this.owner = options.owner ?? `relay_${randomBytes(6).toString('hex')}`;
@@ -87,6 +91,16 @@ export class EventRelay {
     await this.loop;
     this.loop = null;
     this.abort = null;
+  }
+
+  /**
+   * Polls at once instead of after the rest of its wait: `createAccounts({ events: { delivery:
+   * 'relay', onCommitted: () => relay.wake() } })` calls it after every commit that stored events, so
+   * a relay in the same process delivers them within a moment rather than a poll interval.
+   */
+  wake(): void {
+    this.woken = true;
+    this.wakeup?.abort();
   }
 
   /** Claims and delivers one batch. */
@@ -138,7 +152,17 @@ export class EventRelay {
         // The outbox is unreachable: keep polling, the events wait in the table.
         onError?.(error);
       }
-      if (claimed === 0 && !signal.aborted) await sleep(pollIntervalMs, signal).catch(() => undefined);
+      if (claimed > 0 || signal.aborted) continue;
+      if (this.woken) {
+        this.woken = false;
+        continue;
+      }
+      const wakeup = new AbortController();
+      this.wakeup = wakeup;
+      const stopOrWake = AbortSignal.any([signal, wakeup.signal]);
+      await sleep(pollIntervalMs, stopOrWake).catch(() => undefined);
+      this.wakeup = null;
+      this.woken = false;
     }
   }
 }

@@ -6,6 +6,7 @@ import {
   PublicClientPageView,
   PublicClientView,
 } from '../domain/views';
+import { httpAnswer, httpInput } from './custom-fields';
 import { asInput, dataResponse, noContentResponse, pageQuery, pageResponse } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
@@ -13,20 +14,30 @@ import type { Action, DocumentedRoute } from './types';
  * `POST /organizations/:id/clients`: `{ name, reqsPerSec? }`; admins and owners (`reqsPerSec`: sysadmins
  * and system clients). 201 `{ client, key }`: the only time the key is shown.
  */
-export const createClient: Action = async (accounts, { params, body, caller }) =>
-  dataResponse(await accounts.clients.create(caller, params.id, asInput<CreateClientInput>(body)), 201);
+export const createClient: Action = async (accounts, { params, body, caller }) => {
+  const input = httpInput(accounts, 'client', body);
+  if (input.err) return input;
+  const created = await accounts.clients.create(caller, params.id, asInput<CreateClientInput>(input.val));
+  return dataResponse(httpAnswer(accounts, 'client', created, 'client'), 201);
+};
 
 /** `GET /organizations/:id/clients`: members. */
 export const listClients: Action = async (accounts, request) =>
-  pageResponse(await accounts.clients.list(request.caller, request.params.id, pageQuery(request)));
+  pageResponse(
+    httpAnswer(accounts, 'client', await accounts.clients.list(request.caller, request.params.id, pageQuery(request))),
+  );
 
 /** `GET /clients/:id`: members of its organization (and the key itself). */
 export const getClient: Action = async (accounts, { params, caller }) =>
-  dataResponse(await accounts.clients.get(caller, params.id));
+  dataResponse(httpAnswer(accounts, 'client', await accounts.clients.get(caller, params.id)));
 
 /** `PATCH /clients/:id`: `{ name?, reqsPerSec? }`; admins and owners (`reqsPerSec`: sysadmins, system clients). */
-export const updateClient: Action = async (accounts, { params, body, caller }) =>
-  dataResponse(await accounts.clients.update(caller, params.id, asInput<UpdateClientInput>(body)));
+export const updateClient: Action = async (accounts, { params, body, caller }) => {
+  const input = httpInput(accounts, 'client', body);
+  if (input.err) return input;
+  const updated = await accounts.clients.update(caller, params.id, asInput<UpdateClientInput>(input.val));
+  return dataResponse(httpAnswer(accounts, 'client', updated));
+};
 
 /** `DELETE /clients/:id`: admins and owners; its key stops working. 204. */
 export const deleteClient: Action = async (accounts, { params, caller }) =>
@@ -34,7 +45,7 @@ export const deleteClient: Action = async (accounts, { params, caller }) =>
 
 /** `POST /clients/:id/rotate-key`: admins and owners. 200 `{ client, key }`; the old key stops working. */
 export const rotateClientKey: Action = async (accounts, { params, caller }) =>
-  dataResponse(await accounts.clients.rotateKey(caller, params.id));
+  dataResponse(httpAnswer(accounts, 'client', await accounts.clients.rotateKey(caller, params.id), 'client'));
 
 /** `GET /clients/:id/access-restrictions`: members. */
 export const listAccessRestrictions: Action = async (accounts, request) =>

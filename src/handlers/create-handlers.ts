@@ -5,6 +5,7 @@ import { DEFAULT_BODY_LIMIT_BYTES, expectNoFields, parseJsonBody } from './body'
 import { clientRoutes } from './clients';
 import { emailRoutes } from './emails';
 import { errorResponse, httpStatusOf, internalErrorResponse } from './errors';
+import { eventRoutes } from './events';
 import { invitationRoutes } from './invitations';
 import { type HandlerLogger, type LogFields, REQUEST_ID_HEADER, toHandlerLogger, usableRequestId } from './logger';
 import { openApiRoute } from './openapi/route';
@@ -38,6 +39,7 @@ export const ROUTE_DEFINITIONS: readonly DocumentedRoute[] = [
   ...organizationRoutes,
   ...clientRoutes,
   ...invitationRoutes,
+  ...eventRoutes,
   openApiRoute(() => ROUTE_DEFINITIONS),
 ];
 

@@ -19,6 +19,7 @@ export {
   internalErrorResponse,
   type ResponseErrorCode,
 } from './errors';
+export * from './events';
 export { type AccountsMiddleware, accountsRouter } from './express';
 export {
   accountsFrameworkErrors,

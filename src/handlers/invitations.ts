@@ -1,6 +1,7 @@
 import { Ok } from 'ts-results';
 import { AcceptInvitationInput, CreateInvitationInput } from '../domain/invitations';
 import { InvitationPageView, InvitationView, MembershipView, ReceivedInvitationPageView } from '../domain/views';
+import { httpAnswer } from './custom-fields';
 import { asInput, dataResponse, noContentResponse, pageQuery, pageResponse, userIdParam } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
@@ -23,7 +24,7 @@ export const revokeInvitation: Action = async (accounts, { params, caller }) =>
  */
 export const acceptInvitation: Action = async (accounts, { body, caller, info }) => {
   const accepted = await accounts.invitations.accept(caller, asInput<AcceptInvitationInput>(body), info);
-  return dataResponse(accepted.ok ? Ok(accepted.val.membership) : accepted);
+  return dataResponse(httpAnswer(accounts, 'membership', accepted.ok ? Ok(accepted.val.membership) : accepted));
 };
 
 /** `POST /invitations/:id/decline`: the invited user, through a verified address. 204. */

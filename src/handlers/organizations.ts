@@ -5,20 +5,29 @@ import {
   UpdateOrganizationInput,
 } from '../domain/organizations';
 import { MembershipPageView, MembershipView, OrganizationView } from '../domain/views';
+import { httpAnswer, httpInput } from './custom-fields';
 import { asInput, dataResponse, noContentResponse, pageQuery, pageResponse } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
 /** `POST /organizations`: `{ name }`; any user; the caller becomes its owner. 201. */
-export const createOrganization: Action = async (accounts, { body, caller }) =>
-  dataResponse(await accounts.organizations.create(caller, asInput<CreateOrganizationInput>(body)), 201);
+export const createOrganization: Action = async (accounts, { body, caller }) => {
+  const input = httpInput(accounts, 'organization', body);
+  if (input.err) return input;
+  const created = await accounts.organizations.create(caller, asInput<CreateOrganizationInput>(input.val));
+  return dataResponse(httpAnswer(accounts, 'organization', created), 201);
+};
 
 /** `GET /organizations/:id`: members, employees, sysadmins. */
 export const getOrganization: Action = async (accounts, { params, caller }) =>
-  dataResponse(await accounts.organizations.get(caller, params.id));
+  dataResponse(httpAnswer(accounts, 'organization', await accounts.organizations.get(caller, params.id)));
 
 /** `PATCH /organizations/:id`: `{ name?, requireMfa? }`; admins and owners (`requireMfa`: owners, after step-up). */
-export const updateOrganization: Action = async (accounts, { params, body, caller }) =>
-  dataResponse(await accounts.organizations.update(caller, params.id, asInput<UpdateOrganizationInput>(body)));
+export const updateOrganization: Action = async (accounts, { params, body, caller }) => {
+  const input = httpInput(accounts, 'organization', body);
+  if (input.err) return input;
+  const updated = await accounts.organizations.update(caller, params.id, asInput<UpdateOrganizationInput>(input.val));
+  return dataResponse(httpAnswer(accounts, 'organization', updated));
+};
 
 /** `DELETE /organizations/:id`: owners. 204. */
 export const deleteOrganization: Action = async (accounts, { params, caller }) =>
@@ -26,17 +35,33 @@ export const deleteOrganization: Action = async (accounts, { params, caller }) =
 
 /** `GET /organizations/:id/memberships`: members. */
 export const listMemberships: Action = async (accounts, request) =>
-  pageResponse(await accounts.organizations.listMemberships(request.caller, request.params.id, pageQuery(request)));
+  pageResponse(
+    httpAnswer(
+      accounts,
+      'membership',
+      await accounts.organizations.listMemberships(request.caller, request.params.id, pageQuery(request)),
+    ),
+  );
 
 /** `POST /organizations/:id/memberships`: `{ userId, role }`; admins and owners, never above their own role. 201. */
-export const addMembership: Action = async (accounts, { params, body, caller }) =>
-  dataResponse(await accounts.organizations.addMembership(caller, params.id, asInput<AddMembershipInput>(body)), 201);
+export const addMembership: Action = async (accounts, { params, body, caller }) => {
+  const input = httpInput(accounts, 'membership', body);
+  if (input.err) return input;
+  const added = await accounts.organizations.addMembership(caller, params.id, asInput<AddMembershipInput>(input.val));
+  return dataResponse(httpAnswer(accounts, 'membership', added), 201);
+};
 
 /** `PATCH /memberships/:id`: `{ role }`; admins and owners (owners for owner changes); 409 `LAST_OWNER`. */
-export const changeMembershipRole: Action = async (accounts, { params, body, caller }) =>
-  dataResponse(
-    await accounts.organizations.changeMembershipRole(caller, params.id, asInput<ChangeMembershipRoleInput>(body)),
+export const changeMembershipRole: Action = async (accounts, { params, body, caller }) => {
+  const input = httpInput(accounts, 'membership', body);
+  if (input.err) return input;
+  const changed = await accounts.organizations.changeMembershipRole(
+    caller,
+    params.id,
+    asInput<ChangeMembershipRoleInput>(input.val),
   );
+  return dataResponse(httpAnswer(accounts, 'membership', changed));
+};
 
 /** `DELETE /memberships/:id`: admins and owners, or the member leaving. 204; 409 `LAST_OWNER`. */
 export const removeMembership: Action = async (accounts, { params, caller }) =>

@@ -120,11 +120,23 @@ export interface RouteDocs {
    */
   success: { status: 200 | 201 | 202 | 204; description: string; data?: AnyCodec; bare?: AnyCodec; page?: AnyCodec };
   /**
+   * The route's own query parameters (optional, besides the `limit` and `cursor` of a list route), by
+   * name: the codec the service decodes each with, and what it means. An array codec is sent
+   * comma-separated (`?type=a,b`).
+   */
+  query?: Readonly<Record<string, QueryParameterDocs>>;
+  /**
    * The domain errors particular to this route. Those any route can answer (bad credentials, body
    * hygiene, validation, rate limits, 500; `NOT_FOUND` with a path parameter; `UNAUTHENTICATED` and
    * `FORBIDDEN` where a caller is needed) are added by the document.
    */
   errors?: readonly ErrorCode[];
+}
+
+/** One query parameter of a route (`RouteDocs.query`). */
+export interface QueryParameterDocs {
+  codec: AnyCodec;
+  description: string;
 }
 
 export type { ErrorOnlyLogger, HandlerLogger, HandlerLoggerOption, LogFields, LogMethod } from './logger';

@@ -1,24 +1,34 @@
 import { ChangePasswordInput, RegisterInput, UpdateUserInput } from '../domain/users';
 import { PublicUserView } from '../domain/views';
+import { httpAnswer, httpInput } from './custom-fields';
 import { asInput, dataResponse, noContentResponse, userIdParam } from './respond';
 import type { Action, DocumentedRoute } from './types';
 
 /** `POST /users`: anyone registers; a verify-email code goes to the address. 201 User with `emails`. */
-export const registerUser: Action = async (accounts, { body, info }) =>
-  dataResponse(await accounts.users.register(asInput<RegisterInput>(body), info), 201);
+export const registerUser: Action = async (accounts, { body, info }) => {
+  const input = httpInput(accounts, 'user', body);
+  if (input.err) return input;
+  return dataResponse(
+    httpAnswer(accounts, 'user', await accounts.users.register(asInput<RegisterInput>(input.val), info)),
+    201,
+  );
+};
 
 /** `GET /users/:id`: self, employees, sysadmins. */
 export const getUser: Action = async (accounts, request) => {
   const userId = userIdParam(request);
   if (userId.err) return userId;
-  return dataResponse(await accounts.users.get(request.caller, userId.val));
+  return dataResponse(httpAnswer(accounts, 'user', await accounts.users.get(request.caller, userId.val)));
 };
 
 /** `PATCH /users/:id`: `{ name? }`; self or sysadmin. */
 export const updateUser: Action = async (accounts, request) => {
   const userId = userIdParam(request);
   if (userId.err) return userId;
-  return dataResponse(await accounts.users.update(request.caller, userId.val, asInput<UpdateUserInput>(request.body)));
+  const input = httpInput(accounts, 'user', request.body);
+  if (input.err) return input;
+  const updated = await accounts.users.update(request.caller, userId.val, asInput<UpdateUserInput>(input.val));
+  return dataResponse(httpAnswer(accounts, 'user', updated));
 };
 
 /** `DELETE /users/:id`: self or sysadmin; every session of the user is revoked. 204. */

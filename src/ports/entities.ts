@@ -37,7 +37,35 @@ export type CodePurpose = (typeof CODE_PURPOSES)[number];
 export const RESTRICTION_TYPES = ['ip', 'host', 'api'] as const;
 export type RestrictionType = (typeof RESTRICTION_TYPES)[number];
 
-export interface User {
+/**
+ * Caller-defined fields of an entity as stored (`createAccounts({ fields })`): a plain JSON object,
+ * `{}` when the caller defines none. Every `Io` gives it back deep-equal to what it stored, and stores
+ * only what JSON can carry exactly (`InvalidCustomFieldsError` lists what the shipped ones refuse).
+ */
+export type CustomFields = { [key: string]: unknown };
+
+/**
+ * The custom-field types of each extensible entity, the type argument of the generic ports
+ * (`Io<F>`): each is the JSON shape an application's codec for that entity encodes to. Declare them
+ * as type aliases (as `t.TypeOf` and `t.OutputOf` give), not interfaces: an interface has no index
+ * signature, so an `Io<F>` of interfaces would not be an `Io`.
+ */
+export interface EntityFields {
+  user: object;
+  organization: object;
+  membership: object;
+  client: object;
+}
+
+/** The custom fields of each entity as the library sees them without a codec: opaque JSON objects. */
+export interface DefaultEntityFields {
+  user: CustomFields;
+  organization: CustomFields;
+  membership: CustomFields;
+  client: CustomFields;
+}
+
+export interface User<F extends object = CustomFields> {
   id: string;
   name: string;
   /** bcrypt hash, or null for a passwordless user (login by emailed code only). */
@@ -54,6 +82,8 @@ export interface User {
    * nothing usable (docs/security-rules.md §3).
    */
   credentialVersion: number;
+  /** The application's own fields of the user (`CustomFields`); `{}` when it defines none. */
+  fields: F;
 }
 
 export interface LoginEmail {
@@ -81,7 +111,7 @@ export interface VerificationCode {
   invalidatedAt: Date | null;
 }
 
-export interface Organization {
+export interface Organization<F extends object = CustomFields> {
   id: string;
   name: string;
   /**
@@ -92,27 +122,33 @@ export interface Organization {
   requireMfa: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** The application's own fields of the organization (`CustomFields`); `{}` when it defines none. */
+  fields: F;
 }
 
 /** What `Io.updateOrganization` changes: the fields given, and always `updatedAt`. */
-export interface OrganizationPatch {
+export interface OrganizationPatch<F extends object = CustomFields> {
   name?: string;
   requireMfa?: boolean;
+  /** Replaces the stored custom fields whole (the domain merges a partial change first). */
+  fields?: F;
   updatedAt: Date;
 }
 
-export interface Membership {
+export interface Membership<F extends object = CustomFields> {
   id: string;
   organizationId: string;
   userId: string;
   role: MembershipRole;
   createdAt: Date;
+  /** The application's own fields of the membership (`CustomFields`); `{}` when it defines none. */
+  fields: F;
 }
 
 /** `Client.reqsPerSec` of a client that is not throttled. */
 export const UNLIMITED_REQS_PER_SEC = -1;
 
-export interface Client {
+export interface Client<F extends object = CustomFields> {
   id: string;
   organizationId: string;
   name: string;
@@ -125,6 +161,8 @@ export interface Client {
   updatedAt: Date;
   deletedAt: Date | null;
   lastUsedAt: Date | null;
+  /** The application's own fields of the client (`CustomFields`); `{}` when it defines none. */
+  fields: F;
 }
 
 export interface AccessRestriction {
@@ -180,6 +218,15 @@ export interface PublicUser {
   /** Which second factors are on (`GET /users/:id`); never a secret. */
   mfa?: { totp: boolean };
 }
+
+/**
+ * An organization as callers see it: its custom fields (`CustomFields`) flat beside its own, never
+ * nested under `fields`.
+ */
+export type PublicOrganization = Omit<Organization, 'fields'>;
+
+/** A membership as callers see it, custom fields flat beside its own. */
+export type PublicMembership = Omit<Membership, 'fields'>;
 
 /** A client as callers see it: no secret hash. */
 export interface PublicClient {

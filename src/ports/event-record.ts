@@ -122,6 +122,14 @@ const COLUMN_FIELDS: { [K in AccountsEventType]: ColumnFieldsOf<K> } = {
 };
 
 /**
+ * Every event type this version writes, in a fixed order: what the event routes accept as a `type`
+ * filter. Read off `COLUMN_FIELDS`, whose type makes it name every `AccountsEventType` exactly once.
+ */
+export const EVENT_TYPES: readonly AccountsEventType[] = Object.freeze(
+  Object.keys(COLUMN_FIELDS) as AccountsEventType[],
+);
+
+/**
  * The domain event a record was made from (the inverse of `toEventRecord`), for sinks that take
  * `AccountsEvent`s, such as `Lib.onEvent`. Throws on a type this version does not know.
  */

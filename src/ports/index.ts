@@ -1,3 +1,4 @@
+export * from './custom-fields';
 export * from './entities';
 export type * from './events';
 export * from './io';

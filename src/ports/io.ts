@@ -3,6 +3,9 @@ import type {
   AuthMethod,
   Client,
   CodePurpose,
+  CustomFields,
+  DefaultEntityFields,
+  EntityFields,
   Invitation,
   LoginEmail,
   Membership,
@@ -17,6 +20,7 @@ import type {
   User,
   VerificationCode,
 } from './entities';
+import type { AppendOptions, EventRecord, ListEventsQuery, StoredEvent } from './outbox';
 
 /**
  * The persistence port: every read and write the domain needs, named after what the domain does.
@@ -29,36 +33,45 @@ import type {
  *   JavaScript: under concurrency exactly one caller wins.
  * - Infrastructure failures (connection lost, deadlock…) are thrown; the domain turns them into an
  *   `INTERNAL` error at its edge. Expected outcomes (duplicate, not found, lost race) are return values.
+ * - Custom fields (`fields` of users, organizations, memberships and clients) are JSON objects,
+ *   stored whole and read back deep-equal by every reader, joins and pages included; an entity
+ *   inserted without them (`fields` left out) reads back `{}`, and a patch's `fields` replaces them
+ *   whole. The shipped `Io`s refuse fields JSON cannot carry exactly (`InvalidCustomFieldsError`).
+ *
+ * `F` types each entity's custom fields (`EntityFields`); by default they are opaque JSON objects
+ * (`CustomFields`). Implementations implement the default `Io` and store whatever JSON object they
+ * are given; an `Io<F>` is the same store seen by a caller that writes, and so reads, only fields of
+ * the types in `F`. Every `Io<F>` is also an `Io`.
  */
-export interface Io {
+export interface Io<F extends EntityFields = DefaultEntityFields> {
   /**
    * Runs `work` in one transaction with an `Io` bound to it: committed when `work` resolves, rolled
    * back when it throws (and the error rethrown). Calling `transaction` on a transaction-bound `Io`
    * runs `work` in the same transaction.
    */
-  transaction<T>(work: (tx: Io) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Io<F>) => Promise<T>): Promise<T>;
 
   // --- users -------------------------------------------------------------------------------------
-  insertUser(user: User): Promise<void>;
+  insertUser(user: User<F['user']>): Promise<void>;
   /** Finds a user by id, deleted ones included (the domain decides what a deleted user means). */
-  findUserById(id: string): Promise<User | null>;
+  findUserById(id: string): Promise<User<F['user']> | null>;
   /**
    * Reads a user, deleted ones included, like `findUserById`; inside a transaction it also locks the
    * user's row until the transaction ends (`SELECT … FOR UPDATE` where the dialect has it), so that
    * transactions changing one user's credentials, login emails or sessions run one after the other.
    * Outside a transaction it is a plain read.
    */
-  lockUser(id: string): Promise<User | null>;
+  lockUser(id: string): Promise<User<F['user']> | null>;
   /**
    * `lockUser` and a read of one of that user's sessions in one statement (the user's row is locked
    * first, as every other path locks it before touching sessions). Null, with the user still locked
    * if it exists, when either is missing or the session is another user's.
    */
-  lockUserWithSession(userId: string, sessionId: string): Promise<{ user: User; session: Session } | null>;
+  lockUserWithSession(userId: string, sessionId: string): Promise<{ user: User<F['user']>; session: Session } | null>;
   /** Finds the user owning a (normalized) login email address, with that email. */
-  findUserByEmail(address: string): Promise<{ user: User; email: LoginEmail } | null>;
+  findUserByEmail(address: string): Promise<{ user: User<F['user']>; email: LoginEmail } | null>;
   /** Updates the given fields; returns false when no user has that id. */
-  updateUser(id: string, patch: UserPatch): Promise<boolean>;
+  updateUser(id: string, patch: UserPatch<F['user']>): Promise<boolean>;
 
   // --- login emails ------------------------------------------------------------------------------
   /** Inserts a login email; returns false (and writes nothing) when the address is already taken. */
@@ -115,7 +128,7 @@ export interface Io {
   /**
    * The session and its user in one indexed lookup: the query behind strict access-token validation.
    */
-  findSessionWithUser(sessionId: string): Promise<{ session: Session; user: User } | null>;
+  findSessionWithUser(sessionId: string): Promise<{ session: Session; user: User<F['user']> } | null>;
   /** Sessions of a user that are not revoked and not expired (idle or absolute) at `now`, newest first. */
   listActiveSessions(userId: string, now: Date): Promise<Session[]>;
   /**
@@ -147,7 +160,9 @@ export interface Io {
    * A refresh token with its session and the session's user, in one indexed lookup: what a refresh
    * reads before it takes any lock. Null when the token, its session or its user is missing.
    */
-  findRefreshTokenWithSession(tokenHash: string): Promise<{ token: RefreshToken; session: Session; user: User } | null>;
+  findRefreshTokenWithSession(
+    tokenHash: string,
+  ): Promise<{ token: RefreshToken; session: Session; user: User<F['user']> } | null>;
   /** Atomically marks a refresh token consumed if it is not yet; true only for the one winner. */
   consumeRefreshToken(tokenHash: string, at: Date): Promise<boolean>;
   /**
@@ -160,45 +175,49 @@ export interface Io {
   rotateRefreshToken(rotation: RefreshRotation): Promise<boolean>;
 
   // --- organizations and memberships -------------------------------------------------------------
-  insertOrganization(organization: Organization): Promise<void>;
-  findOrganizationById(id: string): Promise<Organization | null>;
-  updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean>;
+  insertOrganization(organization: Organization<F['organization']>): Promise<void>;
+  findOrganizationById(id: string): Promise<Organization<F['organization']> | null>;
+  updateOrganization(id: string, patch: OrganizationPatch<F['organization']>): Promise<boolean>;
   /** Deletes an organization with its memberships, clients and their access restrictions, and its invitations. */
   deleteOrganization(id: string): Promise<boolean>;
   /** Inserts a membership; false (nothing written) when the user is already a member. */
-  insertMembership(membership: Membership): Promise<boolean>;
-  findMembershipById(id: string): Promise<Membership | null>;
-  findMembership(organizationId: string, userId: string): Promise<Membership | null>;
+  insertMembership(membership: Membership<F['membership']>): Promise<boolean>;
+  findMembershipById(id: string): Promise<Membership<F['membership']> | null>;
+  findMembership(organizationId: string, userId: string): Promise<Membership<F['membership']> | null>;
   /** Memberships of an organization, oldest first. */
-  listMemberships(organizationId: string): Promise<Membership[]>;
+  listMemberships(organizationId: string): Promise<Membership<F['membership']>[]>;
   /** One page of `listMemberships` (oldest first, ties by id). See `PageRequest`. */
-  listMembershipsPage(organizationId: string, page: PageRequest): Promise<Membership[]>;
+  listMembershipsPage(organizationId: string, page: PageRequest): Promise<Membership<F['membership']>[]>;
   /** Memberships of a user across organizations, oldest first. */
-  listMembershipsOfUser(userId: string): Promise<Membership[]>;
+  listMembershipsOfUser(userId: string): Promise<Membership<F['membership']>[]>;
   /**
    * Counts an organization's owners. Inside a transaction, SQL implementations lock the owner rows
    * (`FOR UPDATE` where the dialect has it) so two concurrent demotions cannot both see two owners.
    */
   countOwners(organizationId: string): Promise<number>;
   updateMembershipRole(id: string, role: MembershipRole): Promise<boolean>;
+  /** Replaces a membership's custom fields whole; false when no membership has that id. */
+  updateMembershipFields(id: string, fields: F['membership']): Promise<boolean>;
   deleteMembership(id: string): Promise<boolean>;
   /** Removes a user from every organization (account deletion). */
   deleteMembershipsOfUser(userId: string): Promise<number>;
 
   // --- clients and access restrictions -----------------------------------------------------------
-  insertClient(client: Client): Promise<void>;
+  insertClient(client: Client<F['client']>): Promise<void>;
   /** Finds a client by id, deleted ones included. */
-  findClientById(id: string): Promise<Client | null>;
+  findClientById(id: string): Promise<Client<F['client']> | null>;
   /**
    * The client and its access restrictions: the lookup behind key authentication, at most two
    * queries. Deleted clients are returned too (the domain refuses them).
    */
-  findClientWithRestrictions(id: string): Promise<{ client: Client; restrictions: AccessRestriction[] } | null>;
+  findClientWithRestrictions(
+    id: string,
+  ): Promise<{ client: Client<F['client']>; restrictions: AccessRestriction[] } | null>;
   /** Clients of an organization that are not deleted, oldest first. */
-  listClients(organizationId: string): Promise<Client[]>;
+  listClients(organizationId: string): Promise<Client<F['client']>[]>;
   /** One page of `listClients` (oldest first, ties by id). See `PageRequest`. */
-  listClientsPage(organizationId: string, page: PageRequest): Promise<Client[]>;
-  updateClient(id: string, patch: ClientPatch): Promise<boolean>;
+  listClientsPage(organizationId: string, page: PageRequest): Promise<Client<F['client']>[]>;
+  updateClient(id: string, patch: ClientPatch<F['client']>): Promise<boolean>;
   /**
    * Sets `lastUsedAt` only when it is null or older than `staleBefore`, so many instances
    * authenticating the same key write it at most once per interval.
@@ -287,15 +306,32 @@ export interface Io {
   reserveMfaChallengeAttempt(tokenHash: string, maxAttempts: number, now: Date): Promise<boolean>;
   /** Atomically marks a challenge consumed if it is unconsumed and not expired at `at`; true for the one winner. */
   consumeMfaChallenge(tokenHash: string, at: Date): Promise<boolean>;
+
+  // --- events (the transactional outbox: docs/events.md) ----------------------------------------
+  /**
+   * Appends events to the `events` outbox. Called on a transaction-bound `Io`, they commit or roll
+   * back with the change they report: an event never exists without its change, nor a change
+   * without its event. `seq` follows the order given. A relay reads them through an `EventOutbox`
+   * over the same storage (`SqlEventOutbox`, `MemoryIo.events`).
+   */
+  appendEvents(events: readonly EventRecord[], options?: AppendOptions): Promise<void>;
+  /** Events matching `query`, in `seq` order, at most `query.limit` of them (the domain asks one more than it shows). */
+  listEvents(query: ListEventsQuery): Promise<StoredEvent[]>;
+  /** Deletes delivered and dead events that happened before `olderThan`; an undelivered one is kept. Returns the count. */
+  pruneEvents(olderThan: Date): Promise<number>;
 }
 
-export type UserPatch = Partial<
-  Pick<User, 'name' | 'passwordHash' | 'roles' | 'deletedAt' | 'bannedAt' | 'credentialVersion'>
+/** What `Io.updateUser` changes: the fields given (`fields` replaces the custom fields whole), and always `updatedAt`. */
+export type UserPatch<F extends object = CustomFields> = Partial<
+  Pick<User<F>, 'name' | 'passwordHash' | 'roles' | 'deletedAt' | 'bannedAt' | 'credentialVersion' | 'fields'>
 > & {
   updatedAt: Date;
 };
 
-export type ClientPatch = Partial<Pick<Client, 'name' | 'secretHash' | 'roles' | 'reqsPerSec' | 'deletedAt'>> & {
+/** What `Io.updateClient` changes: the fields given (`fields` replaces the custom fields whole), and always `updatedAt`. */
+export type ClientPatch<F extends object = CustomFields> = Partial<
+  Pick<Client<F>, 'name' | 'secretHash' | 'roles' | 'reqsPerSec' | 'deletedAt' | 'fields'>
+> & {
   updatedAt: Date;
 };
 

@@ -95,7 +95,9 @@ export type IdKind =
   | 'restriction'
   | 'session'
   | 'code'
-  | 'invitation';
+  | 'invitation'
+  /** An event of the outbox (`evt_…`), which webhook receivers deduplicate on. */
+  | 'event';
 
 /** What an enrolment shows once: the secret, its `otpauth://` URI and that URI as a QR code (SVG). */
 export interface TotpEnrolment {

@@ -60,6 +60,15 @@ export interface ClaimOptions {
 
 export type FailureOutcome = { error: string; nextAttemptAt: Date } | { dead: true; error: string; at: Date };
 
+export interface AppendOptions {
+  /**
+   * Store the events as delivered at this instant: the domain does so when it hands them to
+   * `Lib.onEvent` itself (`events: { delivery: 'direct' }`), so the table is the audit trail and no
+   * relay delivers them a second time.
+   */
+  deliveredAt?: Date;
+}
+
 export interface ListEventsQuery {
   /** At most one of the two: the events of one organization, or of one user. */
   organizationId?: string;
@@ -79,8 +88,8 @@ export interface ListEventsQuery {
  * share one outbox, and none may deliver an event another one holds.
  */
 export interface EventOutbox {
-  /** Adds events, ready for delivery at once; `seq` follows the order given. */
-  append(events: readonly EventRecord[]): Promise<void>;
+  /** Adds events, ready for delivery at once (or already delivered: see `AppendOptions`); `seq` follows the order given. */
+  append(events: readonly EventRecord[], options?: AppendOptions): Promise<void>;
   /**
    * Claims up to `limit` events for delivery, in `seq` order, leasing each to `owner` until
    * `now + leaseMs` and counting an attempt. An event is claimable when it is neither delivered nor
@@ -95,7 +104,10 @@ export interface EventOutbox {
   markFailed(id: string, owner: string, outcome: FailureOutcome): Promise<boolean>;
   /** Events in `seq` order, for the event routes and for operators. */
   list(query: ListEventsQuery): Promise<StoredEvent[]>;
-  /** Deletes delivered and dead events older than `olderThan` (by delivery or death); returns the count. */
+  /**
+   * Deletes delivered and dead events that happened (`at`) before `olderThan`; returns the count.
+   * An event still waiting for delivery is kept, however old.
+   */
   prune(olderThan: Date): Promise<number>;
 }
 

@@ -76,6 +76,7 @@ export function makeUser(fields: Partial<User> = {}): User {
     deletedAt: null,
     bannedAt: null,
     credentialVersion: 0,
+    fields: {},
     ...fields,
   };
 }
@@ -114,6 +115,7 @@ export function makeOrganization(fields: Partial<Organization> = {}): Organizati
     requireMfa: false,
     createdAt: fixtureTime(),
     updatedAt: fixtureTime(),
+    fields: {},
     ...fields,
   };
 }
@@ -125,6 +127,7 @@ export function makeMembership(
     id: uniqueId('mem'),
     role: 'member',
     createdAt: fixtureTime(),
+    fields: {},
     ...fields,
   };
 }
@@ -140,6 +143,7 @@ export function makeClient(fields: Partial<Client> & Pick<Client, 'organizationI
     updatedAt: fixtureTime(),
     deletedAt: null,
     lastUsedAt: null,
+    fields: {},
     ...fields,
   };
 }

@@ -2,6 +2,8 @@ import type { Io } from '../ports/io';
 import { describeClientsAndRestrictions } from './io-conformance/clients';
 import { describeVerificationCodes } from './io-conformance/codes';
 import { describeConcurrency } from './io-conformance/concurrency';
+import { describeEvents } from './io-conformance/events';
+import { describeCustomFields } from './io-conformance/fields';
 import { describeInvitations } from './io-conformance/invitations';
 import { describeOrganizationsAndMemberships } from './io-conformance/organizations';
 import { describePagination } from './io-conformance/pagination';
@@ -29,7 +31,7 @@ export interface IoConformanceSetup {
 
 /**
  * Declares tests checking that an `Io` follows the port: every method, its ordering and uniqueness
- * rules, keyset pagination of the `…Page` lists, the atomic primitives under parallel calls, and transaction commit, rollback and joining.
+ * rules, keyset pagination of the `…Page` lists, custom fields through every reader, the atomic primitives under parallel calls, and transaction commit, rollback and joining.
  * Call it at the top level of a test file (or inside a `describe`). It asserts with `node:assert/strict`,
  * so it runs under Jest, Vitest and node:test alike; without `setup.test` it uses the global
  * `describe`/`it`/`beforeAll`/`afterAll` (Jest, `vitest --globals`) and throws a
@@ -83,6 +85,8 @@ export function runIoConformanceTests(name: string, setup: IoConformanceSetup): 
     describeInvitations(runner, getIo);
     describeTwoFactor(runner, getIo);
     describePagination(runner, getIo);
+    describeCustomFields(runner, getIo);
+    describeEvents(runner, getIo);
     describeTransactions(runner, getIo);
     describeConcurrency(runner, getIo);
   });

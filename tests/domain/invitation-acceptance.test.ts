@@ -22,7 +22,10 @@ describe('accepting an invitation', () => {
         role: 'admin',
       }),
     });
-    expect(await cast.world.io.findMembership(cast.organization.id, person.userId)).toEqual(accepted.membership);
+    expect(await cast.world.io.findMembership(cast.organization.id, person.userId)).toEqual({
+      ...accepted.membership,
+      fields: {},
+    });
     expect(eventsOf(cast.world, 'invitation.accepted')).toEqual([
       expect.objectContaining({ invitationId: invitation.id, userId: person.userId, joined: true }),
     ]);

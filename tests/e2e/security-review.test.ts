@@ -715,7 +715,7 @@ async function storeUser(io: Io, tag: string): Promise<string> {
   const now = new Date(Date.UTC(2030, 0, 1));
   const id = `usr_${tag.replace(/[^0-9A-Za-z]/g, '')}`;
   const user = { id, name: tag, passwordHash: null, roles: ['user' as const], createdAt: now, updatedAt: now };
-  await io.insertUser({ ...user, deletedAt: null, bannedAt: null, credentialVersion: 0 });
+  await io.insertUser({ ...user, deletedAt: null, bannedAt: null, credentialVersion: 0, fields: {} });
   const address = `${tag}@example.com`;
   await io.insertLoginEmail({ address, userId: id, verifiedAt: null, createdAt: now });
   return address;

@@ -144,20 +144,30 @@ export function describeOutboxContract(fresh: () => Promise<EventOutbox>): void 
     expect(await list({ limit: 2 })).toEqual(ids(events.slice(0, 2)));
   });
 
-  it('prunes delivered and dead events older than the date, and nothing waiting', async () => {
-    const [oldDelivered, oldDead, recentDelivered, waiting] = [
-      record({ userId: 'u1' }),
-      record({ userId: 'u2' }),
-      record({ userId: 'u3' }),
-      record({ userId: 'u4' }),
+  it('prunes delivered and dead events that happened before the date, and nothing waiting', async () => {
+    const [oldDelivered, oldDead, recentDelivered, oldWaiting] = [
+      record({ userId: 'u1' }, { at: at(100) }),
+      record({ userId: 'u2' }, { at: at(100) }),
+      record({ userId: 'u3' }, { at: at(1_000) }),
+      record({ userId: 'u4' }, { at: at(100) }),
     ];
-    await outbox.append([oldDelivered, oldDead, recentDelivered, waiting]);
-    await outbox.claim({ owner: 'a', limit: 10, now: at(0), ...lease });
-    await outbox.markDelivered([oldDelivered.id], 'a', at(100));
-    await outbox.markFailed(oldDead.id, 'a', { dead: true, error: 'x', at: at(100) });
-    await outbox.markDelivered([recentDelivered.id], 'a', at(1_000));
+    await outbox.append([oldDelivered, oldDead, recentDelivered, oldWaiting]);
+    await outbox.claim({ owner: 'a', limit: 10, now: at(2_000), ...lease });
+    await outbox.markDelivered([oldDelivered.id, recentDelivered.id], 'a', at(2_000));
+    await outbox.markFailed(oldDead.id, 'a', { dead: true, error: 'x', at: at(2_000) });
+    await outbox.markFailed(oldWaiting.id, 'a', { error: 'x', nextAttemptAt: at(3_000) });
     expect(await outbox.prune(at(500))).toBe(2);
-    expect(ids(await outbox.list({ limit: 10 }))).toEqual([recentDelivered.id, waiting.id]);
+    expect(ids(await outbox.list({ limit: 10 }))).toEqual([recentDelivered.id, oldWaiting.id]);
     expect(await outbox.prune(at(500))).toBe(0);
+  });
+
+  it('stores events appended as delivered out of every claim', async () => {
+    const audited = record({ userId: 'u1' });
+    const pending = record({ userId: 'u2' });
+    await outbox.append([audited], { deliveredAt: at(5) });
+    await outbox.append([pending]);
+    const [stored] = await outbox.list({ limit: 1 });
+    expect(stored.deliveredAt).toEqual(at(5));
+    expect(ids(await outbox.claim({ owner: 'a', limit: 10, now: at(10), ...lease }))).toEqual([pending.id]);
   });
 }

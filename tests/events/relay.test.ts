@@ -134,4 +134,33 @@ describe('EventRelay', () => {
     // One sleep after the failed claim, none between the two full batches, then idle polls.
     expect(sleeps[0]).toBe(250);
   });
+
+  it('cuts its wait short when woken, and polls again at once when woken mid-poll', async () => {
+    const outbox = new MemoryEventOutbox();
+    const delivered: string[] = [];
+    const relay = new EventRelay({
+      outbox,
+      pollIntervalMs: 3_600_000,
+      sinks: [functionSink((event) => void delivered.push(event.id))],
+    });
+    relay.start();
+    const waitFor = async (count: number) => {
+      for (let spins = 0; delivered.length < count && spins < 200; spins++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    // Idle in an hour-long wait: only a wake-up makes it see the new event.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const first = record({ userId: 'u1' });
+    await outbox.append([first]);
+    relay.wake();
+    await waitFor(1);
+    expect(delivered).toEqual([first.id]);
+    const second = record({ userId: 'u2' });
+    await outbox.append([second]);
+    relay.wake();
+    await waitFor(2);
+    await relay.stop();
+    expect(delivered).toEqual([first.id, second.id]);
+  });
 });

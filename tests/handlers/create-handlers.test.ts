@@ -269,9 +269,10 @@ describe('createHandlers: options', () => {
     const { routes } = createHandlers(stubAccounts().accounts);
     // The 35 rows of HTTP.md, DELETE /users/:id/sessions (docs/http.md: ASVS 7.4.5), GET /openapi.json,
     // the 6 routes of organization invitations, 2 of password reset and the reauthentication, and the 5
-    // of two-factor (enrol, confirm, disable, recovery codes, POST /authn/mfa).
-    expect(routes).toHaveLength(37 + 6 + 3 + 5);
-    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(37 + 6 + 3 + 5);
+    // of two-factor (enrol, confirm, disable, recovery codes, POST /authn/mfa), and the 2 event trails.
+    expect(routes).toHaveLength(37 + 6 + 3 + 5 + 2);
+    expect(new Set(routes.map((route) => `${route.method} ${route.path}`)).size).toBe(37 + 6 + 3 + 5 + 2);
+    expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('GET /organizations/:id/events');
     expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('POST /authn/mfa');
     expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('POST /invitations/accept');
     expect(routes.map((route) => `${route.method} ${route.path}`)).toContain('GET /openapi.json');

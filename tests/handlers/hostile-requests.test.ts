@@ -60,6 +60,8 @@ const SCALE = process.env.FC_SCALE === undefined ? 1 : Number(process.env.FC_SCA
 const runs = (count: number): number => Math.max(1, Math.round(count * SCALE));
 
 const BODY_LIMIT = 102_400;
+/** What a rewind restores: the tables requests write, the event trail included. */
+const REWOUND_TABLES = ['events', ...TABLES_CHILD_FIRST] as const;
 /** The peer address of most requests: inside the `ip` restriction of the guarded client. */
 const PEER = '203.0.113.7';
 
@@ -70,6 +72,9 @@ const PEER = '203.0.113.7';
  *   password, code or key must cost the attacker one of their tries.
  * - `verification_codes.attempts`: a wrong code must consume one of the code's attempts (SPEC §4), and
  *   attempts are reserved outside any transaction so a rollback never gives guesses back.
+ * - `events` (the whole table): a refused login is worth an audit row (`login.failed`), which the
+ *   refusal writes on purpose (docs/events.md); tests/domain/event-trail.test.ts and
+ *   tests/events/ check which events each change writes.
  * On `POST /authn/refresh` answered 401 `INVALID_REFRESH_TOKEN` only, also:
  * - `sessions.revoked_at`: presenting an already-consumed refresh token is reuse, which revokes the
  *   whole session it belongs to (RFC 9700 §4.14.2): that rejection is the alarm going off.
@@ -78,11 +83,11 @@ const PEER = '203.0.113.7';
  * every seeded key is used once while seeding, so no generated request is ever the first use.
  */
 const REJECTION_MAY_CHANGE: SnapshotMask = {
-  tables: ['rate_limits'],
+  tables: ['rate_limits', 'events'],
   columns: { verification_codes: ['attempts'] },
 };
 const REFRESH_REUSE_MAY_CHANGE: SnapshotMask = {
-  tables: ['rate_limits'],
+  tables: ['rate_limits', 'events'],
   columns: { verification_codes: ['attempts'], sessions: ['revoked_at'] },
 };
 
@@ -398,7 +403,7 @@ async function createSuite(kind: DbKind, database: TestDatabase): Promise<Suite>
   };
   suite.world = await seedWorld(suite);
   suite.seed = {
-    dump: await dumpTables(knex, TABLES_CHILD_FIRST),
+    dump: await dumpTables(knex, REWOUND_TABLES),
     snapshot: await snapshotDatabase(knex, suite.tables),
   };
   // Rewinding must give back exactly the seeded database, or every comparison after it would lie.
@@ -564,7 +569,7 @@ async function seedWorld(suite: Suite): Promise<World> {
  * few statements), and every real id, token, key and code of `world` is valid again.
  */
 async function rewind(suite: Suite): Promise<void> {
-  await restoreTables(suite.database.knex, suite.seed.dump, TABLES_CHILD_FIRST);
+  await restoreTables(suite.database.knex, suite.seed.dump, REWOUND_TABLES);
   suite.snapshot = suite.seed.snapshot;
   suite.stats.rewinds += 1;
 }

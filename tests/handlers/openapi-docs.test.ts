@@ -12,7 +12,7 @@ describe('docs/http.md', () => {
     const table = routesMarkdownTable(openApiDocument());
     expect(table).toContain('| POST | /users | anyone | `{ name, email, password? }` | 201 `{ data: User }` |');
     expect(table).toContain('| GET | /.well-known/jwks.json | anyone |  | 200 JsonWebKeySet (bare) |');
-    // 37 routes, 6 for organization invitations, 3 for password reset and reauthentication.
-    expect(table.split('\n')).toHaveLength(2 + 37 + 6 + 3 + 5);
+    // 37 routes, 6 for organization invitations, 3 for password reset and reauthentication, 2 for events.
+    expect(table.split('\n')).toHaveLength(2 + 37 + 6 + 3 + 5 + 2);
   });
 });

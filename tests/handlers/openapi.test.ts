@@ -55,13 +55,34 @@ describe('openApiDocument', () => {
       [
         'GET /clients/:id/access-restrictions',
         'GET /organizations/:id/clients',
+        'GET /organizations/:id/events',
         'GET /organizations/:id/invitations',
         'GET /organizations/:id/memberships',
+        'GET /users/:id/events',
         'GET /users/:id/invitations',
         'GET /users/:id/login-emails',
         'GET /users/:id/sessions',
       ].sort(),
     );
+    // The event routes' filters come before the page parameters, each optional and described.
+    const filters = [
+      expect.objectContaining({
+        name: 'type',
+        required: false,
+        explode: false,
+        schema: expect.objectContaining({ type: 'array' }),
+      }),
+      expect.objectContaining({
+        name: 'from',
+        required: false,
+        schema: expect.objectContaining({ format: 'date-time' }),
+      }),
+      expect.objectContaining({
+        name: 'to',
+        required: false,
+        schema: expect.objectContaining({ format: 'date-time' }),
+      }),
+    ];
     for (const route of ROUTE_DEFINITIONS) {
       const operation = paths[openApiPath(route.path)][route.method.toLowerCase()];
       const query = ((operation.parameters ?? []) as JsonSchema[]).filter((parameter) => parameter.in === 'query');
@@ -70,6 +91,7 @@ describe('openApiDocument', () => {
         continue;
       }
       expect(query).toEqual([
+        ...(route.path.endsWith('/events') ? filters : []),
         expect.objectContaining({ name: 'limit', required: false, schema: expect.objectContaining({ maximum: 200 }) }),
         expect.objectContaining({
           name: 'cursor',

@@ -27,6 +27,7 @@ export async function addUser(world: TestWorld, roles: UserRole[] = ['user']): P
     updatedAt: now,
     deletedAt: null,
     bannedAt: null,
+    fields: {},
   });
   return { user: { id, roles, sessionId: null } };
 }

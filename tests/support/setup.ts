@@ -3,6 +3,7 @@ import { MemoryIo, MemoryRateLimitStore } from '../../src/adapters/memory';
 import { createAccounts } from '../../src/create-accounts';
 import type { Accounts } from '../../src/domain/accounts';
 import type { Caller, RequestInfo } from '../../src/domain/context';
+import type { FieldsOptions } from '../../src/domain/custom-fields';
 import type { Tokens } from '../../src/domain/sessions';
 import type { UserRole } from '../../src/ports/entities';
 import type { AccountsEvent } from '../../src/ports/events';
@@ -33,6 +34,8 @@ export interface WorldOptions {
   /** Build a custom Lib (e.g. a subclass) from the options the world would use. */
   makeLib?: (options: DefaultLibOptions) => Lib;
   libOptions?: Partial<DefaultLibOptions>;
+  /** The application's own fields (`createAccounts({ fields })`). */
+  fields?: FieldsOptions;
 }
 
 /** A complete accounts system on the in-memory Io, the default Lib, a manual clock and a recording emailer. */
@@ -54,7 +57,8 @@ export function makeWorld(options: WorldOptions = {}): TestWorld {
   const lib = options.makeLib ? options.makeLib(libOptions) : new DefaultLib(libOptions);
   const io = options.io ?? new MemoryIo();
   const rateLimits = new MemoryRateLimitStore();
-  return { accounts: createAccounts({ io, lib, rateLimits }), io, lib, clock, emailer, events, rateLimits };
+  const accounts = createAccounts({ io, lib, rateLimits, fields: options.fields });
+  return { accounts, io, lib, clock, emailer, events, rateLimits };
 }
 
 /** Unwraps an Ok result, failing the test with the error otherwise. */

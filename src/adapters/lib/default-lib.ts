@@ -92,6 +92,7 @@ export const ID_PREFIXES: Readonly<Record<IdKind, string>> = Object.freeze({
   session: 'ses_',
   code: 'cod_',
   invitation: 'inv_',
+  event: 'evt_',
 });
 
 /**

@@ -1,4 +1,5 @@
 import type {
+  AppendOptions,
   ClaimOptions,
   EventOutbox,
   EventRecord,
@@ -24,7 +25,14 @@ export class MemoryEventOutbox implements EventOutbox {
   private readonly entries: Entry[] = [];
   private nextSeq = 1;
 
-  async append(events: readonly EventRecord[]): Promise<void> {
+  async append(events: readonly EventRecord[], options: AppendOptions = {}): Promise<void> {
+    this.appendNow(events, options);
+  }
+
+  /**
+   * `append` without the promise, for `MemoryIo`, whose operations run synchronously under its lock.
+   */
+  appendNow(events: readonly EventRecord[], options: AppendOptions = {}): void {
     for (const record of events) {
       if (this.entries.some((entry) => entry.event.id === record.id)) {
         throw new Error(`MemoryEventOutbox: duplicate event id ${record.id}`);
@@ -36,7 +44,7 @@ export class MemoryEventOutbox implements EventOutbox {
         seq: this.nextSeq++,
         attempts: 0,
         nextAttemptAt: new Date(record.at.getTime()),
-        deliveredAt: null,
+        deliveredAt: options.deliveredAt === undefined ? null : new Date(options.deliveredAt.getTime()),
         deadAt: null,
         lastError: null,
       };
@@ -90,6 +98,11 @@ export class MemoryEventOutbox implements EventOutbox {
   }
 
   async list(query: ListEventsQuery): Promise<StoredEvent[]> {
+    return this.listNow(query);
+  }
+
+  /** `list` without the promise (see `appendNow`). */
+  listNow(query: ListEventsQuery): StoredEvent[] {
     return this.entries
       .map((entry) => entry.event)
       .filter(
@@ -106,12 +119,16 @@ export class MemoryEventOutbox implements EventOutbox {
   }
 
   async prune(olderThan: Date): Promise<number> {
+    return this.pruneNow(olderThan);
+  }
+
+  /** `prune` without the promise (see `appendNow`). */
+  pruneNow(olderThan: Date): number {
     const before = olderThan.getTime();
-    const old = (date: Date | null) => date !== null && date.getTime() < before;
     let removed = 0;
     for (let index = this.entries.length - 1; index >= 0; index--) {
       const { event } = this.entries[index];
-      if (old(event.deliveredAt) || old(event.deadAt)) {
+      if (event.at.getTime() < before && (event.deliveredAt !== null || event.deadAt !== null)) {
         this.entries.splice(index, 1);
         removed += 1;
       }

@@ -3,6 +3,7 @@ import type {
   AccessRestriction,
   AuthMethod,
   Client,
+  CustomFields,
   Invitation,
   LoginEmail,
   Membership,
@@ -26,6 +27,8 @@ import type {
   UsableCodeFilter,
   UserPatch,
 } from '../../ports/io';
+import type { AppendOptions, EventRecord, ListEventsQuery, StoredEvent } from '../../ports/outbox';
+import type { MemoryEventOutbox } from './memory-event-outbox';
 import { MemoryStore } from './memory-store';
 import { Mutex } from './mutex';
 import { keyOfRow, pageOf } from './tables';
@@ -218,6 +221,9 @@ abstract class MemoryIoBase implements Io {
   updateMembershipRole(id: string, role: MembershipRole): Promise<boolean> {
     return this.run('updateMembershipRole', (store) => store.updateMembershipRole(id, role));
   }
+  updateMembershipFields(id: string, fields: CustomFields): Promise<boolean> {
+    return this.run('updateMembershipFields', (store) => store.updateMembershipFields(id, fields));
+  }
   deleteMembership(id: string): Promise<boolean> {
     return this.run('deleteMembership', (store) => store.deleteMembership(id));
   }
@@ -342,6 +348,21 @@ abstract class MemoryIoBase implements Io {
   consumeMfaChallenge(tokenHash: string, at: Date): Promise<boolean> {
     return this.run('consumeMfaChallenge', (store) => store.twoFactor.consumeChallenge(tokenHash, at));
   }
+
+  appendEvents(events: readonly EventRecord[], options?: AppendOptions): Promise<void> {
+    // Appended at commit, not before: a relay in this process must never see an event whose
+    // transaction may still roll back.
+    return this.run('appendEvents', (store) => {
+      const copies = events.map((event) => structuredClone(event));
+      store.journal.afterCommit(() => store.events.appendNow(copies, options));
+    });
+  }
+  listEvents(query: ListEventsQuery): Promise<StoredEvent[]> {
+    return this.run('listEvents', (store) => store.events.listNow(query));
+  }
+  pruneEvents(olderThan: Date): Promise<number> {
+    return this.run('pruneEvents', (store) => store.events.pruneNow(olderThan));
+  }
 }
 
 /**
@@ -361,6 +382,15 @@ export class MemoryIo extends MemoryIoBase {
       failures: new Map(),
       currentTransaction: new AsyncLocalStorage(),
     });
+  }
+
+  /**
+   * The outbox the events appended here land in, for an `EventRelay` in this process. Its methods
+   * do not take this `Io`'s lock: events appended in a transaction appear when it commits, and a
+   * rolled-back transaction leaves none.
+   */
+  get events(): MemoryEventOutbox {
+    return this.shared.store.events;
   }
 
   /**

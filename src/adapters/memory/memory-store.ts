@@ -1,7 +1,9 @@
+import { customFieldsToJson } from '../../ports/custom-fields';
 import type {
   AccessRestriction,
   AuthMethod,
   Client,
+  CustomFields,
   Invitation,
   LoginEmail,
   Membership,
@@ -14,6 +16,7 @@ import type {
   VerificationCode,
 } from '../../ports/entities';
 import type { ClientPatch, CodeScope, PageRequest, RefreshRotation, UsableCodeFilter, UserPatch } from '../../ports/io';
+import { MemoryEventOutbox } from './memory-event-outbox';
 import { InvitationRows } from './memory-invitations';
 import { TwoFactorRows } from './memory-two-factor';
 import { copyRow, Journal, keyOfRow, newestFirst, oldestFirst, pageOf, Table } from './tables';
@@ -27,6 +30,8 @@ const byAddress = (row: { address: string }): string => row.address;
  */
 export class MemoryStore {
   readonly journal = new Journal();
+  /** The event outbox (see `MemoryIo.events`). */
+  readonly events = new MemoryEventOutbox();
   readonly #users = new Table<User>(this.journal, 'a user with that id');
   readonly #loginEmails = new Table<LoginEmail>(this.journal, 'a login email with that address');
   readonly #codes = new Table<VerificationCode>(this.journal, 'a verification code with that id');
@@ -43,7 +48,7 @@ export class MemoryStore {
 
   // --- users -------------------------------------------------------------------------------------
   insertUser(user: User): void {
-    this.#users.insert(user.id, user);
+    this.#users.insert(user.id, storedEntity(user, 'user'));
   }
 
   findUserById(id: string): User | null {
@@ -64,8 +69,9 @@ export class MemoryStore {
   }
 
   updateUser(id: string, patch: UserPatch): boolean {
+    const stored = storedPatch(patch, 'user');
     if (!this.#users.get(id)) return false;
-    this.#users.update(id, patch);
+    this.#users.update(id, stored);
     return true;
   }
 
@@ -258,7 +264,7 @@ export class MemoryStore {
 
   // --- organizations and memberships -------------------------------------------------------------
   insertOrganization(organization: Organization): void {
-    this.#organizations.insert(organization.id, organization);
+    this.#organizations.insert(organization.id, storedEntity(organization, 'organization'));
   }
 
   findOrganizationById(id: string): Organization | null {
@@ -266,9 +272,10 @@ export class MemoryStore {
   }
 
   updateOrganization(id: string, patch: OrganizationPatch): boolean {
+    const stored = storedPatch(patch, 'organization');
     if (!this.#organizations.get(id)) return false;
     // A field left out (or given as undefined) keeps its value, as the SQL stores do.
-    const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+    const given = Object.fromEntries(Object.entries(stored).filter(([, value]) => value !== undefined));
     this.#organizations.update(id, given);
     return true;
   }
@@ -296,8 +303,9 @@ export class MemoryStore {
   }
 
   insertMembership(membership: Membership): boolean {
+    const stored = storedEntity(membership, 'membership');
     if (this.#findMembershipRow(membership.organizationId, membership.userId)) return false;
-    this.#memberships.insert(membership.id, membership);
+    this.#memberships.insert(membership.id, stored);
     return true;
   }
 
@@ -331,6 +339,13 @@ export class MemoryStore {
     return true;
   }
 
+  updateMembershipFields(id: string, fields: CustomFields): boolean {
+    const stored = storedFields(fields, 'membership');
+    if (!this.#memberships.get(id)) return false;
+    this.#memberships.update(id, { fields: stored });
+    return true;
+  }
+
   deleteMembership(id: string): boolean {
     return this.#memberships.delete(id);
   }
@@ -345,7 +360,7 @@ export class MemoryStore {
 
   // --- clients and access restrictions -----------------------------------------------------------
   insertClient(client: Client): void {
-    this.#clients.insert(client.id, client);
+    this.#clients.insert(client.id, storedEntity(client, 'client'));
   }
 
   findClientById(id: string): Client | null {
@@ -363,8 +378,9 @@ export class MemoryStore {
   }
 
   updateClient(id: string, patch: ClientPatch): boolean {
+    const stored = storedPatch(patch, 'client');
     if (!this.#clients.get(id)) return false;
-    this.#clients.update(id, patch);
+    this.#clients.update(id, stored);
     return true;
   }
 
@@ -450,6 +466,25 @@ function isUsable(code: Readonly<VerificationCode>, maxAttempts: number, now: Da
     code.expiresAt.getTime() > now.getTime() &&
     code.attempts < maxAttempts
   );
+}
+
+/**
+ * Custom fields as the SQL stores keep them: refused unless JSON carries them exactly
+ * (`InvalidCustomFieldsError`), else what their JSON text reads back as (so `-0` is `0` here too).
+ */
+function storedFields(fields: object, entity: string): CustomFields {
+  return JSON.parse(customFieldsToJson(fields, entity)) as CustomFields;
+}
+
+/** An entity to insert, its fields stored; one inserted without fields gets `{}`. */
+function storedEntity<Row extends { fields: object }>(row: Row, entity: string): Row {
+  const fields = (row.fields as object | undefined) ?? {};
+  return { ...row, fields: storedFields(fields, entity) };
+}
+
+/** A patch to apply, its fields stored if it has any (none keeps the stored ones). */
+function storedPatch<Patch extends { fields?: object }>(patch: Patch, entity: string): Patch {
+  return patch.fields === undefined ? patch : { ...patch, fields: storedFields(patch.fields, entity) };
 }
 
 function copyOrNull<Row extends object>(row: Readonly<Row> | undefined): Row | null {

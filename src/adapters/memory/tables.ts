@@ -8,22 +8,34 @@ import type { PageKey, PageRequest } from '../../ports/io';
 /** Undo entries of the open transaction, replayed backwards on rollback. */
 export class Journal {
   #undo: Array<() => void> | null = null;
+  #onCommit: Array<() => void> = [];
 
   begin(): void {
     this.#undo = [];
+    this.#onCommit = [];
   }
 
   record(undo: () => void): void {
     this.#undo?.push(undo);
   }
 
+  /** Runs `effect` when the open transaction commits (at once outside one); a rollback drops it. */
+  afterCommit(effect: () => void): void {
+    if (this.#undo === null) effect();
+    else this.#onCommit.push(effect);
+  }
+
   commit(): void {
     this.#undo = null;
+    const effects = this.#onCommit;
+    this.#onCommit = [];
+    for (const effect of effects) effect();
   }
 
   rollback(): void {
     const undo = this.#undo ?? [];
     this.#undo = null;
+    this.#onCommit = [];
     for (let index = undo.length - 1; index >= 0; index--) undo[index]!();
   }
 }
@@ -90,6 +102,10 @@ function copyValue(value: unknown): unknown {
   if (value === undefined) return null;
   if (value instanceof Date) return new Date(value.getTime());
   if (Array.isArray(value)) return value.map(copyValue);
+  // Custom fields, JSON objects: `fromEntries` defines each key, so even `__proto__` stays a key.
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, copyValue(field)]));
+  }
   return value;
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type {
+  AppendOptions,
   ClaimOptions,
   EventOutbox,
   EventRecord,
@@ -50,11 +51,11 @@ export class SqlEventOutbox implements EventOutbox {
     return toDbTime(this.dialect, date);
   }
 
-  async append(events: readonly EventRecord[]): Promise<void> {
+  async append(events: readonly EventRecord[], options: AppendOptions = {}): Promise<void> {
     if (events.length === 0) return;
     // One row per statement in order, so auto-increment `seq` follows the order given on every driver.
     const write = async (db: Knex | Knex.Transaction) => {
-      for (const event of events) await db(TABLE).insert(this.toRow(event));
+      for (const event of events) await db(TABLE).insert(this.toRow(event, options.deliveredAt));
     };
     if (this.trx !== undefined || events.length === 1) await write(this.db);
     else await this.knex.transaction(write);
@@ -147,14 +148,14 @@ export class SqlEventOutbox implements EventOutbox {
   }
 
   async prune(olderThan: Date): Promise<number> {
-    const before = this.time(olderThan);
     const deleted = await this.db(TABLE)
-      .where((q) => q.where('delivered_at', '<', before).orWhere('dead_at', '<', before))
+      .where('at', '<', this.time(olderThan))
+      .where((q) => q.whereNotNull('delivered_at').orWhereNotNull('dead_at'))
       .del();
     return Number(deleted);
   }
 
-  private toRow(event: EventRecord): Row {
+  private toRow(event: EventRecord, deliveredAt?: Date): Row {
     return {
       id: event.id,
       type: event.type,
@@ -170,6 +171,7 @@ export class SqlEventOutbox implements EventOutbox {
       payload: JSON.stringify(event.payload),
       attempts: 0,
       next_attempt_at: this.time(event.at),
+      delivered_at: deliveredAt === undefined ? null : this.time(deliveredAt),
     };
   }
 

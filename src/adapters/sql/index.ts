@@ -4,6 +4,7 @@
  */
 export { createKnexFromUrl, type KnexFromUrlOptions, redactDatabaseUrl } from './connect';
 export { SqlIoError } from './errors';
+export { SqlEventOutbox } from './event-outbox';
 export {
   currentSchemaVersion,
   LATEST_SCHEMA_VERSION,

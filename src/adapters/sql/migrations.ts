@@ -7,6 +7,7 @@ import * as schemaV4 from './schema-v4';
 import * as schemaV5 from './schema-v5';
 import * as schemaV6 from './schema-v6';
 import * as schemaV7 from './schema-v7';
+import * as schemaV8 from './schema-v8';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const MIGRATIONS: ReadonlyArray<{ name: string; migration: Migration }> = [
   { name: '20261202_005_organization_require_mfa', migration: schemaV5 },
   { name: '20261202_006_list_indexes', migration: schemaV6 },
   { name: '20261202_007_events', migration: schemaV7 },
+  { name: '20261202_008_custom_fields', migration: schemaV8 },
 ];
 
 /** The version table (knex's own bookkeeping, under a name that will not clash with an application's). */

@@ -1,9 +1,11 @@
+import { customFieldsFromJson, customFieldsToJson } from '../../ports/custom-fields';
 import type {
   AccessRestriction,
   AuthMethod,
   Client,
   ClientRole,
   CodePurpose,
+  CustomFields,
   LoginEmail,
   Membership,
   MembershipRole,
@@ -30,6 +32,19 @@ function roles<R extends string>(value: unknown): R[] {
   return (text === '' ? [] : text.split(',')) as R[];
 }
 
+/**
+ * Custom fields as stored: JSON text, or null for an entity inserted without them. Fields JSON cannot
+ * carry exactly are refused here, before any statement runs (`InvalidCustomFieldsError`).
+ */
+export function fieldsToDb(fields: object | undefined, entity: string): string | null {
+  return fields === undefined ? null : customFieldsToJson(fields, entity);
+}
+
+/** mysql2 may hand a TEXT column of a binary collation over as a Buffer; `String` decodes it as UTF-8. */
+function fields(value: unknown): CustomFields {
+  return customFieldsFromJson(value === null || value === undefined ? null : String(value));
+}
+
 function text(value: unknown): string {
   return String(value);
 }
@@ -48,6 +63,7 @@ export const toUser = (row: Row): User => ({
   deletedAt: timeOrNull(row.deleted_at),
   bannedAt: timeOrNull(row.banned_at),
   credentialVersion: Number(row.credential_version ?? 0),
+  fields: fields(row.fields),
 });
 
 export const toLoginEmail = (row: Row): LoginEmail => ({
@@ -77,6 +93,7 @@ export const toOrganization = (row: Row): Organization => ({
   requireMfa: Boolean(Number(row.require_mfa)),
   createdAt: time(row.created_at),
   updatedAt: time(row.updated_at),
+  fields: fields(row.fields),
 });
 
 export const toMembership = (row: Row): Membership => ({
@@ -85,6 +102,7 @@ export const toMembership = (row: Row): Membership => ({
   userId: text(row.user_id),
   role: text(row.role) as MembershipRole,
   createdAt: time(row.created_at),
+  fields: fields(row.fields),
 });
 
 export const toClient = (row: Row): Client => ({
@@ -98,6 +116,7 @@ export const toClient = (row: Row): Client => ({
   updatedAt: time(row.updated_at),
   deletedAt: timeOrNull(row.deleted_at),
   lastUsedAt: timeOrNull(row.last_used_at),
+  fields: fields(row.fields),
 });
 
 export const toAccessRestriction = (row: Row): AccessRestriction => ({
@@ -160,6 +179,7 @@ export const USER_COLUMNS = [
   'deleted_at',
   'banned_at',
   'credential_version',
+  'fields',
 ] as const;
 export const LOGIN_EMAIL_COLUMNS = ['address', 'user_id', 'verified_at', 'created_at'] as const;
 export const SESSION_COLUMNS = [
@@ -188,5 +208,6 @@ export const CLIENT_COLUMNS = [
   'updated_at',
   'deleted_at',
   'last_used_at',
+  'fields',
 ] as const;
 export const RESTRICTION_COLUMNS = ['id', 'client_id', 'type', 'value', 'created_at'] as const;

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
+import { InvalidCustomFieldsError } from '../../ports/custom-fields';
 import type {
   AccessRestriction,
   AuthMethod,
   Client,
+  CustomFields,
   Invitation,
   LoginEmail,
   Membership,
@@ -26,9 +28,11 @@ import type {
   UsableCodeFilter,
   UserPatch,
 } from '../../ports/io';
+import type { AppendOptions, EventRecord, ListEventsQuery, StoredEvent } from '../../ports/outbox';
 import type { SqlContext } from './context';
 import { assertUtcMysqlDates, dialectOf, isLockConflict } from './dialect';
 import { SqlIoError } from './errors';
+import { SqlEventOutbox } from './event-outbox';
 import { opensReadCommittedSessions } from './isolation';
 import * as clients from './queries/clients';
 import * as codes from './queries/codes';
@@ -110,6 +114,8 @@ export class SqlIo implements Io {
     try {
       return await query();
     } catch (error) {
+      // Fields refused before any statement ran: the caller's mistake, not the database's.
+      if (error instanceof InvalidCustomFieldsError) throw error;
       throw SqlIoError.from(method, error);
     }
   }
@@ -311,6 +317,10 @@ export class SqlIo implements Io {
     return this.run('updateMembershipRole', () => organizations.updateMembershipRole(this.sql, id, role));
   }
 
+  updateMembershipFields(id: string, fields: CustomFields): Promise<boolean> {
+    return this.run('updateMembershipFields', () => organizations.updateMembershipFields(this.sql, id, fields));
+  }
+
   deleteMembership(id: string): Promise<boolean> {
     return this.run('deleteMembership', () => organizations.deleteMembership(this.sql, id));
   }
@@ -465,5 +475,21 @@ export class SqlIo implements Io {
   /** Two statements that must land together: in the caller's transaction, or in one of their own. */
   private inOneTransaction<T>(write: (sql: SqlContext) => Promise<T>): Promise<T> {
     return this.transaction((tx) => write((tx as SqlIo).sql));
+  }
+
+  appendEvents(events: readonly EventRecord[], options?: AppendOptions): Promise<void> {
+    return this.run('appendEvents', () => this.outbox().append(events, options));
+  }
+  listEvents(query: ListEventsQuery): Promise<StoredEvent[]> {
+    return this.run('listEvents', () => this.outbox().list(query));
+  }
+  pruneEvents(olderThan: Date): Promise<number> {
+    return this.run('pruneEvents', () => this.outbox().prune(olderThan));
+  }
+
+  /** The outbox on this `SqlIo`'s connection: inside its transaction when it is transaction-bound. */
+  private outbox(): SqlEventOutbox {
+    const { db, inTransaction } = this.sql;
+    return inTransaction ? new SqlEventOutbox(db as Knex, db as Knex.Transaction) : new SqlEventOutbox(db as Knex);
   }
 }

@@ -4,6 +4,7 @@ import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../../domain/pagination';
 import {
   AccessRestrictionView,
   ClientWithKeyView,
+  EventView,
   JsonWebKeySetView,
   LoginEmailView,
   MembershipView,
@@ -70,6 +71,7 @@ const NAMED_VIEWS: readonly t.Any[] = [
   ClientWithKeyView,
   AccessRestrictionView,
   JsonWebKeySetView,
+  EventView,
 ];
 
 /** The query parameters of every list route (docs/http.md, "Pagination"). */
@@ -225,7 +227,11 @@ function operation(route: DocumentedRoute, schemas: CodecSchemas): JsonSchema {
     tags: [route.path.split('/')[1]],
     security: SECURITY[docs.callers],
   };
-  const all: JsonSchema[] = [...parameters, ...(docs.success.page ? PAGE_PARAMETERS : [])];
+  const all: JsonSchema[] = [
+    ...parameters,
+    ...queryParameters(route, schemas),
+    ...(docs.success.page ? PAGE_PARAMETERS : []),
+  ];
   if (all.length > 0) result.parameters = all;
   if (docs.request) {
     const media: JsonSchema = { schema: schemas.schemaOf(docs.request) };
@@ -237,6 +243,16 @@ function operation(route: DocumentedRoute, schemas: CodecSchemas): JsonSchema {
     ...errorResponses(route),
   };
   return result;
+}
+
+/** A route's own query parameters (`docs.query`), optional, arrays comma-separated (`?type=a,b`). */
+function queryParameters(route: DocumentedRoute, schemas: CodecSchemas): JsonSchema[] {
+  return Object.entries(route.docs.query ?? {}).map(([name, { codec, description }]) => {
+    const schema = schemas.schemaOf(codec);
+    const parameter: JsonSchema = { name, in: 'query', required: false, description, schema };
+    if (schema.type === 'array') Object.assign(parameter, { style: 'form', explode: false });
+    return parameter;
+  });
 }
 
 function successResponse(success: DocumentedRoute['docs']['success'], schemas: CodecSchemas): JsonSchema {

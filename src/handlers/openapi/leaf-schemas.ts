@@ -12,6 +12,7 @@ import {
   RestrictionTypeCodec,
   UserRoleCodec,
 } from '../../domain/codecs';
+import { EventTime, EventTypeFilter } from '../../domain/event-trail';
 import { DateTimeView } from '../../domain/views';
 import {
   CLIENT_ROLES,
@@ -20,6 +21,7 @@ import {
   UNLIMITED_REQS_PER_SEC,
   USER_ROLES,
 } from '../../ports/entities';
+import { EVENT_TYPES } from '../../ports/event-record';
 import type { JsonSchema } from './codec-schema';
 
 /**
@@ -56,6 +58,8 @@ export const DOMAIN_LEAF_SCHEMAS: ReadonlyMap<t.Any, JsonSchema> = new Map<t.Any
       anyOf: [{ const: UNLIMITED_REQS_PER_SEC }, { type: 'integer', minimum: 1, maximum: 1_000_000 }],
     },
   ],
+  [EventTypeFilter, { type: 'array', minItems: 1, items: { type: 'string', enum: [...EVENT_TYPES] } }],
+  [EventTime, { type: 'string', format: 'date-time', description: 'With a time zone: `Z` or an offset.' }],
   [UserRoleCodec, { type: 'string', enum: [...USER_ROLES] }],
   [ClientRoleCodec, { type: 'string', enum: [...CLIENT_ROLES] }],
   [MembershipRoleCodec, { type: 'string', enum: [...MEMBERSHIP_ROLES] }],

@@ -1,9 +1,11 @@
 import { MemoryIo } from '../../../src/adapters/memory';
+import { InvalidCustomFieldsError } from '../../../src/ports';
 import {
   fixtureTime,
   makeAccessRestriction,
   makeClient,
   makeLoginEmail,
+  makeMembership,
   makeOrganization,
   makeUser,
   runIoConformanceTests,
@@ -18,6 +20,25 @@ describe('MemoryIo', () => {
     await io.insertUser(user);
     await expect(io.insertUser({ ...user, name: 'Other' })).rejects.toThrow('a user with that id already exists');
     expect((await io.findUserById(user.id))?.name).toBe(user.name);
+  });
+
+  it('refuses custom fields JSON cannot carry exactly, as the SQL Io does, writing nothing', async () => {
+    const io = new MemoryIo();
+    const user = makeUser();
+    await expect(io.insertUser({ ...user, fields: { since: new Date(0) } })).rejects.toThrow(InvalidCustomFieldsError);
+    expect(await io.findUserById(user.id)).toBeNull();
+    await io.insertUser(user);
+    const patch = { fields: { score: Number.NaN }, updatedAt: fixtureTime(1) };
+    await expect(io.updateUser(user.id, patch)).rejects.toThrow('fields.score is NaN');
+    expect(await io.findUserById(user.id)).toStrictEqual(user);
+    const organization = makeOrganization();
+    const membership = makeMembership({ organizationId: organization.id, userId: user.id });
+    await io.insertOrganization(organization);
+    await io.insertMembership(membership);
+    await expect(io.updateMembershipFields(membership.id, { onChange: () => 1 })).rejects.toThrow(
+      'fields.onChange is a function',
+    );
+    expect(await io.findMembershipById(membership.id)).toStrictEqual(membership);
   });
 
   it('inserts a batch of restrictions all or nothing', async () => {

@@ -1,5 +1,6 @@
 import knexFactory from 'knex';
 import { SqlIo, SqlIoError } from '../../../src/adapters/sql';
+import { InvalidCustomFieldsError } from '../../../src/ports';
 import {
   fixtureTime,
   makeAccessRestriction,
@@ -111,6 +112,48 @@ describeEachDb('SqlIo', (database) => {
     expect(everything).not.toContain(client.secretHash);
     expect(everything).not.toContain(client.id);
     expect((error as Error).cause).toBeUndefined();
+  });
+
+  it('refuses custom fields JSON cannot carry exactly before any statement, as itself, not as a SqlIoError', async () => {
+    const io = new SqlIo(database().knex);
+    const organization = makeOrganization();
+    const client = makeClient({ organizationId: organization.id, fields: { rotatedAt: new Date(0) } });
+    await io.insertOrganization(organization);
+    const error = await io.insertClient(client).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidCustomFieldsError);
+    expect((error as Error).message).toContain(
+      'custom fields of a client cannot be stored: fields.rotatedAt is a Date',
+    );
+    expect(await io.findClientById(client.id)).toBeNull();
+    const inTransaction = io.transaction((tx) =>
+      tx.updateOrganization(organization.id, {
+        fields: { ratio: Number.POSITIVE_INFINITY },
+        updatedAt: fixtureTime(1),
+      }),
+    );
+    await expect(inTransaction).rejects.toThrow(InvalidCustomFieldsError);
+    expect(await io.findOrganizationById(organization.id)).toStrictEqual(organization);
+  });
+
+  it('reads a null fields column, as rows from before migration 008 have, as {}', async () => {
+    const io = new SqlIo(database().knex);
+    const organization = makeOrganization({ fields: { region: 'eu' } });
+    const user = makeUser({ fields: { plan: 'pro' } });
+    const membership = makeMembership({ organizationId: organization.id, userId: user.id, fields: { title: 'CFO' } });
+    const client = makeClient({ organizationId: organization.id, fields: { team: 'payments' } });
+    await io.insertOrganization(organization);
+    await io.insertUser(user);
+    await io.insertMembership(membership);
+    await io.insertClient(client);
+    const knex = database().knex;
+    await knex('organizations').where({ id: organization.id }).update({ fields: null });
+    await knex('users').where({ id: user.id }).update({ fields: null });
+    await knex('memberships').where({ id: membership.id }).update({ fields: null });
+    await knex('clients').where({ id: client.id }).update({ fields: null });
+    expect(await io.findOrganizationById(organization.id)).toStrictEqual({ ...organization, fields: {} });
+    expect(await io.findUserById(user.id)).toStrictEqual({ ...user, fields: {} });
+    expect(await io.findMembershipById(membership.id)).toStrictEqual({ ...membership, fields: {} });
+    expect((await io.findClientWithRestrictions(client.id))?.client).toStrictEqual({ ...client, fields: {} });
   });
 
   it('works inside a transaction the application opened, committing with it', async () => {

@@ -68,11 +68,45 @@ export function describePagination(api: Api): void {
         '/users/me/sessions',
         '/users/me/login-emails',
         '/users/me/invitations',
+        `/organizations/${id}/events`,
+        '/users/me/events',
       ]) {
         const page = expectPageOf(await api.send('GET', `${path}?limit=1`, { token: owner.token }));
         expect({ path, length: page.data.length <= 1 }).toEqual({ path, length: true });
         expectError(await api.send('GET', `${path}?limit=0`, { token: owner.token }), 400, 'VALIDATION_FAILED');
       }
+    });
+
+    it('serves the event trails to admins and to the user themself, and names every bad filter', async () => {
+      const { owner, id } = await api.organization('events');
+      const member = await api.signUp('events-member');
+      expectData(
+        await api.send('POST', `/organizations/${id}/memberships`, {
+          token: owner.token,
+          json: { userId: member.id, role: 'member' },
+        }),
+        201,
+      );
+      const organizationEvents = `/organizations/${id}/events`;
+      const trail = expectPageOf<{ subjects: { organizationId: string } }>(
+        await api.send('GET', `${organizationEvents}?limit=200`, { token: owner.token }),
+      );
+      expect(trail.data.every((event) => event.subjects.organizationId === id)).toBe(true);
+      expectError(await api.send('GET', organizationEvents, { token: member.token }), 403, 'FORBIDDEN');
+
+      const own = expectPageOf<{ type: string; subjects: { userId: string } }>(
+        await api.send('GET', '/users/me/events?type=login.succeeded,login.failed&limit=200', { token: member.token }),
+      );
+      expect(own.data.every((event) => event.subjects.userId === member.id)).toBe(true);
+      expect(own.data.every((event) => ['login.succeeded', 'login.failed'].includes(event.type))).toBe(true);
+      expectError(await api.send('GET', `/users/${owner.id}/events`, { token: member.token }), 404, 'NOT_FOUND');
+      expectPageOf(await api.send('GET', `/users/${member.id}/events`, { token: await api.sysadmin() }));
+
+      const bad = await api.send('GET', `${organizationEvents}?type=login.nope&from=soon&to=2030-01-01`, {
+        token: owner.token,
+      });
+      expectError(bad, 400, 'VALIDATION_FAILED');
+      expect(bad.body.error.details.map((detail: { path: string }) => detail.path)).toEqual(['type', 'from', 'to']);
     });
   });
 }

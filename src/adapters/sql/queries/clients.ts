@@ -2,7 +2,15 @@ import type { AccessRestriction, Client } from '../../../ports/entities';
 import type { ClientPatch, PageRequest } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, type SqlContext } from '../context';
 import { aliasedColumns, selectTuples, statement, tupleReader } from '../prepared';
-import { CLIENT_COLUMNS, RESTRICTION_COLUMNS, type Row, rolesToDb, toAccessRestriction, toClient } from '../rows';
+import {
+  CLIENT_COLUMNS,
+  fieldsToDb,
+  RESTRICTION_COLUMNS,
+  type Row,
+  rolesToDb,
+  toAccessRestriction,
+  toClient,
+} from '../rows';
 import { BY_ID, keysetPage } from './pages';
 
 export async function insertClient(sql: SqlContext, client: Client): Promise<void> {
@@ -17,6 +25,7 @@ export async function insertClient(sql: SqlContext, client: Client): Promise<voi
     updated_at: dbTime(sql, client.updatedAt),
     deleted_at: dbTimeOrNull(sql, client.deletedAt),
     last_used_at: dbTimeOrNull(sql, client.lastUsedAt),
+    fields: fieldsToDb(client.fields, 'client'),
   });
 }
 
@@ -74,6 +83,7 @@ export async function updateClient(sql: SqlContext, id: string, patch: ClientPat
   if (patch.roles !== undefined) changes.roles = rolesToDb(patch.roles);
   if (patch.reqsPerSec !== undefined) changes.reqs_per_sec = patch.reqsPerSec;
   if (patch.deletedAt !== undefined) changes.deleted_at = dbTimeOrNull(sql, patch.deletedAt);
+  if (patch.fields !== undefined) changes.fields = fieldsToDb(patch.fields, 'client');
   return count(await sql.db('clients').where({ id }).update(changes)) > 0;
 }
 

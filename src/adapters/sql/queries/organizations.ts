@@ -1,7 +1,7 @@
 import type { Membership, MembershipRole, Organization, OrganizationPatch } from '../../../ports/entities';
 import type { PageRequest } from '../../../ports/io';
 import { count, dbTime, insertUnlessDuplicate, type SqlContext } from '../context';
-import { toMembership, toOrganization } from '../rows';
+import { fieldsToDb, toMembership, toOrganization } from '../rows';
 import { BY_ID, keysetPage } from './pages';
 
 export async function insertOrganization(sql: SqlContext, organization: Organization): Promise<void> {
@@ -11,6 +11,7 @@ export async function insertOrganization(sql: SqlContext, organization: Organiza
     require_mfa: organization.requireMfa,
     created_at: dbTime(sql, organization.createdAt),
     updated_at: dbTime(sql, organization.updatedAt),
+    fields: fieldsToDb(organization.fields, 'organization'),
   });
 }
 
@@ -26,6 +27,7 @@ export async function updateOrganization(sql: SqlContext, id: string, patch: Org
     .update({
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(patch.requireMfa === undefined ? {} : { require_mfa: patch.requireMfa }),
+      ...(patch.fields === undefined ? {} : { fields: fieldsToDb(patch.fields, 'organization') }),
       updated_at: dbTime(sql, patch.updatedAt),
     });
   return count(changed) > 0;
@@ -43,6 +45,7 @@ export function insertMembership(sql: SqlContext, membership: Membership): Promi
     user_id: membership.userId,
     role: membership.role,
     created_at: dbTime(sql, membership.createdAt),
+    fields: fieldsToDb(membership.fields, 'membership'),
   };
   return insertUnlessDuplicate(
     sql,
@@ -100,6 +103,14 @@ export async function countOwners(sql: SqlContext, organizationId: string): Prom
 
 export async function updateMembershipRole(sql: SqlContext, id: string, role: MembershipRole): Promise<boolean> {
   return count(await sql.db('memberships').where({ id }).update({ role })) > 0;
+}
+
+export async function updateMembershipFields(sql: SqlContext, id: string, fields: object): Promise<boolean> {
+  const changed = await sql
+    .db('memberships')
+    .where({ id })
+    .update({ fields: fieldsToDb(fields, 'membership') });
+  return count(changed) > 0;
 }
 
 export async function deleteMembership(sql: SqlContext, id: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import type { PageRequest, UserPatch } from '../../../ports/io';
 import { count, dbTime, dbTimeOrNull, insertUnlessDuplicate, type SqlContext } from '../context';
 import { aliasedColumns, selectTuples, statement, tupleReader } from '../prepared';
 import {
+  fieldsToDb,
   LOGIN_EMAIL_COLUMNS,
   prefixedColumns,
   type Row,
@@ -27,6 +28,7 @@ function userRow(sql: SqlContext, user: User): Row {
     deleted_at: dbTimeOrNull(sql, user.deletedAt),
     banned_at: dbTimeOrNull(sql, user.bannedAt),
     credential_version: user.credentialVersion,
+    fields: fieldsToDb(user.fields, 'user'),
   };
 }
 
@@ -106,6 +108,7 @@ export async function updateUser(sql: SqlContext, id: string, patch: UserPatch):
   if (patch.deletedAt !== undefined) changes.deleted_at = dbTimeOrNull(sql, patch.deletedAt);
   if (patch.bannedAt !== undefined) changes.banned_at = dbTimeOrNull(sql, patch.bannedAt);
   if (patch.credentialVersion !== undefined) changes.credential_version = patch.credentialVersion;
+  if (patch.fields !== undefined) changes.fields = fieldsToDb(patch.fields, 'user');
   return count(await sql.db('users').where({ id }).update(changes)) > 0;
 }
 
