@@ -7,7 +7,10 @@ describe('refused logins in the event trail', () => {
     const alice = await signUp(world);
     const attempts = 40;
     for (let index = 0; index < attempts; index++) {
-      await world.accounts.sessions.loginWithPassword({ email: alice.email, password: `wrong guess ${index}!!` }, REQUEST);
+      await world.accounts.sessions.loginWithPassword(
+        { email: alice.email, password: `wrong guess ${index}!!` },
+        REQUEST,
+      );
     }
     const failures = (await world.io.listEvents({ types: ['login.failed'], limit: 200 })).map((event) => event.payload);
     const wrong = failures.filter((payload) => payload.reason === 'invalid_credentials');
