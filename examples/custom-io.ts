@@ -209,6 +209,10 @@ export class TimedIo implements Io {
     return this.timed('findOrganizationById', () => this.inner.findOrganizationById(id));
   }
 
+  lockOrganization(id: string): Promise<Organization | null> {
+    return this.timed('lockOrganization', () => this.inner.lockOrganization(id));
+  }
+
   updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean> {
     return this.timed('updateOrganization', () => this.inner.updateOrganization(id, patch));
   }

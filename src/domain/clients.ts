@@ -5,6 +5,7 @@ import {
   CLIENT_ROLES,
   type Client,
   type ClientRole,
+  type CustomFields,
   type PublicClient,
   UNLIMITED_REQS_PER_SEC,
 } from '../ports/entities';
@@ -13,7 +14,7 @@ import { type RestrictedRequest, RestrictionInput, restrictionsAllow } from './a
 import { isSystemCaller } from './authorization';
 import { ClientRoleCodec, decode, listOf, Name, Opaque, ReqsPerSec, struct } from './codecs';
 import type { Caller, CallerClient, Deps } from './context';
-import { splitFields, withFields } from './custom-fields';
+import { splitFields, storable, withFields } from './custom-fields';
 import { type AccountsError, type FieldProblem, fail } from './errors';
 import { actorOf, inTransactionWithEvents, recordEvent, transactWithEvents } from './event-log';
 import { rateLimited } from './limits';
@@ -118,6 +119,8 @@ export class ClientService {
     const { own, custom } = splitFields(decoded.val, this.deps.fields?.client);
     const { name, reqsPerSec } = own;
     if (reqsPerSec !== undefined && !isSystemCaller(caller)) return privileged('reqsPerSec');
+    const fitting = storable('client', custom ?? {}, this.deps.fields?.client);
+    if (fitting.err) return fitting;
     // New roles or a new rate make a key worth more: the same recent login as a rotation.
     if (options.roles !== undefined || reqsPerSec !== undefined) {
       const recent = await requireRecentAuthentication(this.deps, caller);
@@ -191,13 +194,22 @@ export class ClientService {
     if (name !== undefined) changes.name = name;
     if (reqsPerSec !== undefined) changes.reqsPerSec = reqsPerSec;
     if (roles.val !== undefined) changes.roles = roles.val;
-    // Merged with what was read when the client was checked: a concurrent change of another field of it can be lost.
-    if (custom !== undefined) changes.fields = { ...client.val.fields, ...custom };
+    if (custom !== undefined) {
+      const merged = storable('client', { ...client.val.fields, ...custom }, this.deps.fields?.client);
+      if (merged.err) return merged;
+      changes.fields = merged.val;
+    }
     if (Object.keys(changes).length === 0) return Ok(toPublicClient(client.val));
 
     const patch: ClientPatch = { ...changes, updatedAt: lib.now() };
     const { organizationId } = client.val;
-    const updated = await this.changeClient(caller, clientId, patch, { type: 'client.updated', organizationId });
+    const updated = await this.changeClient(
+      caller,
+      clientId,
+      patch,
+      { type: 'client.updated', organizationId },
+      custom,
+    );
     if (!updated) return fail('NOT_FOUND');
     return Ok(toPublicClient({ ...client.val, ...patch }));
   }
@@ -423,8 +435,16 @@ export class ClientService {
     clientId: string,
     patch: ClientPatch,
     event: { type: 'client.updated' | 'client.deleted' | 'client.rotated'; organizationId: string },
+    custom?: CustomFields,
   ): Promise<boolean> {
     return transactWithEvents(this.deps, actorOf(caller), async (tx) => {
+      // The organization's row is the lock of its clients: custom fields merge with what is stored now.
+      await tx.lockOrganization(event.organizationId);
+      if (custom !== undefined) {
+        const current = await tx.findClientById(clientId);
+        if (!current || current.deletedAt !== null) return false;
+        patch.fields = { ...current.fields, ...custom };
+      }
       if (!(await tx.updateClient(clientId, patch))) return false;
       recordEvent(tx, { type: event.type, at: patch.updatedAt, clientId, organizationId: event.organizationId });
       return true;

@@ -1,6 +1,9 @@
 import * as t from 'io-ts';
+import { Err, Ok, type Result } from 'ts-results';
+import { customFieldsToJson, InvalidCustomFieldsError, MAX_CUSTOM_FIELDS_BYTES } from '../ports/custom-fields';
 import type { CustomFields } from '../ports/entities';
 import { type StructType, struct } from './codecs';
+import { type AccountsError, accountsError } from './errors';
 
 /**
  * Caller-defined fields (docs/fields.md): an application gives, per extensible entity, an io-ts codec
@@ -170,4 +173,34 @@ export function withCustomFields<V extends object>(view: V, stored: CustomFields
     if (!Object.hasOwn(view, key)) shown[key] = value;
   }
   return shown as V;
+}
+
+/**
+ * The fields as they will be stored, or VALIDATION_FAILED when the store would refuse them (more than
+ * `MAX_CUSTOM_FIELDS_BYTES` of JSON once merged): a bad request, never a 500. The fields HTTP may
+ * write get half of that budget, so a user who fills theirs never leaves the application without room
+ * for its read-only and private ones.
+ */
+export function storable(
+  entity: FieldEntity,
+  fields: CustomFields,
+  settings: EntityFieldsSettings | undefined,
+): Result<CustomFields, AccountsError> {
+  if (settings !== undefined && settings.notFromHttp.size > 0) {
+    const writable = Object.fromEntries(Object.entries(fields).filter(([key]) => !settings.notFromHttp.has(key)));
+    const bytes = Buffer.byteLength(JSON.stringify(writable), 'utf8');
+    if (bytes > MAX_CUSTOM_FIELDS_BYTES / 2) {
+      const path = Object.keys(writable)[0] ?? '(body)';
+      const message = `the fields a request may set take at most ${MAX_CUSTOM_FIELDS_BYTES / 2} bytes of JSON together`;
+      return Err(accountsError('VALIDATION_FAILED', { details: [{ path, message }] }));
+    }
+  }
+  try {
+    customFieldsToJson(fields, entity);
+    return Ok(fields);
+  } catch (error) {
+    if (!(error instanceof InvalidCustomFieldsError)) throw error;
+    const path = error.path.replace(/^fields\.?/, '') || Object.keys(fields)[0] || '(body)';
+    return Err(accountsError('VALIDATION_FAILED', { details: [{ path, message: `is ${error.found}` }] }));
+  }
 }

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { Ok, type Result } from 'ts-results';
 import { EVENT_TYPES } from '../ports/event-record';
 import type { AccountsEventType } from '../ports/events';
-import type { ListEventsQuery } from '../ports/outbox';
+import type { ListEventsQuery, StoredEvent } from '../ports/outbox';
 import { canReadEverything, forbiddenFor, hiddenFrom, isSelf, roleAtLeast } from './authorization';
 import { decode, struct } from './codecs';
 import type { Caller, Deps } from './context';
@@ -228,15 +228,64 @@ export class EventTrailService {
     const userId = target.val;
     if (!isSelf(caller, userId) && !canReadEverything(caller)) return hiddenFrom(caller);
     if (!(await this.deps.io.findUserById(userId))) return fail('NOT_FOUND');
-    return Ok(await this.page({ ...request.val, userId }));
+    const page = await this.page({ ...request.val, userId });
+    return Ok({ ...page, data: page.data.map((event) => withoutOthersAddress(event, userId)) });
   }
 
-  /** Asks for one row more than it shows: its presence is what proves a next page exists. */
+  /**
+   * One page. Without a filter: one row more than it shows, whose presence proves a next page. With
+   * `type`, `from` or `to`, the rows are filtered here from a bounded window of the subject's events
+   * (`FILTER_WINDOW` of them, read by the subject's index): the database never reads past that window
+   * for one request, however few events match (docs/security-rules.md §7: the cost of a request is
+   * bounded). A page may then hold fewer rows than `limit`, or none, with a `nextCursor` after the
+   * last event looked at; the walk goes on from there.
+   */
   private async page(query: ListEventsQuery): Promise<Page<EventView>> {
-    const rows = await this.deps.io.listEvents({ ...query, limit: query.limit + 1 });
-    const shown = rows.slice(0, query.limit);
-    const last = shown[shown.length - 1];
-    const more = rows.length > query.limit && last !== undefined;
-    return { data: shown.map(toEventView), nextCursor: more ? encodeEventCursor(last.seq) : null };
+    const filtered = query.types !== undefined || query.from !== undefined || query.to !== undefined;
+    if (!filtered) {
+      const rows = await this.deps.io.listEvents({ ...query, limit: query.limit + 1 });
+      const shown = rows.slice(0, query.limit);
+      const last = shown[shown.length - 1];
+      const more = rows.length > query.limit && last !== undefined;
+      return { data: shown.map(toEventView), nextCursor: more ? encodeEventCursor(last.seq) : null };
+    }
+    if (query.from !== undefined && query.to !== undefined && query.from.getTime() >= query.to.getTime()) {
+      return { data: [], nextCursor: null };
+    }
+    const { types, from, to, limit, ...subject } = query;
+    const window = await this.deps.io.listEvents({ ...subject, limit: FILTER_WINDOW + 1 });
+    const scanned = window.slice(0, FILTER_WINDOW);
+    const matches = (event: StoredEvent) =>
+      (types === undefined || types.includes(event.type)) &&
+      (from === undefined || event.at.getTime() >= from.getTime()) &&
+      (to === undefined || event.at.getTime() < to.getTime());
+    const shown: StoredEvent[] = [];
+    let lastLooked: StoredEvent | undefined;
+    for (const event of scanned) {
+      if (shown.length === limit) break;
+      lastLooked = event;
+      if (matches(event)) shown.push(event);
+    }
+    // More may follow: rows left in the window after the page, or a window that was full.
+    const rest = lastLooked === undefined ? [] : window.filter((event) => event.seq > lastLooked.seq);
+    const more = rest.some(matches) || window.length > FILTER_WINDOW;
+    return { data: shown.map(toEventView), nextCursor: more && lastLooked ? encodeEventCursor(lastLooked.seq) : null };
   }
 }
+
+/**
+ * A user's trail shows the address of requests the user made, or made to their account (logins,
+ * resets), never that of someone else acting on it: an administrator changing their roles or
+ * membership, or the owner of an address proving it (`email.released`), which would tell whoever
+ * parked that address on their account where its owner just logged in.
+ */
+function withoutOthersAddress(event: EventView, userId: string): EventView {
+  const { actor } = event;
+  if (actor.ip === null) return event;
+  const own = actor.userId === userId;
+  const toTheAccount = actor.userId === null && actor.clientId === null && event.type !== 'email.released';
+  return own || toTheAccount ? event : { ...event, actor: { ...actor, ip: null } };
+}
+
+/** How many of a subject's events one filtered page looks at, at most. */
+export const FILTER_WINDOW = 1000;

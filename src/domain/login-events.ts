@@ -12,19 +12,32 @@ export interface LoginFailure {
 }
 
 /**
+ * Refusals that cost the requester no guess: past a limit every request is refused; a right password
+ * of a banned or unverified account (or one whose credentials changed meanwhile) gave its guess back;
+ * a right code whose address was released proved it. Repeated, each would add a row at the
+ * requester's rate.
+ */
+const FREE_REFUSALS: ReadonlySet<LoginFailureReason> = new Set<LoginFailureReason>([
+  'rate_limited',
+  'banned',
+  'email_not_verified',
+  'credentials_changed',
+  'address_released',
+]);
+
+/**
  * Records a refused login in the event trail, in its own statement: it changes nothing else.
  *
- * A refusal by a limit (`rate_limited`) is written once per method, IP and failure window: past a
- * limit every request of an attacker is refused, and each one would otherwise add a row, so the
- * table would grow at the attacker's request rate. The refusals that are not written are still
- * counted by the limits that refused them. Every other refusal costs the attacker one of the guesses
- * its own limits allow, so those rows are bounded already.
+ * A refusal that costs the requester no guess (`FREE_REFUSALS`) is written once per method, reason,
+ * IP and failure window, so the table cannot grow at an attacker's request rate; the limits still
+ * count what they count. Every other refusal costs one of the guesses the limits allow, so those
+ * rows are bounded already.
  */
 export async function recordLoginFailure(deps: Deps, failure: LoginFailure, request: RequestInfo): Promise<void> {
   const { lib } = deps;
-  if (failure.reason === 'rate_limited') {
+  if (FREE_REFUSALS.has(failure.reason)) {
     const requester = ipLimitKey(lib.config, request.ip) ?? 'unknown';
-    const key = `refusal-event:${failure.method}:ip:${requester}`;
+    const key = `refusal-event:${failure.method}:${failure.reason}:ip:${requester}`;
     const written = await rateLimited(deps, { key, limit: 1, windowMs: lib.config.loginFailureWindowMs });
     if (written !== null) return;
   }

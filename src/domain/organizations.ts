@@ -19,7 +19,7 @@ import {
 } from './authorization';
 import { decode, MembershipRoleCodec, Name, Opaque, struct } from './codecs';
 import type { Caller, Deps } from './context';
-import { splitFields, withFields } from './custom-fields';
+import { splitFields, storable, withFields } from './custom-fields';
 import { type AccountsError, fail } from './errors';
 import { actorOf, inTransactionWithEvents, recordEvent } from './event-log';
 import { checkOrganizationMfa, hasTwoFactorSession } from './organization-mfa';
@@ -112,6 +112,8 @@ export class OrganizationService {
     const decoded = decode(withFields(CreateOrganizationInput, this.deps.fields?.organization, 'create'), input);
     if (decoded.err) return decoded;
     const { custom } = splitFields(decoded.val, this.deps.fields?.organization);
+    const fitting = storable('organization', custom ?? {}, this.deps.fields?.organization);
+    if (fitting.err) return fitting;
 
     const now = lib.now();
     const organization: Organization = {
@@ -182,10 +184,13 @@ export class OrganizationService {
     if (name !== undefined) patch.name = name;
     if (mfaChange) patch.requireMfa = requireMfa;
     const updated = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
+      // Locked: two changes of different custom fields both land.
+      const current = await tx.lockOrganization(organizationId);
+      if (!current) return fail('NOT_FOUND');
       if (custom !== undefined) {
-        const current = await tx.findOrganizationById(organizationId);
-        if (!current) return fail('NOT_FOUND');
-        patch.fields = { ...current.fields, ...custom };
+        const merged = storable('organization', { ...current.fields, ...custom }, this.deps.fields?.organization);
+        if (merged.err) return merged;
+        patch.fields = merged.val;
       }
       if (!(await tx.updateOrganization(organizationId, patch))) return fail('NOT_FOUND');
       if (mfaChange) {
@@ -286,12 +291,16 @@ export class OrganizationService {
     const granted = await this.recentLoginToGrant(caller, codec, input);
     if (granted.err) return granted;
     return inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
+      // The organization's row orders its membership changes (and their events).
+      await tx.lockOrganization(organizationId);
       const access = await authorizeOrganizationRole(tx, caller, organizationId, 'admin');
       if (access.err) return access;
       const decoded = decode(codec, input);
       if (decoded.err) return decoded;
       const { own, custom } = splitFields(decoded.val, this.deps.fields?.membership);
       const { userId, role } = own;
+      const fitting = storable('membership', custom ?? {}, this.deps.fields?.membership);
+      if (fitting.err) return fitting;
       if (!roleAtLeast(access.val.role, role)) return notAbove('role', 'cannot grant a role above your own');
 
       const user = await tx.findUserById(userId);
@@ -328,6 +337,10 @@ export class OrganizationService {
     const granted = await this.recentLoginToGrant(caller, codec, input);
     if (granted.err) return granted;
     const result = await inTransactionWithEvents(this.deps, actorOf(caller), async (tx) => {
+      const found = await tx.findMembershipById(membershipId);
+      if (!found) return fail('NOT_FOUND');
+      // The organization's row is the lock of its memberships: read again under it.
+      await tx.lockOrganization(found.organizationId);
       const membership = await tx.findMembershipById(membershipId);
       if (!membership) return fail('NOT_FOUND');
       const access = await authorizeOrganizationRole(tx, caller, membership.organizationId, 'admin');
@@ -336,7 +349,13 @@ export class OrganizationService {
       if (decoded.err) return decoded;
       const { own, custom } = splitFields(decoded.val, this.deps.fields?.membership);
       const { role } = own;
-      const fields = custom === undefined ? membership.fields : { ...membership.fields, ...custom };
+      const merged = storable(
+        'membership',
+        custom === undefined ? membership.fields : { ...membership.fields, ...custom },
+        this.deps.fields?.membership,
+      );
+      if (merged.err) return merged;
+      const fields = merged.val;
       if (custom !== undefined && !(await tx.updateMembershipFields(membershipId, fields))) return fail('NOT_FOUND');
 
       if (access.val.role !== 'owner' && (membership.role === 'owner' || role === 'owner')) {

@@ -14,7 +14,7 @@ import { deliverCodes } from './code-delivery';
 import { decode, Email, listOf, Name, PasswordInput, struct, UserRoleCodec, weakPassword } from './codecs';
 import { invalidateCodesOf, prepareCode } from './codes';
 import { addMs, type Caller, type Deps, inTransaction, NO_REQUEST_INFO, type RequestInfo } from './context';
-import { splitFields, withCustomFields, withFields } from './custom-fields';
+import { splitFields, storable, withCustomFields, withFields } from './custom-fields';
 import { type AccountsError, fail } from './errors';
 import { actorOf, inTransactionWithEvents, recordEvent, transactWithEvents } from './event-log';
 import { firstLimitPassed, forgive, passwordGuessLimits, perIpLimit } from './limits';
@@ -75,6 +75,8 @@ export class UserService {
     if (decoded.err) return decoded;
     const { own, custom } = splitFields(decoded.val, this.deps.fields?.user);
     const { name, email, password } = own;
+    const fitting = storable('user', custom ?? {}, this.deps.fields?.user);
+    if (fitting.err) return fitting;
 
     if (password !== undefined) {
       const problems = lib.checkPassword(password, { email, name });
@@ -186,7 +188,11 @@ export class UserService {
       if (!user || user.deletedAt) return fail('NOT_FOUND');
       const patch: UserPatch = { updatedAt: this.deps.lib.now() };
       if (own.name !== undefined) patch.name = own.name;
-      if (custom !== undefined) patch.fields = { ...user.fields, ...custom };
+      if (custom !== undefined) {
+        const fitting = storable('user', { ...user.fields, ...custom }, this.deps.fields?.user);
+        if (fitting.err) return fitting;
+        patch.fields = fitting.val;
+      }
       await tx.updateUser(userId, patch);
       return Ok({ ...user, ...patch });
     });

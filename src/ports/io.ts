@@ -177,6 +177,12 @@ export interface Io<F extends EntityFields = DefaultEntityFields> {
   // --- organizations and memberships -------------------------------------------------------------
   insertOrganization(organization: Organization<F['organization']>): Promise<void>;
   findOrganizationById(id: string): Promise<Organization<F['organization']> | null>;
+  /**
+   * `findOrganizationById`, and inside a transaction it also locks the organization's row until the
+   * transaction ends (`SELECT … FOR UPDATE`), so that transactions changing one organization, its
+   * memberships or its clients' custom fields run one after the other. A plain read outside one.
+   */
+  lockOrganization(id: string): Promise<Organization<F['organization']> | null>;
   updateOrganization(id: string, patch: OrganizationPatch<F['organization']>): Promise<boolean>;
   /** Deletes an organization with its memberships, clients and their access restrictions, and its invitations. */
   deleteOrganization(id: string): Promise<boolean>;

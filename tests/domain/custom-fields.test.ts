@@ -71,4 +71,22 @@ describe('custom fields of memberships and clients', () => {
     expect(updated).toMatchObject({ name: 'ci', team: 'infra' });
     expect((await test.io.findClientById(created.client.id))?.fields).toEqual({ team: 'infra' });
   });
+
+  it('answers oversized fields with VALIDATION_FAILED, and keeps room for the fields HTTP may not set (found by a review)', async () => {
+    const test = makeWorld({
+      fields: { user: { codec: t.partial({ bio: t.string, plan: t.string }), readOnly: ['plan'] } },
+    });
+    const user = await signUp(test);
+    const system = { client: { id: 'cli_billing', organizationId: '', roles: ['system' as const] } };
+    const huge = await test.accounts.users.update(user.caller, 'me', { bio: 'x'.repeat(70_000) } as never);
+    expect(errCode(huge)).toBe('VALIDATION_FAILED');
+    expect(JSON.stringify(huge.val)).toContain('bio');
+    // Half the budget for what a request may set: the application can still write its own.
+    expect(errCode(await test.accounts.users.update(user.caller, 'me', { bio: 'x'.repeat(40_000) } as never))).toBe(
+      'VALIDATION_FAILED',
+    );
+    ok(await test.accounts.users.update(user.caller, 'me', { bio: 'x'.repeat(32_000) } as never));
+    ok(await test.accounts.users.update(system, user.userId, { plan: 'y'.repeat(30_000) } as never));
+    expect((await test.io.findUserById(user.userId))?.fields).toMatchObject({ plan: 'y'.repeat(30_000) });
+  });
 });

@@ -1,4 +1,4 @@
-import { makeWorld, REQUEST, signUp } from '../support/setup';
+import { makeWorld, REQUEST, STRONG_PASSWORD, signUp } from '../support/setup';
 
 /** Refused logins in the event trail: one row each, except refusals by a limit (src/domain/login-events.ts). */
 describe('refused logins in the event trail', () => {
@@ -33,5 +33,34 @@ describe('refused logins in the event trail', () => {
     }
     const after = await world.io.listEvents({ types: ['login.failed'], limit: 200 });
     expect(after.filter((event) => event.payload.reason === 'rate_limited')).toHaveLength(2);
+  });
+
+  it('writes the refusals a right password earns (unverified address, banned account) once per IP and window (found by a review)', async () => {
+    const world = makeWorld({ config: { requireVerifiedEmail: true } });
+    const unverified = await world.accounts.users.register(
+      { name: 'Una', email: 'una@example.com', password: STRONG_PASSWORD },
+      REQUEST,
+    );
+    expect(unverified.ok).toBe(true);
+    for (let index = 0; index < 30; index++) {
+      await world.accounts.sessions.loginWithPassword({ email: 'una@example.com', password: STRONG_PASSWORD }, REQUEST);
+    }
+    const refusals = async (reason: string) =>
+      (await world.io.listEvents({ types: ['login.failed'], limit: 200 })).filter(
+        (event) => event.payload.reason === reason,
+      );
+    expect(await refusals('email_not_verified')).toHaveLength(1);
+
+    const open = makeWorld();
+    const banned = await signUp(open);
+    const system = { client: { id: 'cli_ops', organizationId: '', roles: ['system' as const] } };
+    expect((await open.accounts.users.ban(system, banned.userId)).ok).toBe(true);
+    for (let index = 0; index < 30; index++) {
+      await open.accounts.sessions.loginWithPassword({ email: banned.email, password: banned.password }, REQUEST);
+    }
+    const bannedRows = (await open.io.listEvents({ types: ['login.failed'], limit: 200 })).filter(
+      (event) => event.payload.reason === 'banned',
+    );
+    expect(bannedRows).toHaveLength(1);
   });
 });

@@ -67,7 +67,7 @@ describe('the test functions the conformance suites declare their tests with', (
       runIoConformanceTests('memory', { create: async () => new MemoryIo(), test });
       runRateLimitStoreConformanceTests('memory', { create: async () => new MemoryRateLimitStore(), test });
     }
-    expect(jest.tests.length).toBe(119 + 9 + 14);
+    expect(jest.tests.length).toBe(120 + 9 + 14);
     expect(node.tests.map((test) => test.name)).toEqual(jest.tests.map((test) => test.name));
     expect(new Set(jest.tests.map((test) => test.name)).size).toBe(jest.tests.length);
   });

@@ -191,6 +191,10 @@ abstract class MemoryIoBase implements Io {
   findOrganizationById(id: string): Promise<Organization | null> {
     return this.run('findOrganizationById', (store) => store.findOrganizationById(id));
   }
+  /** One transaction runs at a time here, so reading is all a lock needs to do. */
+  lockOrganization(id: string): Promise<Organization | null> {
+    return this.run('lockOrganization', (store) => store.findOrganizationById(id));
+  }
   updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean> {
     return this.run('updateOrganization', (store) => store.updateOrganization(id, patch));
   }

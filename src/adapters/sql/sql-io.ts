@@ -276,6 +276,9 @@ export class SqlIo implements Io {
   findOrganizationById(id: string): Promise<Organization | null> {
     return this.run('findOrganizationById', () => organizations.findOrganizationById(this.sql, id));
   }
+  lockOrganization(id: string): Promise<Organization | null> {
+    return this.run('lockOrganization', () => organizations.lockOrganization(this.sql, id));
+  }
 
   updateOrganization(id: string, patch: OrganizationPatch): Promise<boolean> {
     return this.run('updateOrganization', () => organizations.updateOrganization(this.sql, id, patch));

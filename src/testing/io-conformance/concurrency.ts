@@ -139,6 +139,25 @@ export function describeConcurrency({ describe, it }: SuiteRunner, getIo: () => 
       );
     });
 
+    it(`runs ${RACERS} parallel transactions that lock one organization one after the other`, async () => {
+      const io = getIo();
+      const organization = makeOrganization({ fields: { count: 0 } });
+      await io.insertOrganization(organization);
+      // Read, then write what was read plus one (in the custom fields): only a lock loses no increment.
+      await race(() =>
+        io.transaction(async (tx) => {
+          const locked = await tx.lockOrganization(organization.id);
+          const count = Number((locked?.fields as { count?: number } | undefined)?.count ?? 0);
+          await tx.updateOrganization(organization.id, { fields: { count: count + 1 }, updatedAt: NOW });
+        }),
+      );
+      assert.strictEqual(
+        ((await io.findOrganizationById(organization.id))?.fields as { count?: number } | undefined)?.count,
+        RACERS,
+        `lockOrganization did not serialize ${RACERS} parallel read-then-write transactions: increments were lost`,
+      );
+    });
+
     it(`lets exactly one of ${RACERS} parallel inserts of one membership through`, async () => {
       const io = getIo();
       const organization = makeOrganization();

@@ -20,6 +20,14 @@ export async function findOrganizationById(sql: SqlContext, id: string): Promise
   return row ? toOrganization(row) : null;
 }
 
+/** `findOrganizationById`, locking the row until the transaction ends (SQLite's transactions run one at a time). */
+export async function lockOrganization(sql: SqlContext, id: string): Promise<Organization | null> {
+  let query = sql.db('organizations').where({ id });
+  if (sql.inTransaction && sql.dialect !== 'sqlite') query = query.forUpdate();
+  const row = await query.first();
+  return row ? toOrganization(row) : null;
+}
+
 export async function updateOrganization(sql: SqlContext, id: string, patch: OrganizationPatch): Promise<boolean> {
   const changed = await sql
     .db('organizations')
