@@ -132,6 +132,24 @@ for (const kind of ['memory', 'sqlite', 'mariadb', 'postgres'] as const) {
       expect(dataOf(read)).toMatchObject({ avatarUrl: 'https://example.com/b.png' });
     });
 
+    it('describes the fields in its OpenAPI document as HTTP treats them', async () => {
+      const document = (await call(handlers, 'GET', '/openapi.json')).body as {
+        components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
+      };
+      const { User, RegisterInput, UpdateUserInput, Organization } = document.components.schemas;
+      expect(Object.keys(User.properties)).toEqual(expect.arrayContaining(['locale', 'plan']));
+      expect(User.properties).not.toHaveProperty('billingId');
+      expect(RegisterInput.properties).toHaveProperty('locale');
+      expect(RegisterInput.required).toContain('locale');
+      expect(RegisterInput.properties).not.toHaveProperty('plan');
+      expect(UpdateUserInput.properties).not.toHaveProperty('billingId');
+      expect(Organization.properties).toHaveProperty('avatarUrl');
+      // The library's own document is untouched.
+      const plain = createHandlers(createAccounts({ io: makeIo(), lib: testLib() }));
+      const own = (await call(plain, 'GET', '/openapi.json')).body as typeof document;
+      expect(own.components.schemas.User.properties).not.toHaveProperty('locale');
+    });
+
     it('changes nothing on a refused request', async () => {
       const { user, token } = await signUp();
       const before = await accounts.users.get(BILLING, user.id);

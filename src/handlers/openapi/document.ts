@@ -1,4 +1,5 @@
 import type * as t from 'io-ts';
+import type { FieldSettings } from '../../domain/custom-fields';
 import { ERRORS, type ErrorCode } from '../../domain/errors';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../../domain/pagination';
 import {
@@ -17,6 +18,7 @@ import {
 import { HTTP_ERRORS, httpStatusOf, type ResponseErrorCode } from '../errors';
 import type { DocumentedRoute, RouteCallers } from '../types';
 import { CodecSchemas, type JsonSchema } from './codec-schema';
+import { addCustomFields } from './custom-fields';
 import { DOMAIN_LEAF_SCHEMAS } from './leaf-schemas';
 
 /** Options of `openApiDocument`. */
@@ -29,6 +31,8 @@ export interface OpenApiOptions {
   version?: string;
   /** `servers`, e.g. `[{ url: 'https://api.example.com/accounts' }]`. Default: none (paths as mounted). */
   servers?: { url: string; description?: string }[];
+  /** The application's own fields (`accounts.deps.fields`): added to the entities' schemas as HTTP treats them. */
+  fields?: FieldSettings;
 }
 
 /** Every code an error envelope may carry, in the order of `ERRORS`, then `HTTP_ERRORS`. */
@@ -182,6 +186,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): JsonSchema {
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = operation(route, schemas);
   }
+  addCustomFields(schemas.components, options.fields, schemas);
 
   const document: JsonSchema = {
     openapi: '3.1.0',

@@ -12,9 +12,14 @@ const OpenApiDocumentView = t.record(t.string, t.unknown, 'OpenApiDocument');
  * request and kept (the table does not change once built). Public, like the JWKS: it holds no data.
  */
 export function openApiRoute(table: () => readonly DocumentedRoute[]): DocumentedRoute {
-  let document: JsonSchema | undefined;
-  const getOpenApiDocument: Action = async () => {
-    document ??= buildOpenApiDocument({ routes: table() });
+  // One per accounts: their custom fields (docs/fields.md) are part of the document.
+  const documents = new WeakMap<object, JsonSchema>();
+  const getOpenApiDocument: Action = async (accounts) => {
+    let document = documents.get(accounts);
+    if (document === undefined) {
+      document = buildOpenApiDocument({ routes: table(), fields: accounts.deps?.fields });
+      documents.set(accounts, document);
+    }
     return Ok({
       status: 200,
       headers: {
