@@ -12,8 +12,12 @@ describe('filtered event pages read a bounded window', () => {
     const cast = await organizationCast();
     const { world, organization, admin } = cast;
     let sequence = 0;
-    const event = (type: string): EventRecord => ({
-      id: `evt_window${(sequence += 1)}`,
+    const event = (type: string): EventRecord => {
+      sequence += 1;
+      return eventNumbered(type, sequence);
+    };
+    const eventNumbered = (type: string, number: number): EventRecord => ({
+      id: `evt_window${number}`,
       type,
       at: world.clock.now(),
       actor: { userId: null, clientId: null, ip: null },

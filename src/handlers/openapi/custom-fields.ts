@@ -42,7 +42,8 @@ export function addCustomFields(
     const add = (name: string, keep: (key: string) => boolean, requiredKeys: string[]) => {
       const schema = components[name];
       if (schema === undefined) return;
-      const properties = (schema.properties ??= {}) as Record<string, JsonSchema>;
+      schema.properties ??= {};
+      const properties = schema.properties as Record<string, JsonSchema>;
       for (const [key, codec] of Object.entries(all)) if (keep(key)) properties[key] = describe(codec);
       const required = requiredKeys.filter(keep);
       if (required.length > 0) schema.required = [...((schema.required as string[] | undefined) ?? []), ...required];
