@@ -1,4 +1,4 @@
-import { Err, type Result } from 'ts-results';
+import type { Result } from 'ts-results';
 import type { ClientRole, UserRole } from '../ports/entities';
 import type { Io } from '../ports/io';
 import type { Lib } from '../ports/lib';
@@ -7,6 +7,7 @@ import type { PendingDeliveries } from './code-delivery';
 import type { FieldSettings } from './custom-fields';
 import type { AccountsError } from './errors';
 import type { EventDelivery } from './event-log';
+import { rollingBackErr } from './rollback';
 
 export { emit } from './emit';
 
@@ -61,28 +62,15 @@ export interface RequestInfo {
 
 export const NO_REQUEST_INFO: RequestInfo = Object.freeze({ ip: null, userAgent: null });
 
-class Rollback {
-  constructor(readonly error: AccountsError) {}
-}
-
 /**
  * Runs `work` in one transaction; an `Err` result rolls everything back (nothing half-written) and is
  * returned as is. Exceptions roll back and propagate.
  */
-export async function inTransaction<T>(
+export function inTransaction<T>(
   io: Io,
   work: (tx: Io) => Promise<Result<T, AccountsError>>,
 ): Promise<Result<T, AccountsError>> {
-  try {
-    return await io.transaction(async (tx) => {
-      const result = await work(tx);
-      if (result.err) throw new Rollback(result.val);
-      return result;
-    });
-  } catch (error) {
-    if (error instanceof Rollback) return Err(error.error);
-    throw error;
-  }
+  return rollingBackErr((run) => io.transaction(run), work);
 }
 
 export function addMs(date: Date, ms: number): Date {

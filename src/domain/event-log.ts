@@ -1,4 +1,4 @@
-import { Err, type Result } from 'ts-results';
+import type { Result } from 'ts-results';
 import { toEventRecord } from '../ports/event-record';
 import type { AccountsEvent } from '../ports/events';
 import type { Io } from '../ports/io';
@@ -6,6 +6,7 @@ import type { Lib } from '../ports/lib';
 import type { EventActor } from '../ports/outbox';
 import { emit } from './emit';
 import type { AccountsError } from './errors';
+import { rollingBackErr } from './rollback';
 
 /**
  * How events reach `Lib.onEvent` (docs/events.md):
@@ -80,29 +81,16 @@ export async function transactWithEvents<T>(
   return result;
 }
 
-class Rollback {
-  constructor(readonly error: AccountsError) {}
-}
-
 /**
  * `transactWithEvents` for work that returns a `Result`, like `inTransaction`: an `Err` rolls the
  * change and its events back and is returned as is.
  */
-export async function inTransactionWithEvents<T>(
+export function inTransactionWithEvents<T>(
   deps: EventDeps & { io: Io },
   actor: Partial<EventActor>,
   work: (tx: Io) => Promise<Result<T, AccountsError>>,
 ): Promise<Result<T, AccountsError>> {
-  try {
-    return await transactWithEvents(deps, actor, async (tx) => {
-      const result = await work(tx);
-      if (result.err) throw new Rollback(result.val);
-      return result;
-    });
-  } catch (error) {
-    if (error instanceof Rollback) return Err(error.error);
-    throw error;
-  }
+  return rollingBackErr((run) => transactWithEvents(deps, actor, run), work);
 }
 
 /**

@@ -8,7 +8,7 @@ import { decode, struct } from './codecs';
 import type { Caller, Deps } from './context';
 import { type AccountsError, type FieldProblem, fail } from './errors';
 import { authorizeOrganizationRead } from './organizations';
-import { DEFAULT_PAGE_LIMIT, type Page, PageQuery } from './pagination';
+import { DEFAULT_PAGE_LIMIT, decodeCursorPayload, encodeCursorPayload, type Page, PageQuery } from './pagination';
 import { resolveUserId } from './user-ref';
 import { type EventView, toEventView } from './views';
 
@@ -106,7 +106,7 @@ const MAX_CURSOR_LENGTH = 128;
 
 /** The cursor of the page after the event with this `seq`: base64url of `{ v, k: 'events', s }`. */
 export function encodeEventCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, k: CURSOR_KIND, s: seq })).toString('base64url');
+  return encodeCursorPayload({ v: CURSOR_VERSION, k: CURSOR_KIND, s: seq });
 }
 
 /**
@@ -115,15 +115,9 @@ export function encodeEventCursor(seq: number): string {
  * position in this one. Not signed: a forged one only moves where a list the caller may read starts.
  */
 export function decodeEventCursor(cursor: string): number | null {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-  const { v, k, s, ...rest } = parsed as Record<string, unknown>;
+  const parsed = decodeCursorPayload(cursor, MAX_CURSOR_LENGTH);
+  if (parsed === null) return null;
+  const { v, k, s, ...rest } = parsed;
   if (v !== CURSOR_VERSION || k !== CURSOR_KIND || Object.keys(rest).length > 0) return null;
   if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) return null;
   // Re-encoding must give the cursor back: other base64 or JSON spellings of it are not ours.

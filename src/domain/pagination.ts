@@ -36,11 +36,31 @@ export interface PageInput {
   cursor?: string;
 }
 
+/** A cursor's bytes: base64url of a small JSON object (every list's cursor is one). */
+export function encodeCursorPayload(payload: Record<string, string | number>): string {
+  return Buffer.from(JSON.stringify(payload)).toString('base64url');
+}
+
+/**
+ * The JSON object inside a cursor, or null when it is not one: too long, bad base64url, bad JSON, not
+ * an object. The caller checks the fields, and that re-encoding gives the cursor back (other base64 or
+ * JSON spellings of the same value are not ours).
+ */
+export function decodeCursorPayload(cursor: string, maxLength: number): Record<string, unknown> | null {
+  if (cursor.length === 0 || cursor.length > maxLength || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  return parsed as Record<string, unknown>;
+}
+
 /** The cursor of the page that follows the row with this key: base64url of a small versioned JSON. */
 export function encodeCursor(key: PageKey): string {
-  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, t: key.createdAt.getTime(), i: key.id })).toString(
-    'base64url',
-  );
+  return encodeCursorPayload({ v: CURSOR_VERSION, t: key.createdAt.getTime(), i: key.id });
 }
 
 /**
@@ -49,19 +69,12 @@ export function encodeCursor(key: PageKey): string {
  * one a caller forges only moves where a list they may read starts, which reveals nothing new.
  */
 export function decodeCursor(cursor: string): PageKey | null {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-  const { v, t: time, i: id, ...rest } = parsed as Record<string, unknown>;
+  const parsed = decodeCursorPayload(cursor, MAX_CURSOR_LENGTH);
+  if (parsed === null) return null;
+  const { v, t: time, i: id, ...rest } = parsed;
   if (v !== CURSOR_VERSION || Object.keys(rest).length > 0) return null;
   if (typeof time !== 'number' || !Number.isSafeInteger(time) || Number.isNaN(new Date(time).getTime())) return null;
   if (typeof id !== 'string' || id.length === 0 || id.length > 256) return null;
-  // Re-encoding must give the cursor back: other base64 spellings of the same bytes are not ours.
   const key = { createdAt: new Date(time), id };
   return encodeCursor(key) === cursor ? key : null;
 }

@@ -95,7 +95,7 @@ function checkJson(value: unknown, path: string, ancestors: object[], entity: st
 }
 
 /** Made by an object literal or `JSON.parse` in any realm: its prototype is that realm's `Object.prototype`. */
-function isPlainObject(value: object): boolean {
+export function isPlainObject(value: object): boolean {
   const prototype: unknown = Object.getPrototypeOf(value);
   return (
     prototype !== null &&

@@ -89,4 +89,36 @@ describe('custom fields of memberships and clients', () => {
     ok(await test.accounts.users.update(system, user.userId, { plan: 'y'.repeat(30_000) } as never));
     expect((await test.io.findUserById(user.userId))?.fields).toMatchObject({ plan: 'y'.repeat(30_000) });
   });
+
+  it('lets nobody change the fields of a membership above their own role, nor their own as a member', async () => {
+    const test = world();
+    const owner = await signUp(test);
+    const admin = await signUp(test);
+    const member = await signUp(test);
+    const organization = ok<{ id: string }>(await test.accounts.organizations.create(owner.caller, { name: 'Acme' }));
+    const admins = ok<PublicMembership>(
+      await test.accounts.organizations.addMembership(owner.caller, organization.id, {
+        userId: admin.userId,
+        role: 'admin',
+      }),
+    );
+    const members = ok<PublicMembership>(
+      await test.accounts.organizations.addMembership(owner.caller, organization.id, {
+        userId: member.userId,
+        role: 'member',
+      }),
+    );
+    const owners = await test.io.findMembership(organization.id, owner.userId);
+    const retitle = { role: 'owner', title: 'Not the owner any more' } as never;
+    expect(errCode(await test.accounts.organizations.changeMembershipRole(admin.caller, owners!.id, retitle))).toBe(
+      'FORBIDDEN',
+    );
+    const selfPromotion = { role: 'member', title: 'CEO' } as never;
+    expect(
+      errCode(await test.accounts.organizations.changeMembershipRole(member.caller, members.id, selfPromotion)),
+    ).toBe('FORBIDDEN');
+    expect((await test.io.findMembershipById(owners!.id))?.fields).toEqual({});
+    expect((await test.io.findMembershipById(members.id))?.fields).toEqual({});
+    expect(admins.role).toBe('admin');
+  });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { isPlainObject } from '../../ports/custom-fields';
 
 /**
  * `assert.deepStrictEqual`, except that plain objects, arrays and dates count as equal whatever
@@ -19,14 +20,4 @@ function inThisRealm(value: unknown): unknown {
   const copy: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) copy[key] = inThisRealm(field);
   return copy;
-}
-
-/** Made by an object literal in some realm: its prototype is that realm's `Object.prototype`. */
-function isPlainObject(value: object): boolean {
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return (
-    prototype !== null &&
-    Object.getPrototypeOf(prototype) === null &&
-    Object.prototype.toString.call(value) === '[object Object]'
-  );
 }
